@@ -1,0 +1,14 @@
+//! Shared UI, types and server-function declarations.
+//!
+//! Compiled twice: with `csr` into the browser bundle, and with `ssr` into the
+//! server, where the server-function bodies run and call the server's
+//! capability modules through the [`backend::Backend`] trait.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod error;
+pub mod pages;
+pub mod types;
+
+pub use pages::App;

@@ -1,0 +1,47 @@
+use leptos::prelude::*;
+
+use crate::api::fetch_status;
+use crate::types::DatabaseState;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let status = LocalResource::new(fetch_status);
+
+    view! {
+        <section class="hero">
+            <h1>"Chat FB Top"</h1>
+            <p>"Messenger marketing for your Facebook Pages, with every privacy promise kept in code."</p>
+        </section>
+        <section class="card" aria-live="polite">
+            <h2>"Server status"</h2>
+            <Suspense fallback=|| view! { <p data-testid="status-loading">"Checking the server…"</p> }>
+                {move || {
+                    status
+                        .get()
+                        .map(|result| match result {
+                            Ok(s) => {
+                                let database = match s.database {
+                                    DatabaseState::Ok => "ready",
+                                    DatabaseState::Unavailable => "unavailable",
+                                };
+                                view! {
+                                    <dl data-testid="server-status">
+                                        <dt>"Version"</dt>
+                                        <dd data-testid="status-version">{s.version}</dd>
+                                        <dt>"Database"</dt>
+                                        <dd data-testid="status-database">{database}</dd>
+                                        <dt>"Schema"</dt>
+                                        <dd data-testid="status-schema">{s.schema_version}</dd>
+                                    </dl>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}

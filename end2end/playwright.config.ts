@@ -1,0 +1,59 @@
+import { defineConfig } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// The real server binary, on a fresh data folder and an in-memory database.
+const repoRoot = path.resolve(__dirname, '..');
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
+const serverBin = process.env.SERVER_BIN || path.join(targetDir, 'debug', 'server');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatfbtop-e2e-'));
+const port = Number(process.env.E2E_PORT || 18443);
+const httpPort = Number(process.env.E2E_HTTP_PORT || 18080);
+
+export const baseURL = `https://localhost:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    ignoreHTTPSErrors: true, // the server's self-signed certificate
+    trace: 'off',
+    launchOptions: {
+      // Debian's Chromium; Playwright never downloads a browser here.
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    command: [
+      JSON.stringify(serverBin),
+      '--db mem://',
+      `--data-dir ${JSON.stringify(dataDir)}`,
+      `--site-dir ${JSON.stringify(path.join(repoRoot, 'dist'))}`,
+      `--port ${port}`,
+      `--http-port ${httpPort}`,
+    ].join(' '),
+    url: `${baseURL}/healthz`,
+    ignoreHTTPSErrors: true,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { RUST_LOG: 'warn' },
+  },
+});

@@ -1,0 +1,223 @@
+//! Command-line flags and environment variables. Every flag has a safe
+//! default except secrets, which have none.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::StartupError;
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Chat FB Top: GDPR-first Messenger marketing, self-hosted")]
+pub struct Cli {
+    #[command(flatten)]
+    pub serve: ServeConfig,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Folder for the database, the generated TLS certificate and other state.
+    #[arg(long, env = "CHATFBTOP_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database address: surrealkv://PATH (embedded, the default is DATA_DIR/db),
+    /// mem:// (in memory, for tests), or ws:// / wss:// for a remote SurrealDB.
+    #[arg(long, env = "CHATFBTOP_DB", global = true)]
+    pub db: Option<String>,
+
+    /// SurrealDB namespace.
+    #[arg(long, env = "CHATFBTOP_DB_NAMESPACE", default_value = "chatfbtop", global = true)]
+    pub db_namespace: String,
+
+    /// SurrealDB database name.
+    #[arg(long, env = "CHATFBTOP_DB_DATABASE", default_value = "main", global = true)]
+    pub db_database: String,
+
+    /// Root user for a remote SurrealDB (ws:// or wss://).
+    #[arg(long, env = "CHATFBTOP_DB_USER", requires = "db_password", global = true)]
+    pub db_user: Option<String>,
+
+    /// Password for --db-user. No default: give it through the environment.
+    #[arg(long, env = "CHATFBTOP_DB_PASSWORD", hide_env_values = true, requires = "db_user", global = true)]
+    pub db_password: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, env = "CHATFBTOP_BIND", default_value = "127.0.0.1", global = true)]
+    pub bind: IpAddr,
+
+    /// Port of the application listener (HTTPS; plain HTTP with --behind-proxy).
+    #[arg(long, env = "CHATFBTOP_PORT", default_value_t = 8443, global = true)]
+    pub port: u16,
+
+    /// Port of the plain-HTTP listener, which only redirects to HTTPS.
+    #[arg(long, env = "CHATFBTOP_HTTP_PORT", default_value_t = 8080, global = true)]
+    pub http_port: u16,
+
+    /// Do not open the plain-HTTP redirect listener.
+    #[arg(long, env = "CHATFBTOP_NO_HTTP_REDIRECT", global = true)]
+    pub no_http_redirect: bool,
+
+    /// PEM certificate chain. Without it a self-signed certificate is generated into DATA_DIR/tls.
+    #[arg(long, env = "CHATFBTOP_TLS_CERT", requires = "tls_key", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CHATFBTOP_TLS_KEY", requires = "tls_cert", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Run behind a TLS-terminating reverse proxy: serve plain HTTP on --port and
+    /// trust X-Forwarded-Proto and X-Forwarded-For (never trusted otherwise).
+    #[arg(long, env = "CHATFBTOP_BEHIND_PROXY", conflicts_with_all = ["tls_cert", "tls_key"], global = true)]
+    pub behind_proxy: bool,
+
+    /// Folder holding the built frontend (Trunk's dist).
+    #[arg(long, env = "CHATFBTOP_SITE_DIR", default_value = "dist", global = true)]
+    pub site_dir: PathBuf,
+
+    /// Seconds that open requests get to finish on shutdown.
+    #[arg(long, env = "CHATFBTOP_SHUTDOWN_GRACE_SECS", default_value_t = 10, global = true)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl ServeConfig {
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// The database address, defaulting to SurrealKV inside the data folder.
+    pub fn db_address(&self, data_dir: &Path) -> Result<DbAddress, StartupError> {
+        match &self.db {
+            Some(raw) => DbAddress::parse(raw),
+            None => Ok(DbAddress::SurrealKv(data_dir.join("db"))),
+        }
+    }
+}
+
+/// Where the data lives. Parsed up front so a typo fails at start with one sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbAddress {
+    Memory,
+    SurrealKv(PathBuf),
+    Remote(String),
+}
+
+impl DbAddress {
+    pub fn parse(raw: &str) -> Result<Self, StartupError> {
+        let raw = raw.trim();
+        if raw == "mem://" || raw == "memory" {
+            return Ok(DbAddress::Memory);
+        }
+        if let Some(path) = raw.strip_prefix("surrealkv://") {
+            if path.is_empty() {
+                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+            }
+            return Ok(DbAddress::SurrealKv(PathBuf::from(path)));
+        }
+        if let Some(host) = raw.strip_prefix("ws://").or_else(|| raw.strip_prefix("wss://")) {
+            if host.is_empty() || host.starts_with('/') {
+                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+            }
+            return Ok(DbAddress::Remote(raw.to_string()));
+        }
+        Err(StartupError::InvalidDbAddress(raw.to_string()))
+    }
+
+    /// The endpoint string SurrealDB's `any` engine understands.
+    pub fn endpoint(&self) -> String {
+        match self {
+            DbAddress::Memory => "mem://".to_string(),
+            DbAddress::SurrealKv(path) => format!("surrealkv://{}", path.display()),
+            DbAddress::Remote(url) => url.clone(),
+        }
+    }
+
+    /// For logs and errors: never includes credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            DbAddress::Memory => "in-memory database".to_string(),
+            DbAddress::SurrealKv(path) => format!("SurrealKV at {}", path.display()),
+            DbAddress::Remote(url) => format!("remote SurrealDB at {url}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let cli = parse(&[]).expect("no flags is valid");
+        let c = cli.serve;
+        assert_eq!(c.bind.to_string(), "127.0.0.1", "listens on loopback only by default");
+        assert_eq!(c.port, 8443);
+        assert_eq!(c.http_port, 8080);
+        assert!(!c.behind_proxy, "forwarded headers are not trusted by default");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert!(c.db_password.is_none(), "secrets have no default");
+        assert_eq!(c.db_address(Path::new("/srv/data")).unwrap(), DbAddress::SurrealKv("/srv/data/db".into()));
+    }
+
+    #[test]
+    fn db_addresses_parse() {
+        assert_eq!(DbAddress::parse("mem://").unwrap(), DbAddress::Memory);
+        assert_eq!(DbAddress::parse("surrealkv:///tmp/x").unwrap(), DbAddress::SurrealKv("/tmp/x".into()));
+        assert_eq!(DbAddress::parse("ws://db.internal:8000").unwrap(), DbAddress::Remote("ws://db.internal:8000".into()));
+        assert_eq!(DbAddress::parse("wss://db.example:443").unwrap().endpoint(), "wss://db.example:443");
+        for bad in ["", "postgres://x", "surrealkv://", "ws://", "rocksdb://x", "http://db:8000"] {
+            let err = DbAddress::parse(bad).expect_err(bad);
+            assert!(err.to_string().contains("mem://"), "error names the accepted forms: {err}");
+        }
+    }
+
+    #[test]
+    fn tls_cert_and_key_go_together() {
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
+        let ok = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(ok.serve.tls_cert.as_deref(), Some(Path::new("c.pem")));
+    }
+
+    #[test]
+    fn proxy_mode_excludes_own_certificates() {
+        assert!(parse(&["--behind-proxy", "--tls-cert", "c", "--tls-key", "k"]).is_err());
+        assert!(parse(&["--behind-proxy"]).unwrap().serve.behind_proxy);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["--port", "99999"]).is_err());
+        assert!(parse(&["--bind", "not-an-ip"]).is_err());
+        assert!(parse(&["--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_flag_with_its_environment_variable() {
+        let help = Cli::command().render_long_help().to_string();
+        for arg in Cli::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            assert!(help.contains(&format!("--{long}")), "--{long} missing from --help");
+            let env = arg.get_env().unwrap_or_else(|| panic!("--{long} has no env var"));
+            assert!(help.contains(env.to_str().unwrap()), "env of --{long} missing from --help");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Versioned schema. Each step is idempotent SurrealQL (`IF NOT EXISTS`), so
+//! re-running after a crash mid-way is safe; the version record says which
+//! steps a database has seen.
+
+use surrealdb::engine::any::Any;
+use surrealdb::Surreal;
+
+use crate::error::StartupError;
+
+/// (version, SurrealQL). Append only: never edit a step that has shipped.
+const STEPS: &[(u32, &str)] = &[(1, include_str!("schema/v001_foundation.surql"))];
+
+pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;
+
+const META: &str = "
+DEFINE TABLE IF NOT EXISTS schema_meta SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS version ON schema_meta TYPE int;
+DEFINE FIELD IF NOT EXISTS updated_at ON schema_meta TYPE datetime;
+";
+
+pub(super) async fn recorded_version(db: &Surreal<Any>) -> Result<Option<u32>, surrealdb::Error> {
+    let version: Option<i64> = db
+        .query("SELECT VALUE version FROM ONLY schema_meta:current")
+        .await?
+        .take(0)?;
+    Ok(version.map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
+}
+
+pub(super) async fn apply(db: &Surreal<Any>) -> Result<(), StartupError> {
+    let fail = |e: surrealdb::Error| StartupError::Database {
+        what: "database schema".to_string(),
+        reason: e.to_string(),
+    };
+    db.query(META).await.and_then(|r| r.check()).map_err(fail)?;
+    let found = recorded_version(db).await.map_err(fail)?.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(StartupError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    for (version, sql) in STEPS.iter().filter(|(v, _)| *v > found) {
+        db.query(*sql).await.and_then(|r| r.check()).map_err(fail)?;
+        db.query("UPSERT schema_meta:current SET version = $version, updated_at = time::now()")
+            .bind(("version", i64::from(*version)))
+            .await
+            .and_then(|r| r.check())
+            .map_err(fail)?;
+        tracing::info!(version, "database schema step applied");
+    }
+    Ok(())
+}
