@@ -8,6 +8,7 @@ const repoRoot = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 const serverBin = process.env.SERVER_BIN || path.join(targetDir, 'debug', 'server');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatfbtop-e2e-'));
+process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
 const port = Number(process.env.E2E_PORT || 18443);
 const httpPort = Number(process.env.E2E_HTTP_PORT || 18080);
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::config::ServeConfig;
@@ -31,7 +32,8 @@ pub struct RunningServer {
     pub db: Database,
     handles: Vec<Handle<SocketAddr>>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
-    _data_dir: DataDir,
+    data_dir: DataDir,
+    listener_stopped: Arc<Notify>,
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and
@@ -54,12 +56,21 @@ pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> 
     let app_addr = app_listener.local_addr().map_err(StartupError::Serve)?;
     let mut handles = Vec::new();
     let mut tasks = Vec::new();
+    let listener_stopped = Arc::new(Notify::new());
+    let spawn_server = |serving: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>| {
+        let stopped = listener_stopped.clone();
+        tokio::spawn(async move {
+            let result = serving.await;
+            stopped.notify_one();
+            result
+        })
+    };
 
     let handle = Handle::new();
     handles.push(handle.clone());
     if config.behind_proxy {
         let server = axum_server::from_tcp(app_listener).map_err(StartupError::Serve)?.handle(handle);
-        tasks.push(tokio::spawn(server.serve(app)));
+        tasks.push(spawn_server(Box::pin(server.serve(app))));
         tracing::info!(addr = %app_addr, "serving plain HTTP for a TLS-terminating proxy");
     } else {
         let (cert, key) = tls::certificate_paths(data_dir.path(), config.tls_cert.as_deref(), config.tls_key.as_deref())?;
@@ -67,7 +78,7 @@ pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> 
         let server = axum_server::tls_rustls::from_tcp_rustls(app_listener, tls)
             .map_err(StartupError::Serve)?
             .handle(handle);
-        tasks.push(tokio::spawn(server.serve(app)));
+        tasks.push(spawn_server(Box::pin(server.serve(app))));
         tracing::info!("listening on https://{app_addr}");
     }
 
@@ -78,11 +89,11 @@ pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> 
         let handle = Handle::new();
         handles.push(handle.clone());
         let server = axum_server::from_tcp(listener).map_err(StartupError::Serve)?.handle(handle);
-        tasks.push(tokio::spawn(server.serve(http::redirect_router(app_addr.port()).into_make_service())));
+        tasks.push(spawn_server(Box::pin(server.serve(http::redirect_router(app_addr.port()).into_make_service()))));
         tracing::info!("redirecting http://{} to HTTPS", redirect_addr.unwrap_or(app_addr));
     }
 
-    Ok(RunningServer { app_addr, redirect_addr, db, handles, tasks, _data_dir: data_dir })
+    Ok(RunningServer { app_addr, redirect_addr, db, handles, tasks, data_dir, listener_stopped })
 }
 
 fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
@@ -115,12 +126,13 @@ impl RunningServer {
             }
         }
         self.db.close().await;
-        drop(self._data_dir);
+        drop(self.data_dir);
         outcome
     }
 
-    /// Whether any listener has stopped on its own.
-    pub fn any_stopped(&self) -> bool {
-        self.tasks.iter().any(|t| t.is_finished())
+    /// Resolves when any listener stops on its own (an I/O failure), so the
+    /// process exits instead of running half-alive.
+    pub async fn listener_stopped(&self) {
+        self.listener_stopped.notified().await
     }
 }

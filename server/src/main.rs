@@ -32,8 +32,10 @@ fn main() -> ExitCode {
 
 async fn serve(config: server::config::ServeConfig) -> Result<(), server::error::StartupError> {
     let running = server::start(&config).await?;
-    shutdown_signal().await;
-    tracing::info!("shutting down");
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        _ = running.listener_stopped() => tracing::error!("a listener stopped unexpectedly; shutting down"),
+    }
     running.shutdown(config.shutdown_grace()).await?;
     tracing::info!("stopped");
     Ok(())
