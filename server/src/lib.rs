@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod crypto;
 pub mod data_dir;
 pub mod db;
 pub mod error;

@@ -8,7 +8,10 @@ use surrealdb::Surreal;
 use crate::error::StartupError;
 
 /// (version, SurrealQL). Append only: never edit a step that has shipped.
-const STEPS: &[(u32, &str)] = &[(1, include_str!("schema/v001_foundation.surql"))];
+const STEPS: &[(u32, &str)] = &[
+    (1, include_str!("schema/v001_foundation.surql")),
+    (2, include_str!("schema/v002_accounts.surql")),
+];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;
 

@@ -1,0 +1,185 @@
+//! Data keys in the database, always wrapped by the master key: one per
+//! account, plus the installation's system and blind-index keys.
+
+use std::sync::Arc;
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{Field, Keyring, SecretKey};
+use crate::db::Database;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error("database error while reading keys: {0}")]
+    Database(#[from] surrealdb::Error),
+    #[error("a stored key could not be unwrapped: {0}")]
+    Crypto(#[from] super::CryptoError),
+    #[error("the data key of this record is missing")]
+    Missing,
+}
+
+#[derive(Debug, SurrealValue)]
+struct WrappedRow {
+    wrapped: String,
+}
+
+#[derive(Debug, SurrealValue)]
+struct RewrapRow {
+    id: RecordId,
+    wrapped: String,
+}
+
+/// The crypto facade the capability modules use.
+#[derive(Clone)]
+pub struct Crypto {
+    keyring: Arc<Keyring>,
+    db: Database,
+    system: SecretKey,
+    index: SecretKey,
+}
+
+impl Crypto {
+    /// Loads (or, on a fresh database, creates) the system and index keys.
+    pub async fn open(keyring: Arc<Keyring>, db: Database) -> Result<Self, KeyStoreError> {
+        let system = system_key(&keyring, &db, "system").await?;
+        let index = system_key(&keyring, &db, "index").await?;
+        Ok(Crypto { keyring, db, system, index })
+    }
+
+    /// The key for values that belong to no account (the mail outbox).
+    pub fn system_key(&self) -> &SecretKey {
+        &self.system
+    }
+
+    /// Blind index of an email: equal emails give equal strings.
+    pub fn email_index(&self, email: &str) -> String {
+        self.index.blind_index("email", &super::normalise_email(email))
+    }
+
+    /// Creates and stores a fresh data key for a new account.
+    pub async fn create_account_key(&self, account_id: &str) -> Result<SecretKey, KeyStoreError> {
+        let key = SecretKey::generate();
+        let record = data_key_id(account_id);
+        let wrapped = self.keyring.wrap(&key, owner_field(&record));
+        self.db
+            .client()
+            .query("CREATE $id SET wrapped = $wrapped, kek_id = $kek, created_at = time::unix()")
+            .bind(("id", RecordId::new("data_key", record)))
+            .bind(("wrapped", wrapped))
+            .bind(("kek", self.keyring.current_id()))
+            .await?
+            .check()?;
+        Ok(key)
+    }
+
+    pub async fn account_key(&self, account_id: &str) -> Result<SecretKey, KeyStoreError> {
+        let record = data_key_id(account_id);
+        let row: Option<WrappedRow> = self
+            .db
+            .client()
+            .query("SELECT wrapped FROM ONLY $id")
+            .bind(("id", RecordId::new("data_key", record.clone())))
+            .await?
+            .take(0)?;
+        let row = row.ok_or(KeyStoreError::Missing)?;
+        Ok(self.keyring.unwrap(&row.wrapped, owner_field(&record))?)
+    }
+
+    /// Crypto-shredding: without its data key, an account's values are noise.
+    pub async fn destroy_account_key(&self, account_id: &str) -> Result<(), KeyStoreError> {
+        self.db
+            .client()
+            .query("DELETE $id")
+            .bind(("id", RecordId::new("data_key", data_key_id(account_id))))
+            .await?
+            .check()?;
+        Ok(())
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+}
+
+fn data_key_id(account_id: &str) -> String {
+    format!("account-{account_id}")
+}
+
+fn owner_field(record: &str) -> Field<'_> {
+    Field::new("data_key", record, "wrapped")
+}
+
+async fn system_key(keyring: &Keyring, db: &Database, name: &str) -> Result<SecretKey, KeyStoreError> {
+    let id = RecordId::new("system_key", name);
+    let owner = Field::new("system_key", name, "wrapped");
+    let existing: Option<WrappedRow> = db.client().query("SELECT wrapped FROM ONLY $id").bind(("id", id.clone())).await?.take(0)?;
+    if let Some(row) = existing {
+        return Ok(keyring.unwrap(&row.wrapped, owner)?);
+    }
+    let key = SecretKey::generate();
+    let created = db
+        .client()
+        .query("CREATE $id SET wrapped = $wrapped, kek_id = $kek, created_at = time::unix()")
+        .bind(("id", id.clone()))
+        .bind(("wrapped", keyring.wrap(&key, owner)))
+        .bind(("kek", keyring.current_id()))
+        .await?
+        .check();
+    if created.is_ok() {
+        return Ok(key);
+    }
+    // Another instance created it first: use theirs.
+    let row: Option<WrappedRow> = db.client().query("SELECT wrapped FROM ONLY $id").bind(("id", id)).await?.take(0)?;
+    Ok(keyring.unwrap(&row.ok_or(KeyStoreError::Missing)?.wrapped, owner)?)
+}
+
+/// `server keys rotate`: a new master key, every stored key re-wrapped under
+/// it, then the old master key dropped. Reads keep working throughout because
+/// the key file lists both keys until the end. Returns how many keys moved.
+pub async fn rotate_master_key(keyring: &Keyring, db: &Database) -> Result<usize, RotateError> {
+    keyring.begin_rotation()?;
+    let mut moved = 0;
+    for table in ["system_key", "data_key"] {
+        let rows: Vec<RewrapRow> = db
+            .client()
+            .query("SELECT id, wrapped FROM type::table($table) WHERE kek_id != $kek")
+            .bind(("table", table.to_string()))
+            .bind(("kek", keyring.current_id()))
+            .await
+            .map_err(KeyStoreError::from)?
+            .take(0)
+            .map_err(KeyStoreError::from)?;
+        for row in rows {
+            let key_name = record_key_string(&row.id);
+            let owner = Field::new(table, &key_name, "wrapped");
+            let key = keyring.unwrap(&row.wrapped, owner).map_err(KeyStoreError::from)?;
+            db.client()
+                .query("UPDATE $id SET wrapped = $wrapped, kek_id = $kek")
+                .bind(("id", row.id.clone()))
+                .bind(("wrapped", keyring.wrap(&key, owner)))
+                .bind(("kek", keyring.current_id()))
+                .await
+                .map_err(KeyStoreError::from)?
+                .check()
+                .map_err(KeyStoreError::from)?;
+            moved += 1;
+        }
+    }
+    keyring.finish_rotation()?;
+    Ok(moved)
+}
+
+fn record_key_string(id: &RecordId) -> String {
+    match &id.key {
+        surrealdb::types::RecordIdKey::String(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Keys(#[from] KeyStoreError),
+    #[error(transparent)]
+    Keyring(#[from] super::keyring::KeyringError),
+}
