@@ -1,14 +1,82 @@
 //! Server-function declarations. Every one has a fixed `endpoint`, so the
-//! URL is the same in the WASM build and the server build.
+//! URL is the same in the WASM build and the server build. Reads may be GET;
+//! everything that changes state is POST (the server rejects cross-origin POSTs).
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 use crate::error::AppError;
-use crate::types::ServerStatus;
+use crate::types::{CurrentUser, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
 
-/// Read-only, so it may be a GET.
+#[cfg(feature = "ssr")]
+use crate::backend::backend;
+
 #[server(endpoint = "status", input = GetUrl)]
 pub async fn fetch_status() -> Result<ServerStatus, AppError> {
-    crate::backend::backend()?.server_status().await
+    backend()?.server_status().await
+}
+
+#[server(endpoint = "auth/me", input = GetUrl)]
+pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
+    backend()?.current_user().await
+}
+
+#[server(endpoint = "auth/register")]
+pub async fn register(input: RegisterInput) -> Result<(), AppError> {
+    backend()?.register(input).await
+}
+
+#[server(endpoint = "auth/verify-email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    backend()?.verify_email(token).await
+}
+
+#[server(endpoint = "auth/login")]
+pub async fn login(input: LoginInput) -> Result<CurrentUser, AppError> {
+    backend()?.login(input).await
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    backend()?.logout().await
+}
+
+#[server(endpoint = "auth/logout-everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    backend()?.logout_everywhere().await
+}
+
+#[server(endpoint = "auth/forgot-password")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    backend()?.request_password_reset(email).await
+}
+
+#[server(endpoint = "auth/reset-password")]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
+    backend()?.reset_password(token, new_password).await
+}
+
+#[server(endpoint = "auth/confirm-email")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    backend()?.confirm_email_change(token).await
+}
+
+#[server(endpoint = "account/change-password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    backend()?.change_password(current_password, new_password).await
+}
+
+#[server(endpoint = "account/change-email")]
+pub async fn request_email_change(new_email: String, password: String) -> Result<(), AppError> {
+    backend()?.request_email_change(new_email, password).await
+}
+
+#[server(endpoint = "account/security", input = GetUrl)]
+pub async fn fetch_security_overview() -> Result<SecurityOverview, AppError> {
+    backend()?.security_overview().await
+}
+
+#[server(endpoint = "account/revoke-session")]
+pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
+    backend()?.revoke_session(session_id).await
 }

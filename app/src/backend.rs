@@ -1,18 +1,33 @@
 //! The contract between server-function bodies (here) and the server's
 //! capability modules (in the `server` crate), which implement it.
 //! Server functions stay thin: they pull the backend from the Leptos context
-//! and delegate.
+//! and delegate. Implementations read the request (cookies, client address)
+//! from the Leptos context themselves.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::ServerStatus;
+use crate::types::{CurrentUser, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     async fn server_status(&self) -> Result<ServerStatus, AppError>;
+
+    async fn current_user(&self) -> Result<Option<CurrentUser>, AppError>;
+    async fn register(&self, input: RegisterInput) -> Result<(), AppError>;
+    async fn verify_email(&self, token: String) -> Result<(), AppError>;
+    async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError>;
+    async fn logout(&self) -> Result<(), AppError>;
+    async fn logout_everywhere(&self) -> Result<(), AppError>;
+    async fn change_password(&self, current_password: String, new_password: String) -> Result<(), AppError>;
+    async fn request_password_reset(&self, email: String) -> Result<(), AppError>;
+    async fn reset_password(&self, token: String, new_password: String) -> Result<(), AppError>;
+    async fn request_email_change(&self, new_email: String, password: String) -> Result<(), AppError>;
+    async fn confirm_email_change(&self, token: String) -> Result<(), AppError>;
+    async fn security_overview(&self) -> Result<SecurityOverview, AppError>;
+    async fn revoke_session(&self, session_id: String) -> Result<(), AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -17,6 +17,38 @@ pub enum AppError {
     BadRequest,
     #[error("Something went wrong on our side. Please try again later.")]
     Internal,
+    #[error("The email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("Please verify your email address first: use the link we mailed you.")]
+    EmailNotVerified,
+    #[error("This account is disabled. Contact the administrator of this installation.")]
+    AccountDisabled,
+    #[error("Please enter a valid email address.")]
+    InvalidEmail,
+    #[error("The display name can be at most 100 characters.")]
+    DisplayNameTooLong,
+    #[error("Please accept the terms and the privacy policy to create an account.")]
+    TermsNotAccepted,
+    #[error("This password is too easy to guess.")]
+    WeakPassword { feedback: Vec<String> },
+    #[error("The password must not contain your email address.")]
+    PasswordContainsEmail,
+    #[error("The password can be at most 1024 bytes long.")]
+    PasswordTooLong,
+    #[error("The current password is incorrect.")]
+    WrongPassword,
+    #[error("Please sign in to continue.")]
+    NotSignedIn,
+    #[error("Please choose a new password before you continue.")]
+    PasswordChangeRequired,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("This link is invalid, was already used, or has expired.")]
+    InvalidOrExpiredLink,
+    #[error("That session was not found.")]
+    SessionNotFound,
 }
 
 impl FromServerFnError for AppError {

@@ -16,3 +16,61 @@ pub struct ServerStatus {
     pub database: DatabaseState,
     pub schema_version: u32,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+/// The signed-in user, as the client sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    /// Set for an admin's one-time password: nothing else works until it is changed.
+    pub must_change_password: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub accept_terms: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    pub keep_signed_in: bool,
+}
+
+/// One sign-in, for the Security page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRecord {
+    pub at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub user_agent: String,
+    pub persistent: bool,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub signins: Vec<SignInRecord>,
+    pub sessions: Vec<ActiveSession>,
+    /// How long sign-in history is kept, in days.
+    pub retention_days: i64,
+}

@@ -1,21 +1,74 @@
 //! The server's implementation of the app's `Backend` contract. Each method
-//! delegates to the capability module that owns the work.
+//! reads the request once, then delegates to the capability module that owns
+//! the work; cookies and `Clear-Site-Data` are set here.
+
+use std::net::{IpAddr, Ipv4Addr};
 
 use app::backend::Backend;
 use app::error::AppError;
-use app::types::{DatabaseState, ServerStatus};
+use app::types::{CurrentUser, DatabaseState, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
 use async_trait::async_trait;
+use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 
-use crate::db::Database;
+use crate::accounts::{self, throttle::Throttle, AccountError};
+use crate::context::{Ctx, RequestInfo};
+use crate::http::ClientIp;
+use crate::sessions;
 
 pub struct Services {
-    pub db: Database,
+    pub ctx: Ctx,
+    pub throttle: Throttle,
+}
+
+/// The request behind the running server function.
+fn request_info() -> RequestInfo {
+    let parts = use_context::<http::request::Parts>();
+    let headers = parts.as_ref().map(|p| &p.headers);
+    RequestInfo {
+        session_token: headers.and_then(sessions::token_from_headers),
+        ip: parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ClientIp>())
+            .map(|ClientIp(ip)| *ip)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        user_agent: headers
+            .and_then(|h| h.get(USER_AGENT))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect(),
+    }
+}
+
+fn set_header(name: HeaderName, value: &str) {
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(value)) {
+        response.append_header(name, value);
+    }
+}
+
+fn set_session_cookie(ctx: &Ctx, token: &str, persistent: bool) {
+    let max_age = persistent.then_some(ctx.settings.session_persistent_secs);
+    set_header(SET_COOKIE, &sessions::set_cookie(token, max_age));
+}
+
+/// Logout's answer: the cookie is cleared and the browser told to wipe
+/// everything it holds for this origin.
+fn clear_browser_state() {
+    set_header(SET_COOKIE, &sessions::clear_cookie());
+    set_header(HeaderName::from_static("clear-site-data"), "\"cache\", \"cookies\", \"storage\"");
+}
+
+fn user_error(operation: &'static str) -> impl FnOnce(AccountError) -> AppError {
+    move |e| e.into_app_error(operation)
 }
 
 #[async_trait]
 impl Backend for Services {
     async fn server_status(&self) -> Result<ServerStatus, AppError> {
-        let (database, schema_version) = match self.db.health().await {
+        let (database, schema_version) = match self.ctx.db.health().await {
             Ok(v) => (DatabaseState::Ok, v),
             Err(e) => {
                 tracing::error!(error = %e, "status: database unavailable");
@@ -23,5 +76,79 @@ impl Backend for Services {
             }
         };
         Ok(ServerStatus { version: env!("CARGO_PKG_VERSION").to_string(), database, schema_version })
+    }
+
+    async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
+        let request = request_info();
+        let current = accounts::current(&self.ctx, &request).await.map_err(user_error("current user"))?;
+        Ok(current.map(|(_, user)| user))
+    }
+
+    async fn register(&self, input: RegisterInput) -> Result<(), AppError> {
+        accounts::register(&self.ctx, input).await.map_err(user_error("register"))
+    }
+
+    async fn verify_email(&self, token: String) -> Result<(), AppError> {
+        accounts::verify_email(&self.ctx, &token).await.map_err(user_error("verify email"))
+    }
+
+    async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {
+        let request = request_info();
+        let persistent = input.keep_signed_in;
+        let (token, _, user) =
+            accounts::login(&self.ctx, &self.throttle, input, &request).await.map_err(user_error("login"))?;
+        set_session_cookie(&self.ctx, &token, persistent);
+        Ok(user)
+    }
+
+    async fn logout(&self) -> Result<(), AppError> {
+        let request = request_info();
+        clear_browser_state();
+        accounts::logout(&self.ctx, &request).await.map_err(user_error("logout"))
+    }
+
+    async fn logout_everywhere(&self) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::logout_everywhere(&self.ctx, &request).await.map_err(user_error("logout everywhere"))?;
+        clear_browser_state();
+        Ok(())
+    }
+
+    async fn change_password(&self, current_password: String, new_password: String) -> Result<(), AppError> {
+        let request = request_info();
+        let (token, session) = accounts::change_password(&self.ctx, &request, &current_password, &new_password)
+            .await
+            .map_err(user_error("change password"))?;
+        set_session_cookie(&self.ctx, &token, session.persistent);
+        Ok(())
+    }
+
+    async fn request_password_reset(&self, email: String) -> Result<(), AppError> {
+        accounts::request_password_reset(&self.ctx, &email).await.map_err(user_error("request password reset"))
+    }
+
+    async fn reset_password(&self, token: String, new_password: String) -> Result<(), AppError> {
+        accounts::reset_password(&self.ctx, &token, &new_password).await.map_err(user_error("reset password"))
+    }
+
+    async fn request_email_change(&self, new_email: String, password: String) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::request_email_change(&self.ctx, &request, &new_email, &password)
+            .await
+            .map_err(user_error("request email change"))
+    }
+
+    async fn confirm_email_change(&self, token: String) -> Result<(), AppError> {
+        accounts::confirm_email_change(&self.ctx, &token).await.map_err(user_error("confirm email change"))
+    }
+
+    async fn security_overview(&self) -> Result<SecurityOverview, AppError> {
+        let request = request_info();
+        accounts::security_overview(&self.ctx, &request).await.map_err(user_error("security overview"))
+    }
+
+    async fn revoke_session(&self, session_id: String) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::revoke_session(&self.ctx, &request, &session_id).await.map_err(user_error("revoke session"))
     }
 }

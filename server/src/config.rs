@@ -23,6 +23,29 @@ pub struct Cli {
 pub enum Command {
     /// Run the web server (the default when no command is given).
     Serve,
+    /// Master-key operations.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Administrator accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new master key and re-wrap every data key under it. Needs a key file
+    /// (--master-key-file, or the generated DATA_DIR/master.key).
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin with a one-time password, printed once; it must be changed at first sign-in.
+    Create {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -84,6 +107,32 @@ pub struct ServeConfig {
     /// Folder holding the built frontend (Trunk's dist).
     #[arg(long, env = "CHATFBTOP_SITE_DIR", default_value = "dist", global = true)]
     pub site_dir: PathBuf,
+
+    /// File with the master key (base64, one per line, current first). Keep it on another volume.
+    /// Without it or CHATFBTOP_MASTER_KEY, a key is generated into DATA_DIR/master.key.
+    #[arg(long, env = "CHATFBTOP_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
+    /// The master key itself, base64 (prefer the environment over the command line).
+    #[arg(long, env = "CHATFBTOP_MASTER_KEY", hide_env_values = true, global = true)]
+    pub master_key: Option<String>,
+
+    /// SMTP server, e.g. smtp://user:pass@host:587?tls=required or smtps://user:pass@host.
+    /// Without it, mail is written as .eml files into DATA_DIR/mail.
+    #[arg(long, env = "CHATFBTOP_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every mail.
+    #[arg(long, env = "CHATFBTOP_MAIL_FROM", default_value = "Chat FB Top <no-reply@localhost>", global = true)]
+    pub mail_from: String,
+
+    /// Public base URL, for links in mails (default: https://localhost:PORT).
+    #[arg(long, env = "CHATFBTOP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Days of sign-in history (time, IP, browser family) kept for security.
+    #[arg(long, env = "CHATFBTOP_SIGNIN_HISTORY_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
+    pub signin_history_days: i64,
 
     /// Seconds that open requests get to finish on shutdown.
     #[arg(long, env = "CHATFBTOP_SHUTDOWN_GRACE_SECS", default_value_t = 10, global = true)]

@@ -9,7 +9,7 @@ use crate::error::StartupError;
 /// Holds the lock for as long as it lives.
 pub struct DataDir {
     path: PathBuf,
-    _lock: File,
+    lock: File,
 }
 
 impl DataDir {
@@ -26,7 +26,7 @@ impl DataDir {
             .open(path.join("server.lock"))
             .map_err(not_writable)?;
         match lock.try_lock() {
-            Ok(()) => Ok(DataDir { path, _lock: lock }),
+            Ok(()) => Ok(DataDir { path, lock }),
             Err(fs::TryLockError::WouldBlock) => Err(StartupError::DataDirLocked { path }),
             Err(fs::TryLockError::Error(e)) => Err(StartupError::DataDirNotWritable { path, source: e }),
         }
@@ -37,12 +37,21 @@ impl DataDir {
     }
 }
 
+impl Drop for DataDir {
+    /// Unlock explicitly: a child process forked meanwhile may still share
+    /// the file description, and closing our descriptor alone would leave
+    /// the lock held until that child execs.
+    fn drop(&mut self) {
+        let _ = self.lock.unlock();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn creates_the_folder_and_locks_it_against_a_second_process() {
+    fn creates_the_folder_andlocks_it_against_a_second_process() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("nested/data");
         let first = DataDir::prepare(&dir).expect("created");

@@ -26,6 +26,15 @@ pub enum StartupError {
     #[error("cannot listen on {addr} ({source})")]
     Bind { addr: SocketAddr, source: std::io::Error },
 
+    #[error("the encryption keys could not be loaded ({0})")]
+    Keys(String),
+
+    #[error("mail is misconfigured ({0})")]
+    Mail(String),
+
+    #[error("{0}")]
+    Command(String),
+
     #[error("the server stopped unexpectedly ({0})")]
     Serve(std::io::Error),
 }

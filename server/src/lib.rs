@@ -1,13 +1,20 @@
 //! The Chat FB Top server: owns the database, TLS and HTTP surface, and
 //! implements the app's server functions.
 
+pub mod accounts;
 pub mod backend;
+pub mod clock;
 pub mod config;
+pub mod context;
 pub mod crypto;
 pub mod data_dir;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod privacy;
+pub mod sessions;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -19,10 +26,14 @@ use axum_server::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::clock::Clock;
 use crate::config::ServeConfig;
+use crate::context::{Ctx, Settings};
+use crate::crypto::{Crypto, Keyring};
 use crate::data_dir::DataDir;
 use crate::db::{Credentials, Database};
 use crate::error::StartupError;
+use crate::mail::MailTransport;
 
 /// A started server: its bound addresses, and what is needed to stop it.
 pub struct RunningServer {
@@ -33,13 +44,20 @@ pub struct RunningServer {
     pub db: Database,
     handles: Vec<Handle<SocketAddr>>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    background: Vec<JoinHandle<()>>,
+    stop_background: tokio::sync::watch::Sender<bool>,
     data_dir: DataDir,
     listener_stopped: Arc<Notify>,
 }
 
-/// Prepares the data folder, the database and TLS, binds the listeners and
-/// starts serving. Every failure is a `StartupError` with one clear sentence.
-pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> {
+/// The parts every command needs: the locked data folder, the database with
+/// its schema, the keys, and the context the capability modules work with.
+pub struct Core {
+    pub data_dir: DataDir,
+    pub ctx: Ctx,
+}
+
+pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Core, StartupError> {
     let data_dir = DataDir::prepare(&config.data_dir)?;
     let address = config.db_address(data_dir.path())?;
     let credentials = match (&config.db_user, &config.db_password) {
@@ -48,8 +66,48 @@ pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> 
     };
     let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials).await?;
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
+    let keyring = Keyring::load(config.master_key_file.as_deref(), config.master_key.as_deref(), data_dir.path())
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
+    let crypto = Crypto::open(Arc::new(keyring), db.clone()).await.map_err(|e| StartupError::Keys(e.to_string()))?;
+    let settings = Settings {
+        public_url: config.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", config.port)),
+        signin_history_days: config.signin_history_days,
+        ..Settings::default()
+    };
+    let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) };
+    privacy::ensure_initial_policies(&ctx)
+        .await
+        .map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
+    Ok(Core { data_dir, ctx })
+}
 
-    let services = Arc::new(backend::Services { db: db.clone() });
+/// Prepares the data folder, the database and TLS, binds the listeners and
+/// starts serving. Every failure is a `StartupError` with one clear sentence.
+pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> {
+    start_with_clock(config, Arc::new(clock::SystemClock)).await
+}
+
+pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<RunningServer, StartupError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Core { data_dir, ctx } = open_core(config, clock).await?;
+    let db = ctx.db.clone();
+
+    let transport = match &config.smtp_url {
+        Some(url) => MailTransport::smtp(url).map_err(|e| StartupError::Mail(e.to_string()))?,
+        None => {
+            let dir = data_dir.path().join("mail");
+            tracing::info!(folder = %dir.display(), "no --smtp-url: mail is written as .eml files");
+            MailTransport::files(dir).map_err(|e| StartupError::Mail(e.to_string()))?
+        }
+    };
+    let from = mail::parse_sender(&config.mail_from).map_err(|e| StartupError::Mail(e.to_string()))?;
+    let (stop_background, background_stop) = tokio::sync::watch::channel(false);
+    let background = vec![
+        tokio::spawn(mail::run_worker(ctx.clone(), transport, from, background_stop.clone())),
+        tokio::spawn(jobs::run_retention(ctx.clone(), background_stop)),
+    ];
+
+    let services = Arc::new(backend::Services { ctx, throttle: Default::default() });
     let app = http::app_router(&config.site_dir, db.clone(), services, config.behind_proxy)
         .into_make_service_with_connect_info::<SocketAddr>();
 
@@ -94,7 +152,17 @@ pub async fn start(config: &ServeConfig) -> Result<RunningServer, StartupError> 
         tracing::info!("redirecting http://{} to HTTPS", redirect_addr.unwrap_or(app_addr));
     }
 
-    Ok(RunningServer { app_addr, redirect_addr, db, handles, tasks, data_dir, listener_stopped })
+    Ok(RunningServer {
+        app_addr,
+        redirect_addr,
+        db,
+        handles,
+        tasks,
+        background,
+        stop_background,
+        data_dir,
+        listener_stopped,
+    })
 }
 
 fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
@@ -126,6 +194,10 @@ impl RunningServer {
                 outcome = Err(StartupError::Serve(e));
             }
         }
+        let _ = self.stop_background.send(true);
+        for job in self.background {
+            let _ = job.await;
+        }
         self.db.close().await;
         drop(self.data_dir);
         outcome
@@ -135,5 +207,39 @@ impl RunningServer {
     /// process exits instead of running half-alive.
     pub async fn listener_stopped(&self) {
         self.listener_stopped.notified().await
+    }
+}
+
+/// `server keys rotate`: returns how many stored keys were re-wrapped.
+pub async fn rotate_keys(config: &ServeConfig) -> Result<usize, StartupError> {
+    let core = open_core(config, Arc::new(clock::SystemClock)).await?;
+    let moved = crypto::rotate_master_key(core.ctx.crypto.keyring(), &core.ctx.db)
+        .await
+        .map_err(|e| StartupError::Keys(e.to_string()))?;
+    core.close().await;
+    Ok(moved)
+}
+
+/// `server admin create`: returns the one-time password.
+pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, StartupError> {
+    let core = open_core(config, Arc::new(clock::SystemClock)).await?;
+    let result = accounts::create_admin(&core.ctx, email).await;
+    core.close().await;
+    result.map_err(|e| match e {
+        accounts::AccountError::User(app::error::AppError::InvalidEmail) => {
+            StartupError::Command("the email is invalid or already has an account".into())
+        }
+        other => StartupError::Command(other.to_string()),
+    })
+}
+
+impl Core {
+    /// Closes the database before the data-folder lock is released.
+    pub async fn close(self) {
+        let Core { data_dir, ctx } = self;
+        let db = ctx.db.clone();
+        drop(ctx);
+        db.close().await;
+        drop(data_dir);
     }
 }

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{Cli, Command};
+use server::config::{AdminCommand, Cli, Command, KeysCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,8 +18,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let config = cli.serve;
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(serve(cli.serve)),
+        Command::Serve => runtime.block_on(serve(config)),
+        Command::Keys(KeysCommand::Rotate) => runtime.block_on(server::rotate_keys(&config)).map(|moved| {
+            println!("Master key rotated: {moved} stored keys re-wrapped. The old key is no longer in the key file.");
+        }),
+        Command::Admin(AdminCommand::Create { email }) => {
+            runtime.block_on(server::create_admin(&config, &email)).map(|one_time_password| {
+                println!("Admin created. One-time password (shown only now; it must be changed at first sign-in):");
+                println!("{one_time_password}");
+            })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 mod client_ip;
 mod headers;
+mod origin;
 mod redirect;
 mod spa;
 
@@ -30,6 +31,7 @@ pub fn app_router(site_dir: &Path, db: Database, backend: SharedBackend, behind_
     let security = Arc::new(SecurityHeaders::new(&shell.inline_script_hashes));
     Router::new()
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
+        .route_layer(axum::middleware::from_fn(origin::same_origin_posts))
         .with_state(backend)
         .route("/healthz", get(healthz).with_state(db))
         .merge(spa::router(site_dir, &shell))

@@ -1,0 +1,82 @@
+//! Sign-in rate limiting per IP and per account: after 5 failures each new
+//! failure doubles the wait (2 s, 4 s, … up to 15 minutes). Kept in memory:
+//! with several instances each limits on its own (see the README).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub const FREE_FAILURES: u32 = 5;
+const MAX_DELAY_SECS: i64 = 15 * 60;
+/// Failures older than this are forgotten.
+const FORGET_AFTER_SECS: i64 = 24 * 3600;
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Default)]
+pub struct Throttle {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    failures: u32,
+    last_failure: i64,
+    blocked_until: i64,
+}
+
+impl Throttle {
+    /// Err(seconds to wait) while the key is blocked.
+    pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
+        let entries = self.entries.lock().expect("throttle lock");
+        match entries.get(key) {
+            Some(e) if e.blocked_until > now => Err((e.blocked_until - now) as u64),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn record_failure(&self, key: &str, now: i64) {
+        let mut entries = self.entries.lock().expect("throttle lock");
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, e| now - e.last_failure < FORGET_AFTER_SECS && e.blocked_until > now - 60);
+        }
+        let entry = entries.entry(key.to_string()).or_insert(Entry { failures: 0, last_failure: now, blocked_until: 0 });
+        if now - entry.last_failure >= FORGET_AFTER_SECS {
+            entry.failures = 0;
+        }
+        entry.failures += 1;
+        entry.last_failure = now;
+        if entry.failures >= FREE_FAILURES {
+            let doublings = (entry.failures - FREE_FAILURES + 1).min(20);
+            entry.blocked_until = now + (1_i64 << doublings).min(MAX_DELAY_SECS);
+        }
+    }
+
+    pub fn reset(&self, key: &str) {
+        self.entries.lock().expect("throttle lock").remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_are_free_then_delays_grow() {
+        let t = Throttle::default();
+        for _ in 0..FREE_FAILURES - 1 {
+            t.record_failure("ip:1", 1000);
+            assert_eq!(t.check("ip:1", 1000), Ok(()));
+        }
+        t.record_failure("ip:1", 1000);
+        assert_eq!(t.check("ip:1", 1000), Err(2));
+        assert_eq!(t.check("ip:1", 1002), Ok(()));
+        t.record_failure("ip:1", 1002);
+        assert_eq!(t.check("ip:1", 1002), Err(4));
+        for _ in 0..30 {
+            t.record_failure("ip:1", 2000);
+        }
+        assert_eq!(t.check("ip:1", 2000), Err(900), "capped at 15 minutes");
+        assert_eq!(t.check("ip:2", 2000), Ok(()), "keys are independent");
+        t.reset("ip:1");
+        assert_eq!(t.check("ip:1", 2000), Ok(()));
+    }
+}

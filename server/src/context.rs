@@ -1,0 +1,61 @@
+//! What every capability module works with: the database, the crypto facade,
+//! the clock and the settings. Cheap to clone.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::crypto::Crypto;
+use crate::db::Database;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Base URL for links in mails, e.g. `https://chat.example.org`.
+    pub public_url: String,
+    pub session_idle_secs: i64,
+    pub session_absolute_secs: i64,
+    pub session_persistent_secs: i64,
+    pub signin_history_days: i64,
+    /// The `Secure`/`__Host-` cookie needs HTTPS; always true outside unit tests.
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "https://localhost:8443".to_string(),
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 8 * 3600,
+            session_persistent_secs: 30 * 86_400,
+            signin_history_days: 30,
+            secure_cookies: true,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Database,
+    pub crypto: Crypto,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl Ctx {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// A link into the app, for mails.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.settings.public_url.trim_end_matches('/'), path_and_query)
+    }
+}
+
+/// What a request tells us about its sender. Read once per server function.
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    pub session_token: Option<String>,
+    pub ip: std::net::IpAddr,
+    pub user_agent: String,
+}

@@ -1,0 +1,55 @@
+//! Mail: every message goes into a durable outbox first (recipient, subject
+//! and body sealed under the system key), and a worker delivers it with
+//! retries, so nothing is lost while the SMTP server is down.
+
+pub mod templates;
+mod transport;
+mod worker;
+
+use surrealdb::types::RecordId;
+
+use crate::context::Ctx;
+use crate::crypto::{random_id, Field};
+
+pub use transport::{parse_from as parse_sender, MailTransport, TransportError};
+pub use worker::{deliver_due, run_worker, DeliveryReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the outbox could not be written: {0}")]
+    Database(#[from] surrealdb::Error),
+}
+
+/// A message ready for the outbox.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    /// What kind of notice this is (logged; never personal).
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues a mail and wakes the worker. Returns the outbox id.
+pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
+    let id = random_id();
+    let key = ctx.crypto.system_key();
+    let now = ctx.now();
+    ctx.db
+        .client()
+        .query(
+            "CREATE $id SET kind = $kind, recipient_enc = $to, subject_enc = $subject, body_enc = $body, \
+             status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now",
+        )
+        .bind(("id", RecordId::new("outbox", id.clone())))
+        .bind(("kind", mail.kind.to_string()))
+        .bind(("to", key.seal_str(Field::new("outbox", &id, "recipient"), &mail.to)))
+        .bind(("subject", key.seal_str(Field::new("outbox", &id, "subject"), &mail.subject)))
+        .bind(("body", key.seal_str(Field::new("outbox", &id, "body"), &mail.body)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    tracing::info!(kind = mail.kind, outbox = %id, "mail queued");
+    ctx.mail_wakeup.notify_one();
+    Ok(id)
+}

@@ -1,0 +1,67 @@
+//! Where mail goes: a real SMTP server (`--smtp-url`), or `.eml` files in
+//! `DATA_DIR/mail` for local use.
+
+use std::path::PathBuf;
+
+use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
+
+#[derive(Clone)]
+pub enum MailTransport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// Worth retrying: connection refused, timeouts, 4xx answers.
+    #[error("temporary delivery failure")]
+    Temporary,
+    /// Not worth retrying: 5xx answers, an address that does not parse.
+    #[error("permanent delivery failure")]
+    Permanent,
+    #[error("the SMTP URL is invalid")]
+    InvalidUrl,
+    #[error("the sender address is invalid")]
+    InvalidFrom,
+}
+
+impl MailTransport {
+    pub fn smtp(url: &str) -> Result<Self, TransportError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| TransportError::InvalidUrl)?;
+        Ok(MailTransport::Smtp(
+            transport.timeout(Some(std::time::Duration::from_secs(20))).build(),
+        ))
+    }
+
+    pub fn files(dir: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(MailTransport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir)))
+    }
+
+    pub async fn send(&self, from: &Mailbox, to: &str, subject: &str, body: &str) -> Result<(), TransportError> {
+        let to: Mailbox = to.parse().map_err(|_| TransportError::Permanent)?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|_| TransportError::Permanent)?;
+        match self {
+            MailTransport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    TransportError::Permanent
+                } else {
+                    TransportError::Temporary
+                }
+            }),
+            MailTransport::Files(files) => files.send(message).await.map(|_| ()).map_err(|_| TransportError::Temporary),
+        }
+    }
+}
+
+pub fn parse_from(from: &str) -> Result<Mailbox, TransportError> {
+    from.parse().map_err(|_| TransportError::InvalidFrom)
+}
