@@ -3,7 +3,7 @@
 //! everything that changes state is POST (the server rejects cross-origin POSTs).
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
+use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
 use crate::types::{CurrentUser, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
@@ -21,52 +21,52 @@ pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
     backend()?.current_user().await
 }
 
-#[server(endpoint = "auth/register")]
+#[server(endpoint = "auth/register", input = Json)]
 pub async fn register(input: RegisterInput) -> Result<(), AppError> {
     backend()?.register(input).await
 }
 
-#[server(endpoint = "auth/verify-email")]
+#[server(endpoint = "auth/verify-email", input = Json)]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     backend()?.verify_email(token).await
 }
 
-#[server(endpoint = "auth/login")]
+#[server(endpoint = "auth/login", input = Json)]
 pub async fn login(input: LoginInput) -> Result<CurrentUser, AppError> {
     backend()?.login(input).await
 }
 
-#[server(endpoint = "auth/logout")]
+#[server(endpoint = "auth/logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     backend()?.logout().await
 }
 
-#[server(endpoint = "auth/logout-everywhere")]
+#[server(endpoint = "auth/logout-everywhere", input = Json)]
 pub async fn logout_everywhere() -> Result<(), AppError> {
     backend()?.logout_everywhere().await
 }
 
-#[server(endpoint = "auth/forgot-password")]
+#[server(endpoint = "auth/forgot-password", input = Json)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     backend()?.request_password_reset(email).await
 }
 
-#[server(endpoint = "auth/reset-password")]
+#[server(endpoint = "auth/reset-password", input = Json)]
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
     backend()?.reset_password(token, new_password).await
 }
 
-#[server(endpoint = "auth/confirm-email")]
+#[server(endpoint = "auth/confirm-email", input = Json)]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     backend()?.confirm_email_change(token).await
 }
 
-#[server(endpoint = "account/change-password")]
+#[server(endpoint = "account/change-password", input = Json)]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
     backend()?.change_password(current_password, new_password).await
 }
 
-#[server(endpoint = "account/change-email")]
+#[server(endpoint = "account/change-email", input = Json)]
 pub async fn request_email_change(new_email: String, password: String) -> Result<(), AppError> {
     backend()?.request_email_change(new_email, password).await
 }
@@ -76,7 +76,7 @@ pub async fn fetch_security_overview() -> Result<SecurityOverview, AppError> {
     backend()?.security_overview().await
 }
 
-#[server(endpoint = "account/revoke-session")]
+#[server(endpoint = "account/revoke-session", input = Json)]
 pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
     backend()?.revoke_session(session_id).await
 }

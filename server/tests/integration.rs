@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use server::config::Cli;
 
+#[path = "integration/support.rs"]
+mod support;
+#[path = "integration/accounts.rs"]
+mod accounts;
+
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>
 </head><body><p>shell page, long enough to be worth compressing: chat fb top chat fb top chat fb top</p></body></html>"#;

@@ -8,12 +8,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode};
 
-pub fn is_same_origin(headers: &HeaderMap) -> bool {
+/// `authority` is where the request was sent: the Host header, or on HTTP/2
+/// the `:authority` the URI carries.
+pub fn is_same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin";
     }
     let origin = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
-    let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).or(authority);
     match (origin, host) {
         (Some(origin), Some(host)) => origin
             .strip_prefix("https://")
@@ -24,7 +26,8 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
 }
 
 pub async fn same_origin_posts(request: Request<Body>, next: Next) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD && !is_same_origin(request.headers()) {
+    let authority = request.uri().authority().map(|a| a.as_str());
+    if request.method() != Method::GET && request.method() != Method::HEAD && !is_same_origin(request.headers(), authority) {
         tracing::warn!(path = request.uri().path(), "refused a cross-origin state-changing request");
         return (StatusCode::FORBIDDEN, "Cross-origin requests are not allowed.").into_response();
     }
@@ -45,12 +48,14 @@ mod tests {
 
     #[test]
     fn only_the_apps_own_origin_passes() {
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_same_origin(&headers(&[("origin", "https://localhost:8443"), ("host", "localhost:8443")])));
-        assert!(!is_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:8443")])));
-        assert!(!is_same_origin(&headers(&[("origin", "null"), ("host", "localhost:8443")])));
-        assert!(!is_same_origin(&headers(&[("host", "localhost:8443")])), "no origin information at all");
+        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), None));
+        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")]), None));
+        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), None));
+        assert!(is_same_origin(&headers(&[("origin", "https://localhost:8443"), ("host", "localhost:8443")]), None));
+        assert!(is_same_origin(&headers(&[("origin", "https://localhost:8443")]), Some("localhost:8443")), "HTTP/2");
+        assert!(!is_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:8443")]), None));
+        assert!(!is_same_origin(&headers(&[("origin", "https://evil.example")]), Some("localhost:8443")));
+        assert!(!is_same_origin(&headers(&[("origin", "null"), ("host", "localhost:8443")]), None));
+        assert!(!is_same_origin(&headers(&[("host", "localhost:8443")]), None), "no origin information at all");
     }
 }

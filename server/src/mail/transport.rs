@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
@@ -47,7 +48,7 @@ impl MailTransport {
             .to(to)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(body.to_string())
+            .body(eight_bit_body(body))
             .map_err(|_| TransportError::Permanent)?;
         match self {
             MailTransport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
@@ -60,6 +61,17 @@ impl MailTransport {
             MailTransport::Files(files) => files.send(message).await.map(|_| ()).map_err(|_| TransportError::Temporary),
         }
     }
+}
+
+/// 8bit keeps each link on one line (RFC 5322 allows 998 bytes), so it can be
+/// clicked or copied as is; lettre would pick quoted-printable past 76.
+fn eight_bit_body(body: &str) -> Body {
+    let fits = !body.contains('\0') && body.lines().all(|line| line.len() < 998);
+    if !fits {
+        return Body::new(body.to_string());
+    }
+    let crlf = body.lines().collect::<Vec<_>>().join("\r\n") + "\r\n";
+    Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
 }
 
 pub fn parse_from(from: &str) -> Result<Mailbox, TransportError> {
