@@ -42,6 +42,7 @@ pub struct RunningServer {
     /// The HTTP→HTTPS redirect listener, if any.
     pub redirect_addr: Option<SocketAddr>,
     pub db: Database,
+    ctx: Ctx,
     handles: Vec<Handle<SocketAddr>>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -107,7 +108,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop)),
     ];
 
-    let services = Arc::new(backend::Services { ctx, throttle: Default::default() });
+    let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });
     let app = http::app_router(&config.site_dir, db.clone(), services, config.behind_proxy)
         .into_make_service_with_connect_info::<SocketAddr>();
 
@@ -156,6 +157,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         app_addr,
         redirect_addr,
         db,
+        ctx,
         handles,
         tasks,
         background,
@@ -198,9 +200,15 @@ impl RunningServer {
         for job in self.background {
             let _ = job.await;
         }
+        drop(self.ctx);
         self.db.close().await;
         drop(self.data_dir);
         outcome
+    }
+
+    /// The retention purge, as the hourly job runs it.
+    pub async fn purge_expired(&self) -> Result<(), accounts::AccountError> {
+        accounts::purge_expired(&self.ctx).await
     }
 
     /// Resolves when any listener stops on its own (an I/O failure), so the

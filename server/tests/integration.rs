@@ -14,6 +14,8 @@ use server::config::Cli;
 mod support;
 #[path = "integration/accounts.rs"]
 mod accounts;
+#[path = "integration/at_rest.rs"]
+mod at_rest;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>

@@ -52,6 +52,11 @@ impl TestServer {
         self.data_dir().join("mail")
     }
 
+    /// Runs the retention purge now, as the hourly job would.
+    pub async fn purge_now(&self) {
+        self.running.as_ref().unwrap().purge_expired().await.expect("purge");
+    }
+
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(running) = self.running.take() {
             running.shutdown(Duration::from_secs(5)).await.expect("clean shutdown");

@@ -1,0 +1,245 @@
+//! Encryption at rest, key rotation, hash upgrades, retention, and the mail
+//! outbox against a real SMTP server that goes away and comes back.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::support::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() { stack.push(path) } else { out.push(path) }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_stolen_data_folder_shows_no_personal_data() {
+    // Mail goes to an SMTP port nobody listens on, so it stays in the (encrypted) outbox.
+    let smtp = format!("smtp://127.0.0.1:{}", free_port());
+    let root = tempfile::tempdir().unwrap();
+    let db = format!("surrealkv://{}", root.path().join("data/db").display());
+    let server = TestServer::start_in(root, &["--db", &db, "--smtp-url", &smtp]).await;
+    let people = [
+        ("zanzibar.quokka@example.org", "Zephyrine Quokkaworth"),
+        ("marmalade.ocelot@example.net", "Bartholomew Ocelotti"),
+    ];
+    let mut api = server.client();
+    for (email, name) in people {
+        api.register(email, STRONG_PASSWORD, Some(name)).await.ok();
+    }
+    // Verify one account straight in the database (no mail delivery here), then sign in,
+    // so that sessions and sign-in history (IP, browser) are written too.
+    let running = server.running.as_ref().unwrap();
+    running.db.client().query("UPDATE account SET email_verified = true").await.unwrap().check().unwrap();
+    // A control: a value stored in plain text must be found by the scan below.
+    running.db.client().query("CREATE setting:canary SET value = 'plain-canary-7f3e9a'").await.unwrap().check().unwrap();
+    api.login(people[0].0, STRONG_PASSWORD, true).await.ok();
+    api.post("account/change-email", json!({"new_email": "pending.narwhal@example.com", "password": STRONG_PASSWORD})).await.ok();
+    drop(api);
+    let root = server.stop().await;
+    let data = root.path().join("data");
+
+    let all_files = files(&data);
+    assert!(all_files.iter().any(|f| f.starts_with(data.join("db"))), "SurrealKV wrote files");
+    let canary_found = all_files.iter().any(|f| contains(&std::fs::read(f).unwrap(), b"plain-canary-7f3e9a"));
+    assert!(canary_found, "the scan can see plain text in these files");
+    let mut needles: Vec<&str> = people.iter().flat_map(|(e, n)| [*e, *n]).collect();
+    needles.extend(["pending.narwhal@example.com", "Zephyrine", "Quokkaworth", "zanzibar", "Chrome on Linux"]);
+    for file in &all_files {
+        let bytes = std::fs::read(file).unwrap();
+        for needle in &needles {
+            assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in plain text in {}", file.display());
+        }
+        if file.starts_with(data.join("db")) {
+            assert!(!contains(&bytes, b"127.0.0.1"), "a sign-in IP in plain text in {}", file.display());
+        }
+    }
+}
+
+#[tokio::test]
+async fn key_rotation_keeps_every_account_readable() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let db = format!("surrealkv://{}", data.join("db").display());
+    let email = "rotate.me@example.org";
+    let server = TestServer::start_in(root, &["--db", &db]).await;
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let root = server.stop().await;
+    let key_file = data.join("master.key");
+    let before = std::fs::read_to_string(&key_file).unwrap();
+
+    let config = clap::Parser::try_parse_from(["server", "--data-dir", data.to_str().unwrap()])
+        .map(|cli: server::config::Cli| cli.serve)
+        .unwrap();
+    let moved = server::rotate_keys(&config).await.expect("rotation succeeds");
+    assert!(moved >= 3, "system key, index key and the account key were re-wrapped: {moved}");
+    let after = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(after.lines().filter(|l| !l.starts_with('#')).count(), 1, "the old key is gone");
+
+    let server = TestServer::start_in(root, &["--db", &db]).await;
+    let mut api = server.client();
+    let user = api.login(email, STRONG_PASSWORD, false).await.ok().clone();
+    assert_eq!(user["email"], email, "data written before rotation still decrypts");
+    assert_eq!(api.get("account/security").await.ok()["signins"].as_array().unwrap().len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_old_password_hash_is_upgraded_at_sign_in() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let server = TestServer::start(&[]).await;
+    let email = "legacy@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    let weak = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon2::Params::new(4096, 1, 1, None).unwrap())
+        .hash_password(STRONG_PASSWORD.as_bytes(), &SaltString::generate(&mut rand::rngs::OsRng))
+        .unwrap()
+        .to_string();
+    let db = server.running.as_ref().unwrap().db.clone();
+    db.client().query("UPDATE account SET password_hash = $h").bind(("h", weak.clone())).await.unwrap().check().unwrap();
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let stored: Option<String> = db.client().query("SELECT VALUE password_hash FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
+    let stored = stored.unwrap();
+    assert_ne!(stored, weak);
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_history_is_purged_after_its_retention() {
+    let server = TestServer::start(&["--signin-history-days", "2"]).await;
+    let email = "history@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, true).await.ok();
+    server.clock.advance(86_400);
+    api.login(email, STRONG_PASSWORD, true).await.ok();
+    let ctx_db = server.running.as_ref().unwrap().db.clone();
+    let count = || async {
+        let n: Option<i64> = ctx_db.client().query("RETURN count(SELECT id FROM signin_event)").await.unwrap().take(0).unwrap();
+        n.unwrap()
+    };
+    assert_eq!(count().await, 2);
+    server.clock.advance(86_400 + 60);
+    server.purge_now().await;
+    assert_eq!(count().await, 1, "the sign-in older than 2 days is gone, the newer one stays");
+    let overview = api.get("account/security").await.ok().clone();
+    assert_eq!(overview["retention_days"], 2);
+    assert_eq!(overview["signins"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
+struct SmtpServer {
+    child: Child,
+    port: u16,
+}
+
+impl SmtpServer {
+    /// Python's aiosmtpd, storing every message in a Maildir.
+    fn start(port: u16, maildir: &Path) -> Self {
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd (the test command installs it)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        SmtpServer { child, port }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn maildir_messages(maildir: &Path) -> Vec<String> {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| std::fs::read_dir(maildir.join(sub)).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect()
+}
+
+async fn wait_for_maildir(maildir: &Path, server: &TestServer, subject: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !maildir_messages(maildir).iter().any(|m| m.contains(subject)) {
+        assert!(Instant::now() < deadline, "{subject:?} never arrived at the SMTP server");
+        // Retries are scheduled on the server's clock; let it pass the backoff.
+        server.clock.advance(60);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn no_mail_is_lost_while_the_smtp_server_is_down() {
+    let port = free_port();
+    let maildir_root = tempfile::tempdir().unwrap();
+    let maildir = maildir_root.path().join("Maildir");
+    let server = TestServer::start(&["--smtp-url", &format!("smtp://127.0.0.1:{port}")]).await;
+    let mut api = server.client();
+
+    // Down: the welcome mail waits in the outbox.
+    api.register("outage.one@example.org", STRONG_PASSWORD, None).await.ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(maildir_messages(&maildir).is_empty());
+
+    // Up: it is delivered.
+    let smtp = SmtpServer::start(port, &maildir);
+    wait_for_maildir(&maildir, &server, "please verify your email").await;
+    assert!(maildir_messages(&maildir).iter().any(|m| m.contains("outage.one@example.org")));
+
+    // Down again: a second mail waits; up again: it arrives too.
+    smtp.stop();
+    api.register("outage.two@example.org", STRONG_PASSWORD, None).await.ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.clock.advance(60);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let smtp = SmtpServer::start(port, &maildir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !maildir_messages(&maildir).iter().any(|m| m.contains("outage.two@example.org")) {
+        assert!(Instant::now() < deadline, "the second mail was lost");
+        server.clock.advance(60);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(maildir_messages(&maildir).len(), 2, "each mail delivered exactly once");
+    // Delivered rows keep no content.
+    let db = server.running.as_ref().unwrap().db.clone();
+    let leftovers: Option<i64> = db
+        .client()
+        .query("RETURN count(SELECT id FROM outbox WHERE status = 'sent' AND body_enc != NONE)")
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    assert_eq!(leftovers, Some(0));
+    smtp.stop();
+    server.stop().await;
+}
