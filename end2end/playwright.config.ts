@@ -7,8 +7,13 @@ import * as path from 'node:path';
 const repoRoot = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 const serverBin = process.env.SERVER_BIN || path.join(targetDir, 'debug', 'server');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatfbtop-e2e-'));
-process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+// Created once by the runner; workers inherit it, and tests read mail from it.
+if (!process.env.E2E_DATA_DIR) {
+  const created = fs.mkdtempSync(path.join(os.tmpdir(), 'chatfbtop-e2e-'));
+  process.env.E2E_DATA_DIR = created;
+  process.on('exit', () => fs.rmSync(created, { recursive: true, force: true }));
+}
+const dataDir = process.env.E2E_DATA_DIR;
 const port = Number(process.env.E2E_PORT || 18443);
 const httpPort = Number(process.env.E2E_HTTP_PORT || 18080);
 

@@ -66,6 +66,13 @@ ensure_chromium() {
   fi
 }
 
+ensure_test_mail_server() {
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    step "installing aiosmtpd (the SMTP server the mail tests start and stop)"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
+}
+
 ensure_end2end_packages() {
   step "installing the end2end npm packages (npm ci, from package-lock.json)"
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)

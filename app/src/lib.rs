@@ -5,8 +5,10 @@
 //! capability modules through the [`backend::Backend`] trait.
 
 pub mod api;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod client_storage;
 pub mod error;
 pub mod pages;
 pub mod types;

@@ -1,16 +1,27 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api::fetch_status;
+use crate::auth::Auth;
 use crate::types::DatabaseState;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let auth = Auth::get();
     let status = LocalResource::new(fetch_status);
 
     view! {
         <section class="hero">
             <h1>"Chat FB Top"</h1>
             <p>"Messenger marketing for your Facebook Pages, with every privacy promise kept in code."</p>
+            {move || match auth.user.get() {
+                Some(user) => view! {
+                    <p data-testid="welcome">"Welcome, " {user.display_name.unwrap_or(user.email)} "."</p>
+                }.into_any(),
+                None => view! {
+                    <p><A href="/register">"Create an account"</A> " or " <A href="/login">"sign in"</A> "."</p>
+                }.into_any(),
+            }}
         </section>
         <section class="card" aria-live="polite">
             <h2>"Server status"</h2>

@@ -1,30 +1,76 @@
-//! The SPA shell and its routes, one module per page.
+//! The SPA shell and its routes, one module per area.
 
+mod account;
+mod auth;
+mod components;
 mod home;
 mod not_found;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 
 pub use home::HomePage;
 pub use not_found::NotFoundPage;
 
+use crate::auth::Auth;
+
 #[component]
 pub fn App() -> impl IntoView {
+    Auth::provide();
     view! {
         <Router>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"Chat FB Top"</A>
-            </header>
+            <Header />
             <main class="site-main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/register") view=auth::RegisterPage />
+                    <Route path=path!("/login") view=auth::LoginPage />
+                    <Route path=path!("/verify-email") view=auth::VerifyEmailPage />
+                    <Route path=path!("/forgot-password") view=auth::ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=auth::ResetPasswordPage />
+                    <Route path=path!("/confirm-email") view=auth::ConfirmEmailPage />
+                    <Route path=path!("/account") view=account::AccountPage />
+                    <Route path=path!("/account/security") view=account::SecurityPage />
                 </Routes>
             </main>
             <footer class="site-footer">
                 <p>"Self-hosted. No analytics, no third-party requests."</p>
             </footer>
         </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    let logout = Action::new_local(|_: &()| crate::api::logout());
+    Effect::new(move |_| {
+        // Whatever the server answered, this browser forgets everything.
+        if logout.value().get().is_some() {
+            auth.signed_out();
+            navigate("/login", Default::default());
+        }
+    });
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">"Chat FB Top"</A>
+            <nav>
+                {move || match auth.user.get() {
+                    Some(user) => view! {
+                        <span class="who" data-testid="signed-in-as">{user.display_name.clone().unwrap_or(user.email.clone())}</span>
+                        <A href="/account/security">"Security"</A>
+                        <A href="/account">"Account"</A>
+                        <button class="link" data-testid="sign-out" on:click=move |_| { logout.dispatch_local(()); }>"Sign out"</button>
+                    }.into_any(),
+                    None => view! {
+                        <A href="/login">"Sign in"</A>
+                        <A href="/register">"Create account"</A>
+                    }.into_any(),
+                }}
+            </nav>
+        </header>
     }
 }

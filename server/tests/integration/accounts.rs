@@ -287,6 +287,8 @@ async fn cross_origin_posts_are_refused() {
     assert_eq!(bare.status(), 403, "no origin information at all");
     let same = http.post(&url).header("sec-fetch-site", "same-origin").json(&json!({})).send().await.unwrap();
     assert_eq!(same.status(), 200);
+    let as_get = http.get(&url).send().await.unwrap();
+    assert_ne!(as_get.status(), 200, "state-changing functions accept POST only");
     server.stop().await;
 }
 

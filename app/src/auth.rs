@@ -1,0 +1,54 @@
+//! The client's view of who is signed in, shared through context.
+
+use leptos::prelude::*;
+
+use crate::api::fetch_current_user;
+use crate::types::CurrentUser;
+
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: RwSignal<Option<CurrentUser>>,
+    /// False until the first answer from the server.
+    pub checked: RwSignal<bool>,
+}
+
+impl Auth {
+    pub fn provide() -> Auth {
+        let auth = Auth { user: RwSignal::new(None), checked: RwSignal::new(false) };
+        provide_context(auth);
+        leptos::task::spawn_local(async move {
+            let user = fetch_current_user().await.ok().flatten();
+            auth.user.set(user);
+            auth.checked.set(true);
+        });
+        auth
+    }
+
+    pub fn get() -> Auth {
+        expect_context::<Auth>()
+    }
+
+    /// After logout: forget the user and every app key in browser storage.
+    pub fn signed_out(&self) {
+        crate::client_storage::wipe_all();
+        self.user.set(None);
+    }
+}
+
+/// Seconds since the epoch as a readable date, in the browser's zone or UTC.
+pub fn format_time(unix_secs: i64, utc: bool) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+        if utc {
+            String::from(date.to_iso_string()).replace('T', " ").chars().take(16).collect::<String>() + " UTC"
+        } else {
+            String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = utc;
+        unix_secs.to_string()
+    }
+}

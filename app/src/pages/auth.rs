@@ -1,0 +1,209 @@
+//! Registration, sign-in, email verification and password reset.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use super::components::{outcome, query_token, Why};
+use crate::api;
+use crate::auth::Auth;
+use crate::client_storage;
+use crate::types::{LoginInput, RegisterInput};
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let accept = RwSignal::new(false);
+    let action = Action::new_local(|input: &RegisterInput| api::register(input.clone()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = display_name.get_untracked();
+        action.dispatch_local(RegisterInput {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            display_name: (!name.trim().is_empty()).then_some(name),
+            accept_terms: accept.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Create an account"</h1>
+            <p class="lead">"We ask for as little as we can. Nothing here is shared with anyone."</p>
+            <form on:submit=submit>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="email" required bind:value=email />
+                <Why text="to sign you in and to send you account notices. Never marketing." />
+
+                <label for="password">"Password"</label>
+                <input id="password" type="password" autocomplete="new-password" required bind:value=password />
+                <Why text="to protect your account. We store only an Argon2id hash of it." />
+
+                <label for="display_name">"Display name (optional)"</label>
+                <input id="display_name" type="text" autocomplete="nickname" maxlength="100" bind:value=display_name />
+                <Why text="only to greet you in the app. Leave it empty if you prefer." />
+
+                <label class="check">
+                    <input id="accept" type="checkbox" bind:checked=accept />
+                    "I accept the terms of use and the privacy policy."
+                </label>
+                <Why text="we record which versions you accepted, and when, in your consent ledger." />
+
+                <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
+            </form>
+            {outcome(action.value(), |_| view! {
+                <p class="success" role="status" data-testid="register-done">
+                    "Check your inbox: we sent a link to verify your email address. It is valid for 24 hours."
+                </p>
+            }.into_any())}
+            <p>"Already registered? " <A href="/login">"Sign in"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let keep = RwSignal::new(false);
+    let remember = RwSignal::new(client_storage::enabled());
+    let action = Action::new_local(|input: &LoginInput| api::login(input.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = action.value().get() {
+            client_storage::set_enabled(remember.get_untracked());
+            let target = if user.must_change_password { "/account" } else { "/" };
+            auth.user.set(Some(user));
+            navigate(target, Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch_local(LoginInput {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            keep_signed_in: keep.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            <form on:submit=submit>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="username" required bind:value=email />
+                <label for="password">"Password"</label>
+                <input id="password" type="password" autocomplete="current-password" required bind:value=password />
+                <label class="check">
+                    <input id="keep" type="checkbox" bind:checked=keep />
+                    "Keep me signed in for 30 days"
+                </label>
+                <Why text="off, you are signed out when the browser closes or after 30 idle minutes." />
+                <label class="check">
+                    <input id="remember" type="checkbox" bind:checked=remember />
+                    "Remember my settings on this device"
+                </label>
+                <Why text="off, this app stores nothing in your browser besides the sign-in cookie." />
+                <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
+            </form>
+            {outcome(action.value(), |_| ().into_any())}
+            <p><A href="/forgot-password">"Forgot your password?"</A></p>
+            <p>"New here? " <A href="/register">"Create an account"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let token = query_token();
+    let action = Action::new_local(|token: &String| api::verify_email(token.clone()));
+    Effect::new(move |_| {
+        let token = token.get();
+        if !token.is_empty() {
+            action.dispatch_local(token);
+        }
+    });
+    view! {
+        <section class="card narrow">
+            <h1>"Verify your email"</h1>
+            {move || action.pending().get().then(|| view! { <p>"Checking your link…"</p> })}
+            {outcome(action.value(), |_| view! {
+                <p class="success" role="status" data-testid="verified">
+                    "Your email address is verified. " <A href="/login">"Sign in"</A>
+                </p>
+            }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let action = Action::new_local(|email: &String| api::request_password_reset(email.clone()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch_local(email.get_untracked());
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Reset your password"</h1>
+            <form on:submit=submit>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="email" required bind:value=email />
+                <Why text="to send the reset link to the address of your account." />
+                <button type="submit" disabled=move || action.pending().get()>"Send the link"</button>
+            </form>
+            {outcome(action.value(), |_| view! {
+                <p class="success" role="status">
+                    "If an account uses this address, a reset link is on its way. It works once, for one hour."
+                </p>
+            }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let token = query_token();
+    let password = RwSignal::new(String::new());
+    let action = Action::new_local(|(token, password): &(String, String)| api::reset_password(token.clone(), password.clone()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch_local((token.get_untracked(), password.get_untracked()));
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Choose a new password"</h1>
+            <form on:submit=submit>
+                <label for="password">"New password"</label>
+                <input id="password" type="password" autocomplete="new-password" required bind:value=password />
+                <Why text="it replaces your old one; every session is signed out." />
+                <button type="submit" disabled=move || action.pending().get()>"Set the password"</button>
+            </form>
+            {outcome(action.value(), |_| view! {
+                <p class="success" role="status">"Your password was changed. " <A href="/login">"Sign in"</A></p>
+            }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let token = query_token();
+    let action = Action::new_local(|token: &String| api::confirm_email_change(token.clone()));
+    Effect::new(move |_| {
+        let token = token.get();
+        if !token.is_empty() {
+            action.dispatch_local(token);
+        }
+    });
+    view! {
+        <section class="card narrow">
+            <h1>"Confirm your new email"</h1>
+            {outcome(action.value(), |_| view! {
+                <p class="success" role="status">"Your email address was changed."</p>
+            }.into_any())}
+        </section>
+    }
+}

@@ -1,0 +1,49 @@
+//! Small pieces the forms share.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// "Why we ask": every form field says what it is needed for.
+#[component]
+pub fn Why(#[prop(into)] text: String) -> impl IntoView {
+    view! { <small class="why">"Why we ask: " {text}</small> }
+}
+
+/// An error from a server function, as a sentence (plus password feedback).
+#[component]
+pub fn ErrorNote(error: AppError) -> impl IntoView {
+    let feedback = match &error {
+        AppError::WeakPassword { feedback } => feedback.clone(),
+        _ => Vec::new(),
+    };
+    view! {
+        <div class="error" role="alert" data-testid="form-error">
+            <p>{error.to_string()}</p>
+            {(!feedback.is_empty()).then(|| view! {
+                <ul data-testid="password-feedback">
+                    {feedback.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+}
+
+/// Renders the outcome of an action: nothing while idle, the error, or `ok`.
+pub fn outcome<T, S>(value: S, ok: impl Fn(T) -> AnyView + Send + Sync + 'static) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || match value.get() {
+        None => ().into_any(),
+        Some(Ok(v)) => ok(v),
+        Some(Err(e)) => view! { <ErrorNote error=e /> }.into_any(),
+    }
+}
+
+/// The `token` query parameter of a mailed link.
+pub fn query_token() -> Memo<String> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.read().get("token").unwrap_or_default())
+}

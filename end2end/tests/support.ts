@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, type Page } from '@playwright/test';
+
+export const STRONG_PASSWORD = 'velvet tractor orbit 7 lagoon';
+export const OTHER_STRONG_PASSWORD = 'copper whistle meadow 42 canyon';
+
+/** A fresh address per test run, so tests never collide on one server. */
+export function uniqueEmail(label: string): string {
+  return `${label}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.org`;
+}
+
+const mailDir = () => path.join(process.env.E2E_DATA_DIR!, 'mail');
+
+/** Waits for the .eml file the server's file transport wrote for `to`. */
+export async function waitForMail(to: string, subject: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(mailDir())) {
+      for (const file of fs.readdirSync(mailDir())) {
+        const text = fs.readFileSync(path.join(mailDir(), file), 'utf8');
+        const lines = text.split(/\r?\n/);
+        if (lines.some((l) => l.startsWith('To:') && l.includes(to)) && lines.some((l) => l.startsWith('Subject:') && l.includes(subject))) {
+          return text;
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail to ${to} about "${subject}"`);
+}
+
+/** The path and query of the first app link in a mail. */
+export function linkIn(mail: string): string {
+  const match = mail.match(/https:\/\/[^\s/]+(\/[^\s]*token=[A-Za-z0-9_-]+)/);
+  if (!match) throw new Error(`no link in mail:\n${mail}`);
+  return match[1];
+}
+
+/** Registers through the UI and verifies through the mailed link. */
+export async function registerAndVerify(page: Page, email: string, password = STRONG_PASSWORD) {
+  await page.goto('/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('I accept the terms of use and the privacy policy.').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('register-done')).toBeVisible();
+  const mail = await waitForMail(email, 'verify your email');
+  await page.goto(linkIn(mail));
+  await expect(page.getByTestId('verified')).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, opts: { keep?: boolean; remember?: boolean; password?: string } = {}) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(opts.password ?? STRONG_PASSWORD);
+  if (opts.keep) await page.getByLabel('Keep me signed in for 30 days').check();
+  if (opts.remember) await page.getByLabel('Remember my settings on this device').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+}
+
+/** Every app key in both storages, plus document.cookie. */
+export async function browserState(page: Page) {
+  return page.evaluate(() => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+    cookie: document.cookie,
+  }));
+}
