@@ -314,3 +314,26 @@ async fn an_admins_one_time_password_must_be_changed_first() {
     api.get("account/security").await.ok();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn verification_links_expire_after_24_hours_and_consents_are_append_only() {
+    let server = TestServer::start(&[]).await;
+    let email = "late.reader@example.org";
+    let mut api = server.client();
+    api.register(email, STRONG_PASSWORD, None).await.ok();
+    let mail = wait_for_mail(&server.mail_dir(), email, "verify").await;
+    server.clock.advance(24 * 3600 + 1);
+    assert_eq!(api.post("auth/verify-email", json!({"token": link_token(&mail)})).await.error(), &json!("InvalidOrExpiredLink"));
+
+    // Registration recorded acceptance of the current terms and privacy policy.
+    let db = server.running.as_ref().unwrap().db.clone();
+    let ledger: Vec<String> = db.client().query("SELECT VALUE document FROM consent ORDER BY document").await.unwrap().take(0).unwrap();
+    assert_eq!(ledger, vec!["privacy".to_string(), "terms".to_string()]);
+    let versions: Vec<i64> = db.client().query("SELECT VALUE version FROM consent").await.unwrap().take(0).unwrap();
+    assert!(versions.iter().all(|v| *v == 1), "{versions:?}");
+    let rewrite = db.client().query("UPDATE consent SET version = 99").await.unwrap().check();
+    assert!(rewrite.is_err(), "the ledger refuses changes");
+    let after: Vec<i64> = db.client().query("SELECT VALUE version FROM consent").await.unwrap().take(0).unwrap();
+    assert!(after.iter().all(|v| *v == 1));
+    server.stop().await;
+}
