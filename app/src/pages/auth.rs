@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use super::components::{outcome, query_token, Why};
+use super::components::{outcome, query_token, run_with_link_token, Why};
 use crate::api;
 use crate::auth::Auth;
 use crate::client_storage;
@@ -116,14 +116,7 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
-    let token = query_token();
-    let action = Action::new_local(|token: &String| api::verify_email(token.clone()));
-    Effect::new(move |_| {
-        let token = token.get();
-        if !token.is_empty() {
-            action.dispatch_local(token);
-        }
-    });
+    let action = run_with_link_token(api::verify_email);
     view! {
         <section class="card narrow">
             <h1>"Verify your email"</h1>
@@ -190,14 +183,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
-    let token = query_token();
-    let action = Action::new_local(|token: &String| api::confirm_email_change(token.clone()));
-    Effect::new(move |_| {
-        let token = token.get();
-        if !token.is_empty() {
-            action.dispatch_local(token);
-        }
-    });
+    let action = run_with_link_token(api::confirm_email_change);
     view! {
         <section class="card narrow">
             <h1>"Confirm your new email"</h1>

@@ -47,3 +47,20 @@ pub fn query_token() -> Memo<String> {
     let query = leptos_router::hooks::use_query_map();
     Memo::new(move |_| query.read().get("token").unwrap_or_default())
 }
+
+/// For pages opened from a mailed link: runs `run` with the link's token as
+/// soon as it is known, and returns the action to render its outcome.
+pub fn run_with_link_token<Fut>(run: fn(String) -> Fut) -> Action<String, Result<(), AppError>>
+where
+    Fut: std::future::Future<Output = Result<(), AppError>> + 'static,
+{
+    let token = query_token();
+    let action = Action::new_local(move |token: &String| run(token.clone()));
+    Effect::new(move |_| {
+        let token = token.get();
+        if !token.is_empty() {
+            action.dispatch_local(token);
+        }
+    });
+    action
+}

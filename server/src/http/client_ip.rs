@@ -56,13 +56,7 @@ pub async fn resolve_client(State(behind_proxy): State<bool>, mut request: Reque
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
-        }
-        h
-    }
+    use crate::http::header_map as headers;
 
     #[test]
     fn forwarded_for_is_ignored_unless_behind_proxy() {

@@ -26,6 +26,16 @@ pub use headers::SecurityHeaders;
 
 use crate::db::Database;
 
+/// A header map from pairs, for the middleware tests.
+#[cfg(test)]
+pub(crate) fn header_map(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+    let mut h = http::HeaderMap::new();
+    for (k, v) in pairs {
+        h.append(*k, v.parse().unwrap());
+    }
+    h
+}
+
 pub fn app_router(site_dir: &Path, db: Database, backend: SharedBackend, behind_proxy: bool) -> Router {
     let shell = spa::SpaShell::load(site_dir);
     let security = Arc::new(SecurityHeaders::new(&shell.inline_script_hashes));

@@ -38,13 +38,7 @@ pub async fn same_origin_posts(request: Request<Body>, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, v.parse().unwrap());
-        }
-        h
-    }
+    use crate::http::header_map as headers;
 
     #[test]
     fn only_the_apps_own_origin_passes() {
