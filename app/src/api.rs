@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{CurrentUser, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
@@ -79,4 +79,15 @@ pub async fn fetch_security_overview() -> Result<SecurityOverview, AppError> {
 #[server(endpoint = "account/revoke-session", input = Json)]
 pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
     backend()?.revoke_session(session_id).await
+}
+
+#[server(endpoint = "privacy/overview", input = GetUrl)]
+pub async fn fetch_privacy_overview() -> Result<PrivacyOverview, AppError> {
+    backend()?.privacy_overview().await
+}
+
+/// Erases the account for good: needs the password and the typed confirmation.
+#[server(endpoint = "privacy/delete-account", input = Json)]
+pub async fn delete_account(password: String, confirmation: String) -> Result<(), AppError> {
+    backend()?.delete_account(password, confirmation).await
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{CurrentUser, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -28,6 +28,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn confirm_email_change(&self, token: String) -> Result<(), AppError>;
     async fn security_overview(&self) -> Result<SecurityOverview, AppError>;
     async fn revoke_session(&self, session_id: String) -> Result<(), AppError>;
+    async fn privacy_overview(&self) -> Result<PrivacyOverview, AppError>;
+    async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -49,6 +49,8 @@ pub enum AppError {
     InvalidOrExpiredLink,
     #[error("That session was not found.")]
     SessionNotFound,
+    #[error("Type DELETE in capitals to confirm.")]
+    ConfirmationMismatch,
 }
 
 impl FromServerFnError for AppError {

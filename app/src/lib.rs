@@ -10,6 +10,7 @@ pub mod auth;
 pub mod backend;
 pub mod client_storage;
 pub mod error;
+pub mod inventory;
 pub mod pages;
 pub mod types;
 

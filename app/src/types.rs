@@ -74,3 +74,29 @@ pub struct SecurityOverview {
     /// How long sign-in history is kept, in days.
     pub retention_days: i64,
 }
+
+/// How much the app holds in one category of the data inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryHolding {
+    pub key: String,
+    pub title: String,
+    pub what: String,
+    pub count: i64,
+    pub retention: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub document: String,
+    pub version: i64,
+    pub accepted_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyOverview {
+    pub holdings: Vec<CategoryHolding>,
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// What a person must type to confirm erasure.
+pub const DELETE_CONFIRMATION: &str = "DELETE";

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use app::backend::Backend;
 use app::error::AppError;
-use app::types::{CurrentUser, DatabaseState, LoginInput, RegisterInput, SecurityOverview, ServerStatus};
+use app::types::{CurrentUser, DatabaseState, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
 use leptos::prelude::use_context;
@@ -150,5 +150,17 @@ impl Backend for Services {
     async fn revoke_session(&self, session_id: String) -> Result<(), AppError> {
         let request = request_info();
         accounts::revoke_session(&self.ctx, &request, &session_id).await.map_err(user_error("revoke session"))
+    }
+
+    async fn privacy_overview(&self) -> Result<PrivacyOverview, AppError> {
+        let request = request_info();
+        accounts::privacy_overview(&self.ctx, &request).await.map_err(user_error("privacy overview"))
+    }
+
+    async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::delete_account(&self.ctx, &request, &password, &confirmation).await.map_err(user_error("delete account"))?;
+        clear_browser_state();
+        Ok(())
     }
 }

@@ -29,6 +29,15 @@ pub enum Command {
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The consent ledger.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Check every account's hash chain; exits non-zero if an entry was edited or removed.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -206,6 +206,11 @@ impl RunningServer {
         outcome
     }
 
+    /// The blind index of an email, as stored (for tests and admin search).
+    pub fn email_index(&self, email: &str) -> String {
+        self.ctx.crypto.email_index(email)
+    }
+
     /// The retention purge, as the hourly job runs it.
     pub async fn purge_expired(&self) -> Result<(), accounts::AccountError> {
         accounts::purge_expired(&self.ctx).await
@@ -239,6 +244,14 @@ pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, S
         }
         other => StartupError::Command(other.to_string()),
     })
+}
+
+/// `server consent verify`.
+pub async fn verify_consents(config: &ServeConfig) -> Result<privacy::ledger::Verification, StartupError> {
+    let core = open_core(config, Arc::new(clock::SystemClock)).await?;
+    let result = privacy::ledger::verify(&core.ctx).await;
+    core.close().await;
+    result.map_err(|e| StartupError::Command(e.to_string()))
 }
 
 impl Core {

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{AdminCommand, Cli, Command, KeysCommand};
+use server::config::{AdminCommand, Cli, Command, ConsentCommand, KeysCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +30,20 @@ fn main() -> ExitCode {
                 println!("{one_time_password}");
             })
         }
+        Command::Consent(ConsentCommand::Verify) => match runtime.block_on(server::verify_consents(&config)) {
+            Ok(report) if report.problems.is_empty() => {
+                println!("Consent ledger intact: {} entries across {} accounts.", report.entries, report.accounts);
+                Ok(())
+            }
+            Ok(report) => {
+                for problem in &report.problems {
+                    println!("{problem}");
+                }
+                eprintln!("error: the consent ledger was tampered with ({} problems)", report.problems.len());
+                return ExitCode::FAILURE;
+            }
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

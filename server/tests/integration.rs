@@ -16,6 +16,8 @@ mod support;
 mod accounts;
 #[path = "integration/at_rest.rs"]
 mod at_rest;
+#[path = "integration/privacy.rs"]
+mod privacy;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>

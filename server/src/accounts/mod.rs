@@ -6,7 +6,9 @@ pub mod password_policy;
 pub mod throttle;
 
 use app::error::AppError;
-use app::types::{CurrentUser, LoginInput, RegisterInput, Role, SecurityOverview, SignInRecord};
+use app::types::{
+    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, PrivacyOverview, RegisterInput, Role, SecurityOverview, SignInRecord,
+};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::{Ctx, RequestInfo};
@@ -36,6 +38,10 @@ pub enum AccountError {
     Session(#[from] sessions::SessionError),
     #[error(transparent)]
     Mail(#[from] mail::MailError),
+    #[error(transparent)]
+    Ledger(#[from] crate::privacy::ledger::LedgerError),
+    #[error(transparent)]
+    Erasure(#[from] crate::privacy::erasure::ErasureError),
 }
 
 impl From<AppError> for AccountError {
@@ -201,8 +207,8 @@ pub async fn register(ctx: &Ctx, input: RegisterInput) -> Result<()> {
     // Hash before looking the address up, so both paths take the same time.
     let password_hash = password::hash(&input.password);
 
-    if find_by_email(ctx, &email).await?.is_some() {
-        mail::enqueue(ctx, templates::registration_attempt(&email, &ctx.link("/login"))).await?;
+    if let Some(existing) = find_by_email(ctx, &email).await? {
+        mail::enqueue(ctx, templates::registration_attempt(&email, &ctx.link("/login")).for_account(&existing.id)).await?;
         return Ok(());
     }
     let id = random_id();
@@ -214,10 +220,11 @@ pub async fn register(ctx: &Ctx, input: RegisterInput) -> Result<()> {
     }
     for document in crate::privacy::DOCUMENTS {
         let version = crate::privacy::current_version(ctx, document).await?;
-        crate::privacy::record_consent(ctx, &id, document, version).await?;
+        crate::privacy::ledger::append(ctx, &id, document, version).await?;
     }
     let token = issue_token(ctx, &id, "verify_email", VERIFY_EMAIL_SECS).await?;
-    mail::enqueue(ctx, templates::account_created(&email, &ctx.link(&format!("/verify-email?token={token}")))).await?;
+    let link = ctx.link(&format!("/verify-email?token={token}"));
+    mail::enqueue(ctx, templates::account_created(&email, &link).for_account(&id)).await?;
     tracing::info!(account = %id, "account registered");
     Ok(())
 }
@@ -263,7 +270,7 @@ pub async fn verify_email(ctx: &Ctx, token: &str) -> Result<()> {
     let id = consume_token(ctx, token, "verify_email").await?;
     ctx.db.client().query("UPDATE $id SET email_verified = true").bind(("id", account_record(&id))).await?.check()?;
     if let Some(account) = load_account(ctx, &id).await? {
-        mail::enqueue(ctx, templates::email_verified(&account.email()?)).await?;
+        mail::enqueue(ctx, templates::email_verified(&account.email()?).for_account(&id)).await?;
     }
     Ok(())
 }
@@ -389,7 +396,7 @@ pub async fn change_password(
     set_password(ctx, &account.id, new_password).await?;
     sessions::revoke_all(ctx, &account.id, None).await?;
     let (token, new_session) = sessions::create(ctx, &account.id, &account.key, session.persistent, &request.user_agent).await?;
-    mail::enqueue(ctx, templates::password_changed(&email)).await?;
+    mail::enqueue(ctx, templates::password_changed(&email).for_account(&account.id)).await?;
     Ok((token, new_session))
 }
 
@@ -411,7 +418,7 @@ pub async fn request_password_reset(ctx: &Ctx, email: &str) -> Result<()> {
         if !account.row.disabled {
             let token = issue_token(ctx, &account.id, "reset_password", RESET_PASSWORD_SECS).await?;
             let link = ctx.link(&format!("/reset-password?token={token}"));
-            mail::enqueue(ctx, templates::password_reset_requested(&account.email()?, &link)).await?;
+            mail::enqueue(ctx, templates::password_reset_requested(&account.email()?, &link).for_account(&account.id)).await?;
         }
     }
     Ok(())
@@ -435,7 +442,7 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new_password: &str) -> Resul
     consume_token(ctx, token, "reset_password").await?;
     set_password(ctx, &account.id, new_password).await?;
     sessions::revoke_all(ctx, &account.id, None).await?;
-    mail::enqueue(ctx, templates::password_changed(&email)).await?;
+    mail::enqueue(ctx, templates::password_changed(&email).for_account(&account.id)).await?;
     Ok(())
 }
 
@@ -462,7 +469,7 @@ pub async fn request_email_change(ctx: &Ctx, request: &RequestInfo, new_email: &
         .check()?;
     let token = issue_token(ctx, &account.id, "change_email", CHANGE_EMAIL_SECS).await?;
     let link = ctx.link(&format!("/confirm-email?token={token}"));
-    mail::enqueue(ctx, templates::email_change_verify(new_email, &link)).await?;
+    mail::enqueue(ctx, templates::email_change_verify(new_email, &link).for_account(&account.id)).await?;
     Ok(())
 }
 
@@ -487,7 +494,57 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str) -> Result<()> {
         .bind(("index", ctx.crypto.email_index(&new_email)))
         .await?
         .check()?;
-    mail::enqueue(ctx, templates::email_changed(&old_email)).await?;
+    mail::enqueue(ctx, templates::email_changed(&old_email).for_account(&account.id)).await?;
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct ConsentRow {
+    document: String,
+    version: i64,
+    accepted_at: i64,
+}
+
+/// The privacy dashboard: what we hold per inventory category, and the consent ledger.
+pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<PrivacyOverview> {
+    let (session, _) = require_session(ctx, request).await?;
+    let mut holdings = Vec::new();
+    for category in app::inventory::INVENTORY {
+        let count = crate::privacy::erasure::count_category(ctx, category.table, category.owner, &session.account_id).await?;
+        holdings.push(CategoryHolding {
+            key: category.key.to_string(),
+            title: category.title.to_string(),
+            what: category.what.to_string(),
+            count,
+            retention: category.retention.to_string(),
+        });
+    }
+    let rows: Vec<ConsentRow> = ctx
+        .db
+        .client()
+        .query("SELECT document, version, accepted_at FROM consent WHERE account = $account ORDER BY seq")
+        .bind(("account", account_record(&session.account_id)))
+        .await?
+        .take(0)?;
+    let consents = rows
+        .into_iter()
+        .map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at })
+        .collect();
+    Ok(PrivacyOverview { holdings, consents })
+}
+
+/// Self-service erasure: password and the typed confirmation, then everything goes.
+pub async fn delete_account(ctx: &Ctx, request: &RequestInfo, password_input: &str, confirmation: &str) -> Result<()> {
+    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
+    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
+        return Err(AppError::WrongPassword.into());
+    }
+    if confirmation.trim() != app::types::DELETE_CONFIRMATION {
+        return Err(AppError::ConfirmationMismatch.into());
+    }
+    let email = account.email()?;
+    crate::privacy::erasure::erase(ctx, &account.id, &email).await?;
     Ok(())
 }
 

@@ -56,6 +56,11 @@ impl Crypto {
         self.index.blind_index("email", &super::normalise_email(email))
     }
 
+    /// The MAC that chains consent-ledger entries (keyed, so it cannot be recomputed from the database alone).
+    pub fn ledger_mac(&self, message: &str) -> String {
+        self.index.blind_index("consent-ledger", message)
+    }
+
     /// Creates and stores a fresh data key for a new account.
     pub async fn create_account_key(&self, account_id: &str) -> Result<SecretKey, KeyStoreError> {
         let key = SecretKey::generate();

@@ -28,6 +28,17 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The account the mail is about, so erasure can remove it.
+    pub account: Option<String>,
+    /// Delete the whole outbox row once sent (the mail to an erased account).
+    pub purge_when_sent: bool,
+}
+
+impl Mail {
+    pub fn for_account(mut self, account_id: &str) -> Self {
+        self.account = Some(account_id.to_string());
+        self
+    }
 }
 
 /// Queues a mail and wakes the worker. Returns the outbox id.
@@ -38,8 +49,8 @@ pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
     ctx.db
         .client()
         .query(
-            "CREATE $id SET kind = $kind, recipient_enc = $to, subject_enc = $subject, body_enc = $body, \
-             status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now",
+            "CREATE $id SET kind = $kind, account = $account, recipient_enc = $to, subject_enc = $subject, body_enc = $body, \
+             status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now, purge_when_sent = $purge",
         )
         .bind(("id", RecordId::new("outbox", id.clone())))
         .bind(("kind", mail.kind.to_string()))
@@ -47,6 +58,8 @@ pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
         .bind(("subject", key.seal_str(Field::new("outbox", &id, "subject"), &mail.subject)))
         .bind(("body", key.seal_str(Field::new("outbox", &id, "body"), &mail.body)))
         .bind(("now", now))
+        .bind(("account", mail.account.as_deref().map(crate::sessions::account_record)))
+        .bind(("purge", mail.purge_when_sent))
         .await?
         .check()?;
     tracing::info!(kind = mail.kind, outbox = %id, "mail queued");

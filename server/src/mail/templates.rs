@@ -6,7 +6,7 @@ const SIGNATURE: &str = "\n\n-- \nChat FB Top. You get this mail because of an a
 we send no marketing mail.\n";
 
 fn mail(kind: &'static str, to: &str, subject: &str, body: String) -> Mail {
-    Mail { kind, to: to.to_string(), subject: subject.to_string(), body: body + SIGNATURE }
+    Mail { kind, to: to.to_string(), subject: subject.to_string(), body: body + SIGNATURE, account: None, purge_when_sent: false }
 }
 
 pub fn account_created(to: &str, verify_link: &str) -> Mail {
@@ -80,4 +80,18 @@ pub fn email_changed(old_address: &str) -> Mail {
          If this was not you, contact the administrator of this installation at once."
             .to_string(),
     )
+}
+
+pub fn account_deleted(to: &str) -> Mail {
+    let mut m = mail(
+        "account_deleted",
+        to,
+        "Your Chat FB Top account was deleted",
+        "Your account and every piece of its data were deleted, as you asked. Its encryption key was destroyed, so \
+         no copy of the old data can be read. This is the last mail you get from us, and this message itself is \
+         removed from our outbox once sent."
+            .to_string(),
+    );
+    m.purge_when_sent = true;
+    m
 }

@@ -23,6 +23,7 @@ struct DueRow {
     subject_enc: Option<String>,
     body_enc: Option<String>,
     attempts: i64,
+    purge_when_sent: bool,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -
         .db
         .client()
         .query(
-            "SELECT id, recipient_enc, subject_enc, body_enc, attempts FROM outbox \
+            "SELECT id, recipient_enc, subject_enc, body_enc, attempts, purge_when_sent FROM outbox \
              WHERE status = 'pending' AND next_attempt_at <= $now AND (lease_until = NONE OR lease_until < $now) \
              ORDER BY next_attempt_at LIMIT $batch",
         )
@@ -61,6 +62,10 @@ pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -
             None => Err(TransportError::Permanent),
         };
         let query = match outcome {
+            Ok(()) if row.purge_when_sent => {
+                report.sent += 1;
+                "DELETE $id"
+            }
             Ok(()) => {
                 report.sent += 1;
                 // Delivered: the content is no longer needed, so it is not kept.

@@ -1,10 +1,12 @@
-//! Policies and the consent ledger.
+//! The privacy center: policies, the hash-chained consent ledger, and
+//! erasure driven by the data inventory.
+
+pub mod erasure;
+pub mod ledger;
 
 use surrealdb::types::RecordId;
 
 use crate::context::Ctx;
-use crate::crypto::random_id;
-use crate::sessions::account_record;
 
 pub const DOCUMENTS: [&str; 2] = ["terms", "privacy"];
 
@@ -51,19 +53,4 @@ pub async fn current_version(ctx: &Ctx, document: &str) -> Result<i64, surrealdb
         .await?
         .take(0)?;
     Ok(version.unwrap_or(0))
-}
-
-/// Appends "accepted `document` version N now" to the account's ledger.
-pub async fn record_consent(ctx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<(), surrealdb::Error> {
-    ctx.db
-        .client()
-        .query("CREATE $id SET account = $account, document = $document, version = $version, accepted_at = $now")
-        .bind(("id", RecordId::new("consent", random_id())))
-        .bind(("account", account_record(account_id)))
-        .bind(("document", document.to_string()))
-        .bind(("version", version))
-        .bind(("now", ctx.now()))
-        .await?
-        .check()?;
-    Ok(())
 }
