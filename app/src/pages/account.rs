@@ -14,8 +14,9 @@ use crate::client_storage;
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let auth = Auth::get();
     let navigate = use_navigate();
+    // Only the first answer decides: later sign-outs navigate on their own.
     Effect::new(move |_| {
-        if auth.checked.get() && auth.user.get().is_none() {
+        if auth.checked.get() && auth.user.with_untracked(|u| u.is_none()) {
             navigate("/login", Default::default());
         }
     });

@@ -49,6 +49,7 @@ pub fn RegisterPage() -> impl IntoView {
                     "I accept the terms of use and the privacy policy."
                 </label>
                 <Why text="we record which versions you accepted, and when, in your consent ledger." />
+                <small><A href="/privacy">"Read what we store, why, and for how long"</A></small>
 
                 <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
             </form>

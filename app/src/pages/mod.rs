@@ -5,6 +5,7 @@ mod auth;
 mod components;
 mod home;
 mod not_found;
+mod privacy;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -33,10 +34,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/confirm-email") view=auth::ConfirmEmailPage />
                     <Route path=path!("/account") view=account::AccountPage />
                     <Route path=path!("/account/security") view=account::SecurityPage />
+                    <Route path=path!("/account/privacy") view=privacy::PrivacyDashboardPage />
+                    <Route path=path!("/goodbye") view=privacy::GoodbyePage />
+                    <Route path=path!("/privacy") view=privacy::PublicPrivacyPage />
                 </Routes>
             </main>
             <footer class="site-footer">
-                <p>"Self-hosted. No analytics, no third-party requests."</p>
+                <p>"Self-hosted. No analytics, no third-party requests. " <A href="/privacy">"Privacy"</A></p>
             </footer>
         </Router>
     }
@@ -61,6 +65,7 @@ fn Header() -> impl IntoView {
                 {move || match auth.user.get() {
                     Some(user) => view! {
                         <span class="who" data-testid="signed-in-as">{user.display_name.clone().unwrap_or(user.email.clone())}</span>
+                        <A href="/account/privacy">"Your data"</A>
                         <A href="/account/security">"Security"</A>
                         <A href="/account">"Account"</A>
                         <button class="link" data-testid="sign-out" on:click=move |_| { logout.dispatch_local(()); }>"Sign out"</button>

@@ -1,0 +1,135 @@
+//! The privacy dashboard (signed in) and the public privacy page, both
+//! rendered from the one data inventory.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use super::account::RequireSignIn;
+use super::components::{ErrorNote, Why};
+use crate::api;
+use crate::auth::{format_time, Auth};
+use crate::inventory::INVENTORY;
+
+#[component]
+pub fn PrivacyDashboardPage() -> impl IntoView {
+    view! {
+        <RequireSignIn>
+            <PrivacyDashboard />
+            <DeleteAccount />
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn PrivacyDashboard() -> impl IntoView {
+    let overview = LocalResource::new(api::fetch_privacy_overview);
+    view! {
+        <section class="card">
+            <h1>"Your data"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || overview.get().map(|result| match result {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(o) => view! {
+                        <h2>"What we hold about you"</h2>
+                        <table data-testid="holdings">
+                            <thead><tr><th>"Category"</th><th>"Items"</th><th>"Kept"</th></tr></thead>
+                            <tbody>
+                                {o.holdings.into_iter().map(|h| view! {
+                                    <tr data-category=h.key.clone()>
+                                        <td><strong>{h.title}</strong><br /><small>{h.what}</small></td>
+                                        <td class="count">{h.count}</td>
+                                        <td>{h.retention}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <h2>"Your consents"</h2>
+                        <ul data-testid="consents">
+                            {o.consents.into_iter().map(|c| view! {
+                                <li>"Accepted the " {c.document} " version " {c.version} " on " {format_time(c.accepted_at, false)}</li>
+                            }).collect_view()}
+                        </ul>
+                        <p>"Your sign-in history and sessions are on the " <A href="/account/security">"Security page"</A> "."</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteAccount() -> impl IntoView {
+    let navigate = use_navigate();
+    let password = RwSignal::new(String::new());
+    let confirmation = RwSignal::new(String::new());
+    let action = Action::new_local(|(p, c): &(String, String)| api::delete_account(p.clone(), c.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            // Leave the signed-in area first; the goodbye page forgets the user.
+            crate::client_storage::wipe_all();
+            navigate("/goodbye", Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch_local((password.get_untracked(), confirmation.get_untracked()));
+    };
+    view! {
+        <section class="card danger-zone">
+            <h2>"Delete your account"</h2>
+            <p>
+                <strong>"This cannot be undone."</strong>
+                " Your account and every piece of its data are erased at once, and its encryption key is destroyed, \
+                 so no backup can bring it back. Back up your data first if you want to keep a copy."
+            </p>
+            <form on:submit=submit>
+                <label for="delete_password">"Password"</label>
+                <input id="delete_password" type="password" autocomplete="current-password" required bind:value=password />
+                <Why text="to confirm it is really you." />
+                <label for="delete_confirmation">"Type DELETE to confirm"</label>
+                <input id="delete_confirmation" type="text" autocomplete="off" required bind:value=confirmation />
+                <button type="submit" class="danger" disabled=move || action.pending().get()>"Delete my account for good"</button>
+            </form>
+            {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+        </section>
+    }
+}
+
+#[component]
+pub fn GoodbyePage() -> impl IntoView {
+    Auth::get().signed_out();
+    view! {
+        <section class="card narrow" data-testid="goodbye">
+            <h1>"Adios"</h1>
+            <p>"Your account and all its data were deleted. A last mail confirms it; it too is removed once sent."</p>
+        </section>
+    }
+}
+
+/// The public privacy page: readable before anyone registers.
+#[component]
+pub fn PublicPrivacyPage() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Privacy"</h1>
+            <p>"This is everything this installation stores about the people who use it, why, and for how long. \
+                It is generated from the same declaration the app uses to export and erase data."</p>
+            <table data-testid="inventory">
+                <thead><tr><th>"Data"</th><th>"Why"</th><th>"Legal basis"</th><th>"Kept"</th><th>"Shared with"</th></tr></thead>
+                <tbody>
+                    {INVENTORY.iter().map(|c| view! {
+                        <tr>
+                            <td><strong>{c.title}</strong><br /><small>{c.what}</small></td>
+                            <td>{c.purpose}</td>
+                            <td>{c.legal_basis}</td>
+                            <td>{c.retention}</td>
+                            <td>{if c.recipients.is_empty() { "No one".to_string() } else { c.recipients.join("; ") }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p>"No analytics, no tracking, no third-party requests. Before you sign in, this site sets no cookie and stores nothing in your browser."</p>
+        </section>
+    }
+}

@@ -1,0 +1,52 @@
+import { test, expect } from '@playwright/test';
+import { browserState, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
+
+test('before sign-in the app sets no cookie and stores nothing, and asks no one else', async ({ page, context, baseURL }) => {
+  const origin = new URL(baseURL!).origin;
+  const foreign: string[] = [];
+  page.on('request', (r) => { if (new URL(r.url()).origin !== origin) foreign.push(r.url()); });
+  for (const path of ['/', '/privacy', '/register', '/login']) {
+    await page.goto(path);
+    await expect(page.locator('main')).not.toBeEmpty();
+  }
+  expect(await context.cookies()).toEqual([]);
+  expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' });
+  expect(foreign).toEqual([]);
+});
+
+test('the public privacy page lists every category with purpose, basis and retention', async ({ page }) => {
+  await page.goto('/privacy');
+  const rows = page.getByTestId('inventory').locator('tbody tr');
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeGreaterThanOrEqual(5);
+  await expect(page.getByTestId('inventory')).toContainText('Sign-in history');
+  await expect(page.getByTestId('inventory')).toContainText('Legitimate interest');
+});
+
+test('deleting the account: a typed confirmation, then sign-in fails and the last mail arrives', async ({ page, context }) => {
+  const email = uniqueEmail('adios');
+  await registerAndVerify(page, email);
+  await signIn(page, email, { remember: true });
+  await page.getByRole('link', { name: 'Your data' }).click();
+  await expect(page.locator('[data-category="profile"] .count')).toHaveText('1');
+  await expect(page.getByTestId('consents').locator('li')).toHaveCount(2);
+  await expect(page.getByText('This cannot be undone.')).toBeVisible();
+
+  await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await page.getByLabel('Type DELETE to confirm').fill('delete');
+  await page.getByRole('button', { name: 'Delete my account for good' }).click();
+  await expect(page.getByTestId('form-error')).toContainText('Type DELETE');
+
+  await page.getByLabel('Type DELETE to confirm').fill('DELETE');
+  await page.getByRole('button', { name: 'Delete my account for good' }).click();
+  await expect(page.getByTestId('goodbye')).toBeVisible();
+  expect(await context.cookies()).toEqual([]);
+  expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' });
+  await waitForMail(email, 'account was deleted');
+
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('form-error')).toContainText('email or password is incorrect');
+});
