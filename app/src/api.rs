@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{CurrentUser, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
@@ -90,4 +90,15 @@ pub async fn fetch_privacy_overview() -> Result<PrivacyOverview, AppError> {
 #[server(endpoint = "privacy/delete-account", input = Json)]
 pub async fn delete_account(password: String, confirmation: String) -> Result<(), AppError> {
     backend()?.delete_account(password, confirmation).await
+}
+
+/// Starts a data export (password required; once an hour).
+#[server(endpoint = "privacy/export", input = Json)]
+pub async fn request_export(password: String) -> Result<ExportStatus, AppError> {
+    backend()?.request_export(password).await
+}
+
+#[server(endpoint = "privacy/export-status", input = GetUrl)]
+pub async fn fetch_export_status() -> Result<Option<ExportStatus>, AppError> {
+    backend()?.export_status().await
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{CurrentUser, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -30,6 +30,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn revoke_session(&self, session_id: String) -> Result<(), AppError>;
     async fn privacy_overview(&self) -> Result<PrivacyOverview, AppError>;
     async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError>;
+    async fn request_export(&self, password: String) -> Result<ExportStatus, AppError>;
+    async fn export_status(&self) -> Result<Option<ExportStatus>, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -51,6 +51,8 @@ pub enum AppError {
     SessionNotFound,
     #[error("Type DELETE in capitals to confirm.")]
     ConfirmationMismatch,
+    #[error("You can export your data once an hour. Please try again in {retry_after_mins} minutes.")]
+    ExportTooSoon { retry_after_mins: i64 },
 }
 
 impl FromServerFnError for AppError {

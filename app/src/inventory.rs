@@ -149,6 +149,20 @@ pub const INVENTORY: &[DataCategory] = &[
         retention: "Content removed once delivered.",
         recipients: &["Your mail server operator"],
     },
+    DataCategory {
+        key: "exports",
+        title: "Data exports",
+        what: "The copies of your data you asked for: when, and their state. The files themselves are encrypted.",
+        table: "export_job",
+        owner: Owner::Field("account"),
+        sealing: Sealing::None,
+        personal_fields: &[],
+        internal_fields: &["file_key_sealed"],
+        purpose: "Letting you download a copy of your data.",
+        legal_basis: "Legal obligation (GDPR Art. 15 and 20): your rights of access and portability",
+        retention: "The file is deleted 48 hours after it is ready (set by the administrator).",
+        recipients: &[],
+    },
 ];
 
 pub fn category(key: &str) -> Option<&'static DataCategory> {

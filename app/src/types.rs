@@ -100,3 +100,16 @@ pub struct PrivacyOverview {
 
 /// What a person must type to confirm erasure.
 pub const DELETE_CONFIRMATION: &str = "DELETE";
+
+/// The latest data export of the signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportStatus {
+    pub id: String,
+    /// "queued", "running", "ready" or "failed".
+    pub status: String,
+    pub progress: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// Where to download it, once ready and while not expired.
+    pub download_url: Option<String>,
+}

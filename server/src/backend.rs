@@ -6,7 +6,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use app::backend::Backend;
 use app::error::AppError;
-use app::types::{CurrentUser, DatabaseState, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
+use app::types::{
+    CurrentUser, DatabaseState, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+};
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
 use leptos::prelude::use_context;
@@ -162,5 +164,15 @@ impl Backend for Services {
         accounts::delete_account(&self.ctx, &request, &password, &confirmation).await.map_err(user_error("delete account"))?;
         clear_browser_state();
         Ok(())
+    }
+
+    async fn request_export(&self, password: String) -> Result<ExportStatus, AppError> {
+        let request = request_info();
+        accounts::request_export(&self.ctx, &request, &password).await.map_err(user_error("request export"))
+    }
+
+    async fn export_status(&self) -> Result<Option<ExportStatus>, AppError> {
+        let request = request_info();
+        accounts::export_status(&self.ctx, &request).await.map_err(user_error("export status"))
     }
 }

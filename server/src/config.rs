@@ -143,6 +143,10 @@ pub struct ServeConfig {
     #[arg(long, env = "CHATFBTOP_SIGNIN_HISTORY_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
     pub signin_history_days: i64,
 
+    /// Hours a finished data export can be downloaded before its file is deleted.
+    #[arg(long, env = "CHATFBTOP_EXPORT_TTL_HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=720), global = true)]
+    pub export_ttl_hours: i64,
+
     /// Seconds that open requests get to finish on shutdown.
     #[arg(long, env = "CHATFBTOP_SHUTDOWN_GRACE_SECS", default_value_t = 10, global = true)]
     pub shutdown_grace_secs: u64,

@@ -15,8 +15,10 @@ pub struct Settings {
     pub session_absolute_secs: i64,
     pub session_persistent_secs: i64,
     pub signin_history_days: i64,
-    /// The `Secure`/`__Host-` cookie needs HTTPS; always true outside unit tests.
-    pub secure_cookies: bool,
+    /// Where export files are written (encrypted).
+    pub exports_dir: std::path::PathBuf,
+    /// How long a finished export can be downloaded.
+    pub export_ttl_secs: i64,
 }
 
 impl Default for Settings {
@@ -27,7 +29,8 @@ impl Default for Settings {
             session_absolute_secs: 8 * 3600,
             session_persistent_secs: 30 * 86_400,
             signin_history_days: 30,
-            secure_cookies: true,
+            exports_dir: std::path::PathBuf::from("data/exports"),
+            export_ttl_secs: 48 * 3600,
         }
     }
 }

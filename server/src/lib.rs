@@ -73,6 +73,8 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     let settings = Settings {
         public_url: config.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", config.port)),
         signin_history_days: config.signin_history_days,
+        exports_dir: data_dir.path().join("exports"),
+        export_ttl_secs: config.export_ttl_hours * 3600,
         ..Settings::default()
     };
     let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) };
@@ -109,7 +111,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     ];
 
     let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });
-    let app = http::app_router(&config.site_dir, db.clone(), services, config.behind_proxy)
+    let app = http::app_router(&config.site_dir, ctx.clone(), services, config.behind_proxy)
         .into_make_service_with_connect_info::<SocketAddr>();
 
     let app_listener = bind(SocketAddr::new(config.bind, config.port))?;
@@ -212,8 +214,8 @@ impl RunningServer {
     }
 
     /// The retention purge, as the hourly job runs it.
-    pub async fn purge_expired(&self) -> Result<(), accounts::AccountError> {
-        accounts::purge_expired(&self.ctx).await
+    pub async fn purge_expired(&self) {
+        jobs::purge_once(&self.ctx, None).await
     }
 
     /// Resolves when any listener stops on its own (an I/O failure), so the

@@ -42,6 +42,8 @@ pub enum AccountError {
     Ledger(#[from] crate::privacy::ledger::LedgerError),
     #[error(transparent)]
     Erasure(#[from] crate::privacy::erasure::ErasureError),
+    #[error(transparent)]
+    Export(#[from] crate::privacy::export::ExportError),
 }
 
 impl From<AppError> for AccountError {
@@ -55,6 +57,9 @@ impl AccountError {
     pub fn into_app_error(self, operation: &str) -> AppError {
         match self {
             AccountError::User(e) => e,
+            AccountError::Export(crate::privacy::export::ExportError::TooSoon { retry_after_secs }) => {
+                AppError::ExportTooSoon { retry_after_mins: (retry_after_secs + 59) / 60 }
+            }
             other => {
                 tracing::error!(operation, error = %other, "account operation failed");
                 AppError::Internal
@@ -531,6 +536,29 @@ pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Privac
         .map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at })
         .collect();
     Ok(PrivacyOverview { holdings, consents })
+}
+
+/// The email of an account, for notices sent by other modules.
+pub async fn email_of(ctx: &Ctx, account_id: &str) -> Result<Option<String>> {
+    match load_account(ctx, account_id).await? {
+        Some(account) => Ok(Some(account.email()?)),
+        None => Ok(None),
+    }
+}
+
+/// "Download my data": needs the password again; one export per hour.
+pub async fn request_export(ctx: &Ctx, request: &RequestInfo, password_input: &str) -> Result<app::types::ExportStatus> {
+    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
+    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
+        return Err(AppError::WrongPassword.into());
+    }
+    Ok(crate::privacy::export::start(ctx, &account.id).await?)
+}
+
+pub async fn export_status(ctx: &Ctx, request: &RequestInfo) -> Result<Option<app::types::ExportStatus>> {
+    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+    Ok(crate::privacy::export::status(ctx, &session.account_id).await?)
 }
 
 /// Self-service erasure: password and the typed confirmation, then everything goes.

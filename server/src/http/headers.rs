@@ -62,7 +62,7 @@ frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
 /// API and health answers are never stored; hashed assets are cached for a
 /// year; everything else (the SPA shell) is revalidated every time.
 fn cache_rule(path: &str, status: http::StatusCode) -> &'static str {
-    if path.starts_with("/api/") || path == "/healthz" || path.starts_with("/webhooks/") {
+    if path.starts_with("/api/") || path == "/healthz" || path.starts_with("/webhooks/") || path.starts_with("/exports/") {
         "no-store"
     } else if status.is_success() && is_hashed_asset(path) {
         IMMUTABLE

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use app::backend::SharedBackend;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path as AxumPath, Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -24,6 +24,7 @@ use tower_http::compression::CompressionLayer;
 pub use client_ip::ClientIp;
 pub use headers::SecurityHeaders;
 
+use crate::context::Ctx;
 use crate::db::Database;
 
 /// A header map from pairs, for the middleware tests.
@@ -36,14 +37,15 @@ pub(crate) fn header_map(pairs: &[(&'static str, &'static str)]) -> http::Header
     h
 }
 
-pub fn app_router(site_dir: &Path, db: Database, backend: SharedBackend, behind_proxy: bool) -> Router {
+pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_proxy: bool) -> Router {
     let shell = spa::SpaShell::load(site_dir);
     let security = Arc::new(SecurityHeaders::new(&shell.inline_script_hashes));
     Router::new()
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .route_layer(axum::middleware::from_fn(origin::same_origin_posts))
         .with_state(backend)
-        .route("/healthz", get(healthz).with_state(db))
+        .route("/healthz", get(healthz).with_state(ctx.db.clone()))
+        .route("/exports/{id}", get(export_download).with_state(ctx))
         .merge(spa::router(site_dir, &shell))
         .layer(CompressionLayer::new())
         .layer(from_fn_with_state(security, headers::security_headers))
@@ -62,6 +64,42 @@ pub fn redirect_router(https_port: u16) -> Router {
 async fn server_fn(State(backend): State<SharedBackend>, request: Request<Body>) -> Response {
     leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
         .await
+        .into_response()
+}
+
+/// The owner's data export, decrypted as it streams; 404 for anyone else.
+async fn export_download(State(ctx): State<Ctx>, AxumPath(id): AxumPath<String>, headers: http::HeaderMap) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "This export does not exist, is not yours, or has expired.").into_response();
+    let Some(token) = crate::sessions::token_from_headers(&headers) else { return not_found() };
+    let Ok(Some(session)) = crate::sessions::authenticate(&ctx, &token).await else { return not_found() };
+    let reader = match crate::privacy::export::open_for_download(&ctx, &session.account_id, &id).await {
+        Ok(reader) => reader,
+        Err(e) => {
+            tracing::info!(error = %e, "export download refused");
+            return not_found();
+        }
+    };
+    let chunks = futures::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        let read = tokio::task::spawn_blocking(move || {
+            let chunk = reader.next_chunk();
+            (reader, chunk)
+        })
+        .await;
+        match read {
+            Ok((reader, Ok(Some(chunk)))) => Some((Ok(axum::body::Bytes::from(chunk.to_vec())), Some(reader))),
+            Ok((_, Ok(None))) => None,
+            Ok((_, Err(e))) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    });
+    (
+        [
+            (http::header::CONTENT_TYPE, "application/zip"),
+            (http::header::CONTENT_DISPOSITION, "attachment; filename=\"chatfbtop-data.zip\""),
+        ],
+        Body::from_stream(chunks),
+    )
         .into_response()
 }
 

@@ -95,3 +95,15 @@ pub fn account_deleted(to: &str) -> Mail {
     m.purge_when_sent = true;
     m
 }
+
+pub fn export_ready(to: &str, link: &str, hours: i64) -> Mail {
+    mail(
+        "export_ready",
+        to,
+        "Your data export is ready",
+        format!(
+            "The copy of your data that you asked for is ready. Sign in and download it from your data page:\n\n{link}\n\n\
+             It can be downloaded for {hours} hours, by you only; then the file is deleted."
+        ),
+    )
+}

@@ -17,6 +17,8 @@ pub enum ErasureError {
     Keys(#[from] crate::crypto::KeyStoreError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Export(#[from] super::export::ExportError),
 }
 
 /// Table and field names come from the constant inventory, never from input;
@@ -69,6 +71,7 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
 
 /// Erases the account completely. `former_email` gets the final notice.
 pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<(), ErasureError> {
+    super::export::delete_files_of(ctx, account_id).await?;
     // Everything that points at the account first, the account and its key last.
     for category in INVENTORY.iter().filter(|c| c.owner != Owner::RecordKey && c.table != "data_key") {
         delete_category(ctx, category.table, category.owner, account_id).await?;

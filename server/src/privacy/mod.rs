@@ -2,7 +2,10 @@
 //! erasure driven by the data inventory.
 
 pub mod erasure;
+pub mod export;
 pub mod ledger;
+mod sealed_file;
+mod zip_stream;
 
 use surrealdb::types::RecordId;
 

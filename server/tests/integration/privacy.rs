@@ -189,3 +189,92 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+async fn wait_export_ready(api: &mut Api) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = api.get("privacy/export-status").await.ok().clone();
+        if status["status"] == "ready" {
+            return status;
+        }
+        assert_ne!(status["status"], "failed", "export failed");
+        assert!(std::time::Instant::now() < deadline, "export never finished: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// (data.json, index.html) from a ZIP, read by Python's zipfile.
+fn unzip(bytes: &[u8]) -> (Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.zip");
+    std::fs::write(&path, bytes).unwrap();
+    let script = "import sys, zipfile, json\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\n\
+                  print(json.dumps({'data': json.loads(z.read('data.json')), 'html': z.read('index.html').decode()}))";
+    let out = Command::new("python3").args(["-c", script]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let both: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (both["data"].clone(), both["html"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
+    let server = TestServer::start(&[]).await;
+    let email = "exporting.otter@example.org";
+    let mut api = server.client();
+    api.register(email, STRONG_PASSWORD, Some("Otto <Otter>")).await.ok();
+    let mail = wait_for_mail(&server.mail_dir(), email, "verify").await;
+    api.post("auth/verify-email", json!({"token": link_token(&mail)})).await.ok();
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+
+    assert_eq!(api.post("privacy/export", json!({"password": "nope"})).await.error(), &json!("WrongPassword"));
+    let started = api.post("privacy/export", json!({"password": STRONG_PASSWORD})).await.ok().clone();
+    assert_eq!(started["status"], "queued");
+    let ready = wait_export_ready(&mut api).await;
+    let url = ready["download_url"].as_str().unwrap().to_string();
+    wait_for_mail(&server.mail_dir(), email, "export is ready").await;
+
+    let again = api.post("privacy/export", json!({"password": STRONG_PASSWORD})).await;
+    assert!(again.error()["ExportTooSoon"]["retry_after_mins"].as_i64().unwrap() > 0);
+
+    let http = http_client();
+    let download = |cookie: Option<String>| {
+        let mut request = http.get(format!("{}{url}", server.base));
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        request.send()
+    };
+    let response = download(api.cookie.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let bytes = response.bytes().await.unwrap();
+    let (data, html) = unzip(&bytes);
+    assert_eq!(data["format_version"], 1);
+    assert_eq!(data["categories"]["profile"][0]["email"], email);
+    assert_eq!(data["categories"]["profile"][0]["display_name"], "Otto <Otter>");
+    assert!(data["categories"]["profile"][0].get("password_hash").is_none(), "hashes stay out");
+    assert_eq!(data["categories"]["consents"].as_array().unwrap().len(), 2);
+    assert_eq!(data["categories"]["signin_history"][0]["ip"], "127.0.0.1");
+    for category in app::inventory::INVENTORY {
+        assert!(data["categories"].get(category.key).is_some(), "{} missing from the export", category.key);
+    }
+    assert!(html.contains(email) && html.contains("Otto &lt;Otter&gt;"), "readable and escaped");
+
+    // Not for anyone else, and the file on disk is encrypted.
+    assert_eq!(download(None).await.unwrap().status(), 404);
+    let mut other = verified_account(&server, "someone.else@example.org", STRONG_PASSWORD).await;
+    other.login("someone.else@example.org", STRONG_PASSWORD, false).await.ok();
+    assert_eq!(download(other.cookie.clone()).await.unwrap().status(), 404);
+    let files: Vec<_> = std::fs::read_dir(server.data_dir().join("exports")).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let on_disk = std::fs::read(files[0].path()).unwrap();
+    assert!(!on_disk.windows(email.len()).any(|w| w == email.as_bytes()));
+
+    // After 48 hours the link is dead and the file deleted.
+    server.clock.advance(48 * 3600 + 1);
+    assert_eq!(download(api.cookie.clone()).await.unwrap().status(), 404);
+    server.purge_now().await;
+    assert_eq!(std::fs::read_dir(server.data_dir().join("exports")).unwrap().count(), 0);
+    server.stop().await;
+}

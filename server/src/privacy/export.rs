@@ -1,0 +1,365 @@
+//! "Download my data": a background job writes a ZIP with `data.json`
+//! (machine-readable, see docs/export-format.md) and `index.html` (the same,
+//! readable), driven by the data inventory and streamed page by page, into an
+//! encrypted file that only its owner can download, for a limited time.
+
+use std::io::Write;
+
+use app::inventory::{DataCategory, Owner, Sealing, INVENTORY};
+use app::types::ExportStatus;
+use rand::RngCore;
+use serde_json::{Map, Value};
+use surrealdb::types::{RecordId, SurrealValue};
+use zeroize::Zeroizing;
+
+use super::sealed_file::{OpeningReader, SealingWriter};
+use super::zip_stream::ZipStream;
+use crate::context::Ctx;
+use crate::crypto::{random_id, Field, SecretKey};
+use crate::mail::{self, templates};
+use crate::sessions::{account_record, key_string};
+
+pub const FORMAT_VERSION: u32 = 1;
+const PAGE: i64 = 500;
+const MIN_INTERVAL_SECS: i64 = 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("database error: {0}")]
+    Database(#[from] surrealdb::Error),
+    #[error(transparent)]
+    Keys(#[from] crate::crypto::KeyStoreError),
+    #[error("decryption error: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("export file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+    #[error("an export was made less than an hour ago")]
+    TooSoon { retry_after_secs: i64 },
+    #[error("no such export")]
+    NotFound,
+}
+
+#[derive(Debug, SurrealValue)]
+struct JobRow {
+    id: RecordId,
+    status: String,
+    progress: i64,
+    created_at: i64,
+    expires_at: Option<i64>,
+    file_key_sealed: Option<String>,
+}
+
+fn job_status(row: &JobRow, now: i64) -> ExportStatus {
+    let id = key_string(&row.id);
+    let live = row.status == "ready" && row.expires_at.is_some_and(|t| t > now);
+    ExportStatus {
+        download_url: live.then(|| format!("/exports/{id}")),
+        id,
+        status: if row.status == "ready" && !live { "expired".into() } else { row.status.clone() },
+        progress: row.progress,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    }
+}
+
+async fn latest(ctx: &Ctx, account_id: &str) -> Result<Option<JobRow>, ExportError> {
+    Ok(ctx
+        .db
+        .client()
+        .query("SELECT * FROM export_job WHERE account = $account ORDER BY created_at DESC LIMIT 1")
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take::<Vec<JobRow>>(0)?
+        .into_iter()
+        .next())
+}
+
+pub async fn status(ctx: &Ctx, account_id: &str) -> Result<Option<ExportStatus>, ExportError> {
+    Ok(latest(ctx, account_id).await?.map(|row| job_status(&row, ctx.now())))
+}
+
+/// Queues an export and starts it in the background. One per hour.
+pub async fn start(ctx: &Ctx, account_id: &str) -> Result<ExportStatus, ExportError> {
+    let now = ctx.now();
+    if let Some(last) = latest(ctx, account_id).await? {
+        let wait = last.created_at + MIN_INTERVAL_SECS - now;
+        if wait > 0 {
+            return Err(ExportError::TooSoon { retry_after_secs: wait });
+        }
+    }
+    let id = random_id();
+    ctx.db
+        .client()
+        .query("CREATE $id SET account = $account, status = 'queued', progress = 0, created_at = $now")
+        .bind(("id", RecordId::new("export_job", id.clone())))
+        .bind(("account", account_record(account_id)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let (task_ctx, task_job, task_account) = (ctx.clone(), id.clone(), account_id.to_string());
+    tokio::spawn(async move {
+        if let Err(e) = run(&task_ctx, &task_job, &task_account).await {
+            tracing::error!(job = %task_job, error = %e, "export failed");
+            let _ = task_ctx
+                .db
+                .client()
+                .query("UPDATE $id SET status = 'failed', finished_at = $now")
+                .bind(("id", RecordId::new("export_job", task_job.clone())))
+                .bind(("now", task_ctx.now()))
+                .await;
+            let _ = std::fs::remove_file(file_path(&task_ctx, &task_job));
+        }
+    });
+    Ok(ExportStatus { id, status: "queued".into(), progress: 0, created_at: now, expires_at: None, download_url: None })
+}
+
+fn file_path(ctx: &Ctx, job_id: &str) -> std::path::PathBuf {
+    ctx.settings.exports_dir.join(format!("{job_id}.zip.sealed"))
+}
+
+async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> Result<(), ExportError> {
+    ctx.db
+        .client()
+        .query("UPDATE $id SET status = $status, progress = $progress")
+        .bind(("id", RecordId::new("export_job", job_id.to_string())))
+        .bind(("status", status.to_string()))
+        .bind(("progress", progress))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// One page of a category's rows, ready for the export: decrypted, internal
+/// fields dropped, the owner link removed.
+async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, start: i64) -> Result<Vec<Value>, ExportError> {
+    let table = category.table;
+    let rows: Vec<Value> = match category.owner {
+        Owner::RecordKey | Owner::KeyPrefix(_) => {
+            if start > 0 {
+                return Ok(Vec::new());
+            }
+            let key = match category.owner {
+                Owner::KeyPrefix(prefix) => format!("{prefix}{account_id}"),
+                _ => account_id.to_string(),
+            };
+            ctx.db
+                .client()
+                .query("SELECT *, record::id(id) AS record_key FROM $id")
+                .bind(("id", RecordId::new(table, key)))
+                .await?
+                .take(0)?
+        }
+        Owner::Field(field) => {
+            // Table and field names are constants from the inventory.
+            let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account ORDER BY id LIMIT $limit START $start");
+            ctx.db
+                .client()
+                .query(query)
+                .bind(("account", account_record(account_id)))
+                .bind(("limit", PAGE))
+                .bind(("start", start))
+                .await?
+                .take(0)?
+        }
+    };
+    let key = match category.sealing {
+        Sealing::AccountKey => Some(account_key),
+        Sealing::SystemKey => Some(ctx.crypto.system_key()),
+        Sealing::None => None,
+    };
+    rows.into_iter().map(|row| clean(category, row, key)).collect()
+}
+
+fn clean(category: &DataCategory, row: Value, key: Option<&SecretKey>) -> Result<Value, ExportError> {
+    let Value::Object(mut fields) = row else { return Ok(Value::Null) };
+    let record_key = match fields.remove("record_key") {
+        Some(Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let mut out = Map::new();
+    out.insert("id".into(), Value::String(record_key.clone()));
+    for (name, value) in fields {
+        let internal = category.internal_fields.contains(&name.as_str()) || name == "id" || name == "account";
+        if internal || value.is_null() {
+            continue;
+        }
+        match (name.strip_suffix("_enc"), key, &value) {
+            (Some(plain), Some(key), Value::String(blob)) => {
+                let text = key.open_string(Field::new(category.table, &record_key, plain), blob)?;
+                out.insert(plain.to_string(), Value::String(text));
+            }
+            (Some(_), _, _) => {}
+            (None, _, _) => {
+                out.insert(name, value);
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportError> {
+    set_progress(ctx, job_id, "running", 0).await?;
+    let account_key = ctx.crypto.account_key(account_id).await?;
+    let mut file_key = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(file_key.as_mut());
+    let sealed_key = account_key.seal(Field::new("export_job", job_id, "file_key"), file_key.as_ref());
+    std::fs::create_dir_all(&ctx.settings.exports_dir)?;
+    let file = std::fs::File::create(file_path(ctx, job_id))?;
+    let mut zip = ZipStream::new(SealingWriter::new(std::io::BufWriter::new(file), &file_key));
+    let total_steps = (INVENTORY.len() * 2) as i64;
+
+    // Pass 1: data.json, streamed one row at a time.
+    let mut json = zip.start("data.json")?;
+    write!(json, "{{\"format_version\":{FORMAT_VERSION},\"exported_at\":{},\"categories\":{{", ctx.now())?;
+    for (i, category) in INVENTORY.iter().enumerate() {
+        write!(json, "{}{}:[", if i > 0 { "," } else { "" }, Value::String(category.key.into()))?;
+        let mut start = 0;
+        let mut first = true;
+        loop {
+            let rows = page(ctx, category, account_id, &account_key, start).await?;
+            for row in &rows {
+                if !first {
+                    json.write_all(b",")?;
+                }
+                first = false;
+                serde_json::to_writer(&mut json, row).map_err(std::io::Error::other)?;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+            start += PAGE;
+        }
+        json.write_all(b"]")?;
+        set_progress(ctx, job_id, "running", (i as i64 + 1) * 100 / total_steps).await?;
+    }
+    json.write_all(b"}}")?;
+    json.finish()?;
+
+    // Pass 2: index.html, the same data for people.
+    let mut html = zip.start("index.html")?;
+    html.write_all(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your Chat FB Top data</title>\
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
+td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head><body>\
+<h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>")?;
+    for (i, category) in INVENTORY.iter().enumerate() {
+        write!(html, "<h2>{}</h2><p>{}</p>", escape(category.title), escape(category.what))?;
+        let mut start = 0;
+        let mut any = false;
+        loop {
+            let rows = page(ctx, category, account_id, &account_key, start).await?;
+            for row in &rows {
+                any = true;
+                html.write_all(b"<table>")?;
+                if let Value::Object(fields) = row {
+                    for (name, value) in fields {
+                        let shown = match value { Value::String(s) => s.clone(), other => other.to_string() };
+                        write!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&shown))?;
+                    }
+                }
+                html.write_all(b"</table>")?;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+            start += PAGE;
+        }
+        if !any {
+            html.write_all(b"<p><em>Nothing stored.</em></p>")?;
+        }
+        set_progress(ctx, job_id, "running", (INVENTORY.len() + i + 1) as i64 * 100 / total_steps).await?;
+    }
+    html.write_all(b"</body></html>")?;
+    html.finish()?;
+    let sealer = zip.finish()?;
+    sealer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+
+    let now = ctx.now();
+    let expires_at = now + ctx.settings.export_ttl_secs;
+    ctx.db
+        .client()
+        .query("UPDATE $id SET status = 'ready', progress = 100, finished_at = $now, expires_at = $expires, file_key_sealed = $key")
+        .bind(("id", RecordId::new("export_job", job_id.to_string())))
+        .bind(("now", now))
+        .bind(("expires", expires_at))
+        .bind(("key", sealed_key))
+        .await?
+        .check()?;
+    let email = crate::accounts::email_of(ctx, account_id).await.ok().flatten();
+    if let Some(email) = email {
+        let hours = ctx.settings.export_ttl_secs / 3600;
+        mail::enqueue(ctx, templates::export_ready(&email, &ctx.link("/account/privacy"), hours).for_account(account_id)).await?;
+    }
+    tracing::info!(job = %job_id, "export ready");
+    Ok(())
+}
+
+/// Opens a ready export for its owner: yields the ZIP's bytes chunk by chunk.
+pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Result<OpeningReader<std::fs::File>, ExportError> {
+    let row: Option<JobRow> = ctx
+        .db
+        .client()
+        .query("SELECT * FROM ONLY $id WHERE account = $account")
+        .bind(("id", RecordId::new("export_job", job_id.to_string())))
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take(0)?;
+    let row = row.ok_or(ExportError::NotFound)?;
+    let live = row.status == "ready" && row.expires_at.is_some_and(|t| t > ctx.now());
+    let sealed_key = row.file_key_sealed.filter(|_| live).ok_or(ExportError::NotFound)?;
+    let account_key = ctx.crypto.account_key(account_id).await?;
+    let raw = account_key.open(Field::new("export_job", job_id, "file_key"), &sealed_key)?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    if raw.len() != 32 {
+        return Err(ExportError::NotFound);
+    }
+    key.copy_from_slice(&raw);
+    let file = std::fs::File::open(file_path(ctx, job_id)).map_err(|_| ExportError::NotFound)?;
+    Ok(OpeningReader::new(file, &key))
+}
+
+/// Deletes expired export files and their jobs; marks jobs a crash interrupted as failed.
+pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<(), ExportError> {
+    let now = ctx.now();
+    let expired: Vec<RecordId> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE id FROM export_job WHERE expires_at != NONE AND expires_at <= $now")
+        .bind(("now", now))
+        .await?
+        .take(0)?;
+    for id in expired {
+        let _ = std::fs::remove_file(file_path(ctx, &key_string(&id)));
+        ctx.db.client().query("DELETE $id").bind(("id", id)).await?.check()?;
+    }
+    if let Some(before) = interrupted_before {
+        ctx.db
+            .client()
+            .query("UPDATE export_job SET status = 'failed' WHERE status IN ['queued', 'running'] AND created_at < $before")
+            .bind(("before", before))
+            .await?
+            .check()?;
+    }
+    Ok(())
+}
+
+/// Erasure: the account's export files go with it.
+pub async fn delete_files_of(ctx: &Ctx, account_id: &str) -> Result<(), ExportError> {
+    let ids: Vec<RecordId> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE id FROM export_job WHERE account = $account")
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take(0)?;
+    for id in ids {
+        let _ = std::fs::remove_file(file_path(ctx, &key_string(&id)));
+    }
+    Ok(())
+}
