@@ -1,4 +1,8 @@
 import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { browserState, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
 
 test('before sign-in the app sets no cookie and stores nothing, and asks no one else', async ({ page, context, baseURL }) => {
@@ -32,7 +36,7 @@ test('deleting the account: a typed confirmation, then sign-in fails and the las
   await expect(page.getByTestId('consents').locator('li')).toHaveCount(2);
   await expect(page.getByText('This cannot be undone.')).toBeVisible();
 
-  await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await page.locator('#delete_password').fill(STRONG_PASSWORD);
   await page.getByLabel('Type DELETE to confirm').fill('delete');
   await page.getByRole('button', { name: 'Delete my account for good' }).click();
   await expect(page.getByTestId('form-error')).toContainText('Type DELETE');
@@ -49,4 +53,26 @@ test('deleting the account: a typed confirmation, then sign-in fails and the las
   await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('form-error')).toContainText('email or password is incorrect');
+});
+
+test('export: prepare, download the ZIP, and find the user in data.json', async ({ page }) => {
+  const email = uniqueEmail('exporter');
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Your data' }).click();
+  await page.locator('#export_password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Prepare my data' }).click();
+  const link = page.getByTestId('export-download');
+  await expect(link).toBeVisible({ timeout: 30_000 });
+  await waitForMail(email, 'export is ready');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const zipPath = path.join(os.tmpdir(), `export-${Date.now()}.zip`);
+  await download.saveAs(zipPath);
+  const script = 'import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps(json.loads(z.read("data.json"))))';
+  const data = JSON.parse(execFileSync('python3', ['-c', script, zipPath]).toString());
+  fs.rmSync(zipPath);
+  expect(data.format_version).toBe(1);
+  expect(data.categories.profile[0].email).toBe(email);
+  expect(data.categories.consents).toHaveLength(2);
 });

@@ -16,6 +16,7 @@ pub fn PrivacyDashboardPage() -> impl IntoView {
     view! {
         <RequireSignIn>
             <PrivacyDashboard />
+            <ExportData />
             <DeleteAccount />
         </RequireSignIn>
     }
@@ -54,6 +55,57 @@ fn PrivacyDashboard() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ExportData() -> impl IntoView {
+    let status = LocalResource::new(api::fetch_export_status);
+    let password = RwSignal::new(String::new());
+    let action = Action::new_local(|p: &String| api::request_export(p.clone()));
+    // While a job runs, ask again every second to show its progress.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(s))) = status.get() {
+            if s.status == "queued" || s.status == "running" {
+                set_timeout(move || status.refetch(), std::time::Duration::from_millis(1000));
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            password.set(String::new());
+            status.refetch();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch_local(password.get_untracked());
+    };
+    view! {
+        <section class="card">
+            <h2>"Download my data"</h2>
+            <p>"A ZIP with all your data: " <code>"data.json"</code> " for machines and " <code>"index.html"</code>
+               " to read. We mail you when it is ready; only you can download it, for 48 hours, then it is deleted."</p>
+            <form on:submit=submit>
+                <label for="export_password">"Password"</label>
+                <input id="export_password" type="password" autocomplete="current-password" required bind:value=password />
+                <Why text="your data leaves the app in this file, so we make sure it is you." />
+                <button type="submit" disabled=move || action.pending().get()>"Prepare my data"</button>
+            </form>
+            {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            <div data-testid="export-status">
+                {move || status.get().and_then(|r| r.ok()).flatten().map(|s| match s.download_url {
+                    Some(url) => view! {
+                        <p class="success">"Your data is ready. "
+                            <a href=url download="chatfbtop-data.zip" data-testid="export-download">"Download the ZIP"</a>
+                        </p>
+                    }.into_any(),
+                    None => view! {
+                        <p>"Export " {s.status.clone()} ": " <progress max="100" value=s.progress></progress> " " {s.progress} "%"</p>
+                    }.into_any(),
+                })}
+            </div>
         </section>
     }
 }

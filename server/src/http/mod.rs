@@ -93,6 +93,8 @@ async fn export_download(State(ctx): State<Ctx>, AxumPath(id): AxumPath<String>,
             Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
     });
+    // Fused: the compression layer may poll once more after the end.
+    let chunks = futures::StreamExt::fuse(chunks);
     (
         [
             (http::header::CONTENT_TYPE, "application/zip"),

@@ -238,7 +238,8 @@ async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
 
     let http = http_client();
     let download = |cookie: Option<String>| {
-        let mut request = http.get(format!("{}{url}", server.base));
+        // Asking for compression, as browsers do: the stream passes the compression layer.
+        let mut request = http.get(format!("{}{url}", server.base)).header("accept-encoding", "gzip");
         if let Some(c) = cookie {
             request = request.header("cookie", c);
         }
@@ -248,7 +249,10 @@ async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let bytes = response.bytes().await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut bytes).unwrap();
     let (data, html) = unzip(&bytes);
     assert_eq!(data["format_version"], 1);
     assert_eq!(data["categories"]["profile"][0]["email"], email);
@@ -278,3 +282,4 @@ async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
     assert_eq!(std::fs::read_dir(server.data_dir().join("exports")).unwrap().count(), 0);
     server.stop().await;
 }
+
