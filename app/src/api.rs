@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{
+    CurrentUser, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
@@ -101,4 +103,26 @@ pub async fn request_export(password: String) -> Result<ExportStatus, AppError> 
 #[server(endpoint = "privacy/export-status", input = GetUrl)]
 pub async fn fetch_export_status() -> Result<Option<ExportStatus>, AppError> {
     backend()?.export_status().await
+}
+
+/// Accepts every policy version published since the user's last acceptance.
+#[server(endpoint = "privacy/accept-policies", input = Json)]
+pub async fn accept_policies() -> Result<CurrentUser, AppError> {
+    backend()?.accept_policies().await
+}
+
+#[server(endpoint = "account/notifications", input = GetUrl)]
+pub async fn fetch_notification_settings() -> Result<NotificationSettings, AppError> {
+    backend()?.notification_settings().await
+}
+
+#[server(endpoint = "account/set-notifications", input = Json)]
+pub async fn set_notification_settings(settings: NotificationSettings) -> Result<(), AppError> {
+    backend()?.set_notification_settings(settings).await
+}
+
+/// Admins only, with their password: publishes a new version of a policy.
+#[server(endpoint = "admin/publish-policy", input = Json)]
+pub async fn publish_policy(password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError> {
+    backend()?.publish_policy(password, document, title, body, summary).await
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus};
+use crate::types::{
+    CurrentUser, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+};
 
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -32,6 +34,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError>;
     async fn request_export(&self, password: String) -> Result<ExportStatus, AppError>;
     async fn export_status(&self) -> Result<Option<ExportStatus>, AppError>;
+    async fn accept_policies(&self) -> Result<CurrentUser, AppError>;
+    async fn notification_settings(&self) -> Result<NotificationSettings, AppError>;
+    async fn set_notification_settings(&self, settings: NotificationSettings) -> Result<(), AppError>;
+    async fn publish_policy(&self, password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

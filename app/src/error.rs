@@ -49,6 +49,10 @@ pub enum AppError {
     InvalidOrExpiredLink,
     #[error("That session was not found.")]
     SessionNotFound,
+    #[error("Our terms or privacy policy changed: please review and accept them, export your data, or delete your account.")]
+    PolicyAcceptanceRequired,
+    #[error("A policy needs a title and a text, and must be the terms or the privacy policy.")]
+    InvalidPolicy,
     #[error("Type DELETE in capitals to confirm.")]
     ConfirmationMismatch,
     #[error("You can export your data once an hour. Please try again in {retry_after_mins} minutes.")]

@@ -32,6 +32,28 @@ pub struct CurrentUser {
     pub role: Role,
     /// Set for an admin's one-time password: nothing else works until it is changed.
     pub must_change_password: bool,
+    /// Policy versions published since the user last accepted: nothing but
+    /// accepting, exporting or deleting works until they choose.
+    pub pending_policies: Vec<PolicyChange>,
+}
+
+/// A policy version the user has not accepted yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChange {
+    pub document: String,
+    pub version: i64,
+    pub title: String,
+    /// What changed, in a few sentences.
+    pub summary: String,
+    pub body: String,
+}
+
+/// Which optional mails the user wants. Security notices are always sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub new_signin: bool,
+    pub policy_updates: bool,
+    pub export_ready: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

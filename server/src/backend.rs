@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    CurrentUser, DatabaseState, ExportStatus, LoginInput, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+    CurrentUser, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview,
+    ServerStatus,
 };
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
@@ -174,5 +175,27 @@ impl Backend for Services {
     async fn export_status(&self) -> Result<Option<ExportStatus>, AppError> {
         let request = request_info();
         accounts::export_status(&self.ctx, &request).await.map_err(user_error("export status"))
+    }
+
+    async fn accept_policies(&self) -> Result<CurrentUser, AppError> {
+        let request = request_info();
+        accounts::accept_policies(&self.ctx, &request).await.map_err(user_error("accept policies"))
+    }
+
+    async fn notification_settings(&self) -> Result<NotificationSettings, AppError> {
+        let request = request_info();
+        accounts::notification_settings(&self.ctx, &request).await.map_err(user_error("notification settings"))
+    }
+
+    async fn set_notification_settings(&self, settings: NotificationSettings) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::set_notification_settings(&self.ctx, &request, settings).await.map_err(user_error("set notification settings"))
+    }
+
+    async fn publish_policy(&self, password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError> {
+        let request = request_info();
+        crate::admin::publish_policy(&self.ctx, &request, &password, &document, &title, &body, &summary)
+            .await
+            .map_err(user_error("publish policy"))
     }
 }

@@ -32,6 +32,29 @@ pub enum Command {
     /// The consent ledger.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// The terms of use and the privacy policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Publish a new version: every user gets a mail and must accept it at next sign-in.
+    /// The mails are queued in the database and sent by the running server.
+    Publish {
+        /// terms or privacy
+        #[arg(long)]
+        document: String,
+        /// Title shown to users, e.g. "Privacy policy".
+        #[arg(long)]
+        title: String,
+        /// File with the full text.
+        #[arg(long)]
+        body_file: PathBuf,
+        /// What changed, in a few sentences (shown in the mail and at sign-in).
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

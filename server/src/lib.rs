@@ -2,6 +2,7 @@
 //! implements the app's server functions.
 
 pub mod accounts;
+pub mod admin;
 pub mod backend;
 pub mod clock;
 pub mod config;
@@ -246,6 +247,14 @@ pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, S
         }
         other => StartupError::Command(other.to_string()),
     })
+}
+
+/// `server policy publish`: returns the new version and the number of mails queued.
+pub async fn publish_policy(config: &ServeConfig, document: &str, title: &str, body: &str, summary: &str) -> Result<(i64, usize), StartupError> {
+    let core = open_core(config, Arc::new(clock::SystemClock)).await?;
+    let result = privacy::policies::publish(&core.ctx, document, title, body, summary).await;
+    core.close().await;
+    result.map_err(|e| StartupError::Command(e.to_string()))
 }
 
 /// `server consent verify`.

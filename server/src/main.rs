@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{AdminCommand, Cli, Command, ConsentCommand, KeysCommand};
+use server::config::{AdminCommand, Cli, Command, ConsentCommand, KeysCommand, PolicyCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +30,15 @@ fn main() -> ExitCode {
                 println!("{one_time_password}");
             })
         }
+        Command::Policy(PolicyCommand::Publish { document, title, body_file, summary }) => match std::fs::read_to_string(&body_file) {
+            Ok(body) => runtime.block_on(server::publish_policy(&config, &document, &title, &body, &summary)).map(|(version, mailed)| {
+                println!("Published {document} version {version}; {mailed} notices queued.");
+            }),
+            Err(e) => {
+                eprintln!("error: the policy text {} could not be read ({e})", body_file.display());
+                return ExitCode::FAILURE;
+            }
+        },
         Command::Consent(ConsentCommand::Verify) => match runtime.block_on(server::verify_consents(&config)) {
             Ok(report) if report.problems.is_empty() => {
                 println!("Consent ledger intact: {} entries across {} accounts.", report.entries, report.accounts);

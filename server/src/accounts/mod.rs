@@ -7,7 +7,8 @@ pub mod throttle;
 
 use app::error::AppError;
 use app::types::{
-    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, PrivacyOverview, RegisterInput, Role, SecurityOverview, SignInRecord,
+    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, Role,
+    SecurityOverview, SignInRecord,
 };
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -44,6 +45,8 @@ pub enum AccountError {
     Erasure(#[from] crate::privacy::erasure::ErasureError),
     #[error(transparent)]
     Export(#[from] crate::privacy::export::ExportError),
+    #[error(transparent)]
+    Policy(#[from] crate::privacy::policies::PolicyError),
 }
 
 impl From<AppError> for AccountError {
@@ -57,6 +60,9 @@ impl AccountError {
     pub fn into_app_error(self, operation: &str) -> AppError {
         match self {
             AccountError::User(e) => e,
+            AccountError::Policy(
+                crate::privacy::policies::PolicyError::UnknownDocument(_) | crate::privacy::policies::PolicyError::Empty,
+            ) => AppError::InvalidPolicy,
             AccountError::Export(crate::privacy::export::ExportError::TooSoon { retry_after_secs }) => {
                 AppError::ExportTooSoon { retry_after_mins: (retry_after_secs + 59) / 60 }
             }
@@ -81,6 +87,9 @@ struct AccountRow {
     disabled: bool,
     must_change_password: bool,
     pending_email_enc: Option<String>,
+    notify_new_signin: bool,
+    notify_policy_updates: bool,
+    notify_export_ready: bool,
 }
 
 /// An account with its data key, as the flows need it.
@@ -102,12 +111,13 @@ impl Account {
         }
     }
 
-    fn current_user(&self) -> Result<CurrentUser> {
+    async fn current_user(&self, ctx: &Ctx) -> Result<CurrentUser> {
         Ok(CurrentUser {
             email: self.email()?,
             display_name: self.display_name()?,
             role: if self.row.role == "admin" { Role::Admin } else { Role::User },
             must_change_password: self.row.must_change_password,
+            pending_policies: crate::privacy::policies::pending_for(ctx, &self.id).await?,
         })
     }
 }
@@ -325,18 +335,46 @@ pub async fn login(
     }
     let (token, session) = sessions::create(ctx, &account.id, &account.key, input.keep_signed_in, &request.user_agent).await?;
     record_signin(ctx, &account, request).await?;
-    Ok((token, session, account.current_user()?))
+    Ok((token, session, account.current_user(ctx).await?))
 }
 
+/// Records the sign-in, and warns the owner when it comes from a browser
+/// family or IP address not seen in the kept history.
 async fn record_signin(ctx: &Ctx, account: &Account, request: &RequestInfo) -> Result<()> {
     let id = random_id();
     let now = ctx.now();
+    let browser = sessions::user_agent_family(&request.user_agent);
+    let device_index = ctx.crypto.keyed_index("signin-device", &format!("{}|{browser}", account.id));
+    let ip_index = ctx.crypto.keyed_index("signin-ip", &format!("{}|{}", account.id, request.ip));
+    let seen: Option<i64> = ctx
+        .db
+        .client()
+        .query("RETURN count(SELECT id FROM signin_event WHERE account = $account AND device_index = $device AND ip_index = $ip)")
+        .bind(("account", account_record(&account.id)))
+        .bind(("device", device_index.clone()))
+        .bind(("ip", ip_index.clone()))
+        .await?
+        .take(0)?;
+    let before: Option<i64> = ctx
+        .db
+        .client()
+        .query("RETURN count(SELECT id FROM signin_event WHERE account = $account)")
+        .bind(("account", account_record(&account.id)))
+        .await?
+        .take(0)?;
+    if seen.unwrap_or(0) == 0 && before.unwrap_or(0) > 0 && account.row.notify_new_signin {
+        let link = ctx.link("/account/security");
+        mail::enqueue(ctx, templates::new_signin(&account.email()?, &browser, &request.ip.to_string(), &link).for_account(&account.id)).await?;
+    }
     ctx.db
         .client()
         .query(
-            "CREATE $id SET account = $account, at = $now, ip_enc = $ip, user_agent_enc = $ua; \
+            "CREATE $id SET account = $account, at = $now, ip_enc = $ip, user_agent_enc = $ua, \
+             device_index = $device, ip_index = $ip_index; \
              UPDATE $account SET last_signin_at = $now;",
         )
+        .bind(("device", device_index))
+        .bind(("ip_index", ip_index))
         .bind(("id", RecordId::new("signin_event", id.clone())))
         .bind(("account", account_record(&account.id)))
         .bind(("now", now))
@@ -355,7 +393,7 @@ pub async fn current(ctx: &Ctx, request: &RequestInfo) -> Result<Option<(Session
     let Some(token) = &request.session_token else { return Ok(None) };
     let Some(session) = sessions::authenticate(ctx, token).await? else { return Ok(None) };
     match load_account(ctx, &session.account_id).await? {
-        Some(account) if !account.row.disabled => Ok(Some((session, account.current_user()?))),
+        Some(account) if !account.row.disabled => Ok(Some((session, account.current_user(ctx).await?))),
         _ => Ok(None),
     }
 }
@@ -365,6 +403,9 @@ pub async fn require_session(ctx: &Ctx, request: &RequestInfo) -> Result<(Sessio
     let (session, user) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     if user.must_change_password {
         return Err(AppError::PasswordChangeRequired.into());
+    }
+    if !user.pending_policies.is_empty() {
+        return Err(AppError::PolicyAcceptanceRequired.into());
     }
     Ok((session, user))
 }
@@ -511,8 +552,9 @@ struct ConsentRow {
 }
 
 /// The privacy dashboard: what we hold per inventory category, and the consent ledger.
+/// Open while a policy change waits for a decision: it helps make one.
 pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<PrivacyOverview> {
-    let (session, _) = require_session(ctx, request).await?;
+    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     let mut holdings = Vec::new();
     for category in app::inventory::INVENTORY {
         let count = crate::privacy::erasure::count_category(ctx, category.table, category.owner, &session.account_id).await?;
@@ -536,6 +578,65 @@ pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Privac
         .map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at })
         .collect();
     Ok(PrivacyOverview { holdings, consents })
+}
+
+/// Accepts every pending policy version, appending to the consent ledger.
+pub async fn accept_policies(ctx: &Ctx, request: &RequestInfo) -> Result<CurrentUser> {
+    let (session, user) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+    for change in &user.pending_policies {
+        crate::privacy::ledger::append(ctx, &session.account_id, &change.document, change.version).await?;
+    }
+    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
+    account.current_user(ctx).await
+}
+
+pub async fn notification_settings(ctx: &Ctx, request: &RequestInfo) -> Result<NotificationSettings> {
+    let (session, _) = require_session(ctx, request).await?;
+    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
+    Ok(NotificationSettings {
+        new_signin: account.row.notify_new_signin,
+        policy_updates: account.row.notify_policy_updates,
+        export_ready: account.row.notify_export_ready,
+    })
+}
+
+pub async fn set_notification_settings(ctx: &Ctx, request: &RequestInfo, settings: NotificationSettings) -> Result<()> {
+    let (session, _) = require_session(ctx, request).await?;
+    ctx.db
+        .client()
+        .query("UPDATE $id SET notify_new_signin = $a, notify_policy_updates = $b, notify_export_ready = $c")
+        .bind(("id", account_record(&session.account_id)))
+        .bind(("a", settings.new_signin))
+        .bind(("b", settings.policy_updates))
+        .bind(("c", settings.export_ready))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// The address for an optional notice, if the account wants that kind.
+pub async fn optional_notice_address(ctx: &Ctx, account_id: &str, kind: &str) -> Result<Option<String>> {
+    let Some(account) = load_account(ctx, account_id).await? else { return Ok(None) };
+    let wanted = match kind {
+        "export_ready" => account.row.notify_export_ready,
+        "policy_updated" => account.row.notify_policy_updates,
+        "new_signin" => account.row.notify_new_signin,
+        _ => true,
+    };
+    Ok(if wanted { Some(account.email()?) } else { None })
+}
+
+/// Checks the password of the signed-in admin, for destructive admin actions.
+pub async fn require_admin_reauth(ctx: &Ctx, request: &RequestInfo, password_input: &str) -> Result<Session> {
+    let (session, user) = require_session(ctx, request).await?;
+    if user.role != Role::Admin {
+        return Err(AppError::Forbidden.into());
+    }
+    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
+    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
+        return Err(AppError::WrongPassword.into());
+    }
+    Ok(session)
 }
 
 /// The email of an account, for notices sent by other modules.

@@ -56,6 +56,11 @@ impl Crypto {
         self.index.blind_index("email", &super::normalise_email(email))
     }
 
+    /// A keyed hash for equality lookups on a value that must not be stored in clear.
+    pub fn keyed_index(&self, purpose: &str, value: &str) -> String {
+        self.index.blind_index(purpose, value)
+    }
+
     /// The MAC that chains consent-ledger entries (keyed, so it cannot be recomputed from the database alone).
     pub fn ledger_mac(&self, message: &str) -> String {
         self.index.blind_index("consent-ledger", message)

@@ -1,13 +1,15 @@
-//! The text of every notice. Plain text, no tracking pixels, no remote images.
+//! The text of every notice. Each says why it was sent. Plain text is the
+//! source; the transport adds an HTML part made from it (no tracking
+//! pixels, no remote images).
 
 use super::Mail;
 
-const SIGNATURE: &str = "\n\n-- \nChat FB Top. You get this mail because of an action on your account; \
-we send no marketing mail.\n";
-
-fn mail(kind: &'static str, to: &str, subject: &str, body: String) -> Mail {
-    Mail { kind, to: to.to_string(), subject: subject.to_string(), body: body + SIGNATURE, account: None, purge_when_sent: false }
+fn mail(kind: &'static str, to: &str, subject: &str, body: String, why: &str) -> Mail {
+    let body = format!("{body}\n\n-- \nWhy you get this mail: {why}\nChat FB Top sends no marketing mail.\n");
+    Mail { kind, to: to.to_string(), subject: subject.to_string(), body, account: None, purge_when_sent: false }
 }
+
+const SECURITY: &str = "it is a security notice about your account, which cannot be turned off.";
 
 pub fn account_created(to: &str, verify_link: &str) -> Mail {
     mail(
@@ -18,6 +20,7 @@ pub fn account_created(to: &str, verify_link: &str) -> Mail {
             "Your Chat FB Top account was created.\n\nVerify your email address with this link (valid for 24 hours, usable once):\n\n{verify_link}\n\n\
              If you did not sign up, ignore this mail and the account stays unverified."
         ),
+        "someone created an account with this address.",
     )
 }
 
@@ -32,11 +35,12 @@ pub fn registration_attempt(to: &str, signin_link: &str) -> Mail {
              If it was you, sign in here, or reset your password from the sign-in page:\n\n{signin_link}\n\n\
              If it was not you, nothing has changed and you can ignore this mail."
         ),
+        SECURITY,
     )
 }
 
 pub fn email_verified(to: &str) -> Mail {
-    mail("email_verified", to, "Your email address is verified", "Your email address is now verified. You can sign in.".to_string())
+    mail("email_verified", to, "Your email address is verified", "Your email address is now verified. You can sign in.".into(), SECURITY)
 }
 
 pub fn password_changed(to: &str) -> Mail {
@@ -46,7 +50,8 @@ pub fn password_changed(to: &str) -> Mail {
         "Your password was changed",
         "The password of your Chat FB Top account was just changed, and every other session was signed out.\n\n\
          If this was not you, reset your password at once from the sign-in page."
-            .to_string(),
+            .into(),
+        SECURITY,
     )
 }
 
@@ -59,6 +64,7 @@ pub fn password_reset_requested(to: &str, reset_link: &str) -> Mail {
             "A password reset was requested for your account. Choose a new password with this link \
              (valid for 1 hour, usable once):\n\n{reset_link}\n\nIf you did not ask for this, ignore this mail."
         ),
+        SECURITY,
     )
 }
 
@@ -68,6 +74,7 @@ pub fn email_change_verify(to: &str, confirm_link: &str) -> Mail {
         to,
         "Confirm your new email address",
         format!("Confirm this address for your Chat FB Top account (valid for 24 hours, usable once):\n\n{confirm_link}"),
+        "someone asked to move a Chat FB Top account to this address.",
     )
 }
 
@@ -78,7 +85,8 @@ pub fn email_changed(old_address: &str) -> Mail {
         "The email address of your account was changed",
         "The email address of your Chat FB Top account was changed, and this address no longer receives its mail.\n\n\
          If this was not you, contact the administrator of this installation at once."
-            .to_string(),
+            .into(),
+        SECURITY,
     )
 }
 
@@ -90,7 +98,8 @@ pub fn account_deleted(to: &str) -> Mail {
         "Your account and every piece of its data were deleted, as you asked. Its encryption key was destroyed, so \
          no copy of the old data can be read. This is the last mail you get from us, and this message itself is \
          removed from our outbox once sent."
-            .to_string(),
+            .into(),
+        "you deleted your account; we confirm it once.",
     );
     m.purge_when_sent = true;
     m
@@ -105,5 +114,34 @@ pub fn export_ready(to: &str, link: &str, hours: i64) -> Mail {
             "The copy of your data that you asked for is ready. Sign in and download it from your data page:\n\n{link}\n\n\
              It can be downloaded for {hours} hours, by you only; then the file is deleted."
         ),
+        "you asked for a copy of your data. You can turn these mails off in your account settings.",
+    )
+}
+
+pub fn policy_updated(to: &str, title: &str, summary: &str, link: &str) -> Mail {
+    let summary = if summary.is_empty() { String::new() } else { format!("What changed: {summary}\n\n") };
+    mail(
+        "policy_updated",
+        to,
+        &format!("We updated our {title}"),
+        format!(
+            "We published a new version of our {title}.\n\n{summary}\
+             At your next sign-in you can read it and accept it, download your data, or delete your account:\n\n{link}"
+        ),
+        "our policies changed, and you have a right to know. You can turn these mails off in your account settings; \
+         you will still be asked at your next sign-in.",
+    )
+}
+
+pub fn new_signin(to: &str, browser: &str, ip: &str, link: &str) -> Mail {
+    mail(
+        "new_signin",
+        to,
+        "New sign-in to your Chat FB Top account",
+        format!(
+            "Your account was just signed in to from a device or network we had not seen: {browser}, IP address {ip}.\n\n\
+             If this was you, there is nothing to do. If not, change your password and end the session here:\n\n{link}"
+        ),
+        "we warn you about sign-ins from new devices or networks. You can turn this off in your account settings.",
     )
 }

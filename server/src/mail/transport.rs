@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox, Message};
+use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
@@ -47,8 +47,7 @@ impl MailTransport {
             .from(from.clone())
             .to(to)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(eight_bit_body(body))
+            .multipart(MultiPart::alternative().singlepart(plain_part(body)).singlepart(SinglePart::html(html_from_text(body))))
             .map_err(|_| TransportError::Permanent)?;
         match self {
             MailTransport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
@@ -61,6 +60,31 @@ impl MailTransport {
             MailTransport::Files(files) => files.send(message).await.map(|_| ()).map_err(|_| TransportError::Temporary),
         }
     }
+}
+
+fn plain_part(body: &str) -> SinglePart {
+    SinglePart::builder().header(ContentType::TEXT_PLAIN).body(eight_bit_body(body))
+}
+
+/// The HTML part: the same text, escaped, with links made clickable.
+pub fn html_from_text(text: &str) -> String {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut html = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
+    for paragraph in text.split("\n\n") {
+        let words: Vec<String> = paragraph
+            .split(' ')
+            .map(|word| {
+                if word.starts_with("https://") || word.starts_with("http://") {
+                    format!("<a href=\"{0}\">{0}</a>", escape(word))
+                } else {
+                    escape(word)
+                }
+            })
+            .collect();
+        html.push_str(&format!("<p>{}</p>", words.join(" ").replace('\n', "<br>")));
+    }
+    html.push_str("</body></html>");
+    html
 }
 
 /// 8bit keeps each link on one line (RFC 5322 allows 998 bytes), so it can be

@@ -291,7 +291,7 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
         .bind(("key", sealed_key))
         .await?
         .check()?;
-    let email = crate::accounts::email_of(ctx, account_id).await.ok().flatten();
+    let email = crate::accounts::optional_notice_address(ctx, account_id, "export_ready").await.ok().flatten();
     if let Some(email) = email {
         let hours = ctx.settings.export_ttl_secs / 3600;
         mail::enqueue(ctx, templates::export_ready(&email, &ctx.link("/account/privacy"), hours).for_account(account_id)).await?;

@@ -310,7 +310,12 @@ async fn an_admins_one_time_password_must_be_changed_first() {
     assert_eq!(user["must_change_password"], true);
     assert_eq!(api.get("account/security").await.error(), &json!("PasswordChangeRequired"));
     api.post("account/change-password", json!({"current_password": one_time, "new_password": STRONG_PASSWORD})).await.ok();
-    assert_eq!(api.me().await["must_change_password"], false);
+    let me = api.me().await;
+    assert_eq!(me["must_change_password"], false);
+    // The admin never accepted the policies: that comes next, as for anyone.
+    assert_eq!(me["pending_policies"].as_array().unwrap().len(), 2);
+    assert_eq!(api.get("account/security").await.error(), &json!("PolicyAcceptanceRequired"));
+    api.post("privacy/accept-policies", json!({})).await.ok();
     api.get("account/security").await.ok();
     server.stop().await;
 }

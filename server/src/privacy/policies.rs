@@ -1,0 +1,179 @@
+//! Versioned policies (terms of use, privacy policy). Publishing a version
+//! mails every user, and each must accept it before using the app again.
+
+use app::types::PolicyChange;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::context::Ctx;
+use crate::sessions::{account_record, key_string};
+
+pub const DOCUMENTS: [&str; 2] = ["terms", "privacy"];
+
+const INITIAL_TERMS: &str = "You may use Chat FB Top to talk with people who message your Facebook Pages and to send them \
+messages they opted in to. Every bulk message carries an unsubscribe link. You are responsible for the content you send.";
+const INITIAL_PRIVACY: &str = "We collect as little as possible: your email, a password hash, an optional display name, and \
+your sign-in history (time, IP address, browser family) for security. Personal data is encrypted at rest. We use no \
+analytics and make no third-party requests. You can export your data and delete your account at any time.";
+
+/// Publishes version 1 of each document on a fresh installation.
+pub async fn ensure_initial_policies(ctx: &Ctx) -> Result<(), surrealdb::Error> {
+    for (document, title, body) in [("terms", "Terms of use", INITIAL_TERMS), ("privacy", "Privacy policy", INITIAL_PRIVACY)] {
+        let existing: Option<i64> = ctx
+            .db
+            .client()
+            .query("RETURN count(SELECT id FROM policy WHERE document = $document)")
+            .bind(("document", document.to_string()))
+            .await?
+            .take(0)?;
+        if existing.unwrap_or(0) == 0 {
+            // The unique (document, version) index makes a concurrent first start harmless.
+            let _ = ctx
+                .db
+                .client()
+                .query("CREATE $id SET document = $document, version = 1, title = $title, body = $body, published_at = $now")
+                .bind(("id", RecordId::new("policy", format!("{document}-1"))))
+                .bind(("document", document.to_string()))
+                .bind(("title", title.to_string()))
+                .bind(("body", body.to_string()))
+                .bind(("now", ctx.now()))
+                .await?
+                .check();
+        }
+    }
+    Ok(())
+}
+
+pub async fn current_version(ctx: &Ctx, document: &str) -> Result<i64, surrealdb::Error> {
+    let version: Option<i64> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE version FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
+        .bind(("document", document.to_string()))
+        .await?
+        .take(0)?;
+    Ok(version.unwrap_or(0))
+}
+
+#[derive(Debug, SurrealValue)]
+struct PolicyRow {
+    document: String,
+    version: i64,
+    title: String,
+    body: String,
+    summary: Option<String>,
+}
+
+/// The latest version of each document.
+async fn latest(ctx: &Ctx) -> Result<Vec<PolicyRow>, surrealdb::Error> {
+    let mut out = Vec::new();
+    for document in DOCUMENTS {
+        let row: Option<PolicyRow> = ctx
+            .db
+            .client()
+            .query("SELECT document, version, title, body, summary FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
+            .bind(("document", document.to_string()))
+            .await?
+            .take(0)?;
+        out.extend(row);
+    }
+    Ok(out)
+}
+
+/// The policy versions the account has not accepted yet.
+pub async fn pending_for(ctx: &Ctx, account_id: &str) -> Result<Vec<PolicyChange>, surrealdb::Error> {
+    let mut pending = Vec::new();
+    for policy in latest(ctx).await? {
+        let accepted: Option<i64> = ctx
+            .db
+            .client()
+            .query("SELECT VALUE version FROM ONLY consent WHERE account = $account AND document = $document ORDER BY version DESC LIMIT 1")
+            .bind(("account", account_record(account_id)))
+            .bind(("document", policy.document.clone()))
+            .await?
+            .take(0)?;
+        if accepted.unwrap_or(0) < policy.version {
+            pending.push(PolicyChange {
+                document: policy.document,
+                version: policy.version,
+                title: policy.title,
+                summary: policy.summary.unwrap_or_default(),
+                body: policy.body,
+            });
+        }
+    }
+    Ok(pending)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("database error: {0}")]
+    Database(#[from] surrealdb::Error),
+    #[error("unknown document {0:?}: use terms or privacy")]
+    UnknownDocument(String),
+    #[error("the title and the text must not be empty")]
+    Empty,
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Keys(#[from] crate::crypto::KeyStoreError),
+    #[error("decryption error: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+}
+
+/// Publishes a new version and mails every user who wants policy notices.
+/// Returns the new version number and how many mails were queued.
+pub async fn publish(ctx: &Ctx, document: &str, title: &str, body: &str, summary: &str) -> Result<(i64, usize), PolicyError> {
+    if !DOCUMENTS.contains(&document) {
+        return Err(PolicyError::UnknownDocument(document.to_string()));
+    }
+    if title.trim().is_empty() || body.trim().is_empty() {
+        return Err(PolicyError::Empty);
+    }
+    let version = current_version(ctx, document).await? + 1;
+    ctx.db
+        .client()
+        .query("CREATE $id SET document = $document, version = $version, title = $title, body = $body, summary = $summary, published_at = $now")
+        .bind(("id", RecordId::new("policy", format!("{document}-{version}"))))
+        .bind(("document", document.to_string()))
+        .bind(("version", version))
+        .bind(("title", title.trim().to_string()))
+        .bind(("body", body.to_string()))
+        .bind(("summary", summary.trim().to_string()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    let mailed = notify_all(ctx, title.trim(), summary.trim()).await?;
+    tracing::info!(document, version, mailed, "policy published");
+    Ok((version, mailed))
+}
+
+#[derive(Debug, SurrealValue)]
+struct Recipient {
+    id: RecordId,
+    email_enc: String,
+}
+
+async fn notify_all(ctx: &Ctx, title: &str, summary: &str) -> Result<usize, PolicyError> {
+    let mut mailed = 0;
+    let mut start = 0i64;
+    loop {
+        let page: Vec<Recipient> = ctx
+            .db
+            .client()
+            .query("SELECT id, email_enc FROM account WHERE notify_policy_updates = true AND disabled = false ORDER BY id LIMIT 500 START $start")
+            .bind(("start", start))
+            .await?
+            .take(0)?;
+        for recipient in &page {
+            let id = key_string(&recipient.id);
+            let key = ctx.crypto.account_key(&id).await?;
+            let email = key.open_string(crate::crypto::Field::new("account", &id, "email"), &recipient.email_enc)?;
+            crate::mail::enqueue(ctx, crate::mail::templates::policy_updated(&email, title, summary, &ctx.link("/")).for_account(&id)).await?;
+            mailed += 1;
+        }
+        if page.len() < 500 {
+            return Ok(mailed);
+        }
+        start += 500;
+    }
+}
