@@ -44,11 +44,19 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  projects: [
+    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update/ },
+    // Publishing a policy gates every user, so it runs after everything else.
+    { name: 'policy-update', use: { browserName: 'chromium' }, testMatch: /policy-update/, dependencies: ['chromium'] },
+  ],
   webServer: {
+    // An admin first (its one-time password into the data folder), then the
+    // server itself, on the embedded SurrealKV database of a fresh folder.
     command: [
+      `${JSON.stringify(serverBin)} admin create --email admin@e2e.test --data-dir ${JSON.stringify(dataDir)}`,
+      `> ${JSON.stringify(path.join(dataDir, 'admin.txt'))} &&`,
+      'exec',
       JSON.stringify(serverBin),
-      '--db mem://',
       `--data-dir ${JSON.stringify(dataDir)}`,
       `--site-dir ${JSON.stringify(path.join(repoRoot, 'dist'))}`,
       `--port ${port}`,

@@ -76,3 +76,32 @@ test('export: prepare, download the ZIP, and find the user in data.json', async 
   expect(data.categories.profile[0].email).toBe(email);
   expect(data.categories.consents).toHaveLength(2);
 });
+
+test('browser storage is offered with two equal choices, and No thanks stores nothing', async ({ page }) => {
+  const email = uniqueEmail('decliner');
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  const offer = page.getByTestId('storage-offer');
+  const allow = offer.getByRole('button', { name: 'Allow' });
+  const decline = offer.getByRole('button', { name: 'No thanks' });
+  await expect(allow).toBeVisible();
+  await expect(decline).toBeVisible();
+  expect(await allow.getAttribute('class')).toBe(await decline.getAttribute('class'));
+  const [a, d] = [await allow.boundingBox(), await decline.boundingBox()];
+  expect(Math.abs(a!.height - d!.height)).toBeLessThan(1);
+  await decline.click();
+  await expect(offer).toHaveCount(0);
+  await page.getByRole('link', { name: 'Security' }).click();
+  await page.getByLabel('Show times in UTC').check();
+  expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' });
+
+  // Withdrawing after allowing takes one toggle, and wipes at once.
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByLabel('Remember my settings on this device').check();
+  await page.getByRole('link', { name: 'Security' }).click();
+  await page.getByLabel('Show times in UTC').check();
+  expect((await browserState(page)).local.length).toBeGreaterThan(0);
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByLabel('Remember my settings on this device').uncheck();
+  expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' });
+});

@@ -50,14 +50,21 @@ export async function registerAndVerify(page: Page, email: string, password = ST
   await expect(page.getByTestId('verified')).toBeVisible();
 }
 
+/** Signs in; `remember` answers the browser-storage offer with Allow. */
 export async function signIn(page: Page, email: string, opts: { keep?: boolean; remember?: boolean; password?: string } = {}) {
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(opts.password ?? STRONG_PASSWORD);
   if (opts.keep) await page.getByLabel('Keep me signed in for 30 days').check();
-  if (opts.remember) await page.getByLabel('Remember my settings on this device').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('signed-in-as')).toBeVisible();
+  if (opts.remember) await page.getByTestId('storage-offer').getByRole('button', { name: 'Allow' }).click();
+}
+
+/** The admin's one-time password, written by `server admin create` before the server started. */
+export function adminOneTimePassword(): string {
+  const text = fs.readFileSync(path.join(process.env.E2E_DATA_DIR!, 'admin.txt'), 'utf8').trim().split('\n');
+  return text[text.length - 1].trim();
 }
 
 /** Every app key in both storages, plus document.cookie. */

@@ -31,6 +31,7 @@ pub fn AccountPage() -> impl IntoView {
         <RequireSignIn>
             <ChangePassword />
             <ChangeEmail />
+            <Notifications />
             <DeviceSettings />
         </RequireSignIn>
     }
@@ -107,6 +108,45 @@ fn ChangeEmail() -> impl IntoView {
             {outcome(action.value(), |_| view! {
                 <p class="success" role="status">"Check the new inbox for a confirmation link (valid 24 hours)."</p>
             }.into_any())}
+        </section>
+    }
+}
+
+#[component]
+fn Notifications() -> impl IntoView {
+    let current = LocalResource::new(api::fetch_notification_settings);
+    let save = Action::new_local(|s: &crate::types::NotificationSettings| api::set_notification_settings(*s));
+    view! {
+        <section class="card">
+            <h2>"Mail notifications"</h2>
+            <p>"Security notices (password or email changed, password reset, account deleted) are always sent."</p>
+            <Suspense fallback=|| ()>
+                {move || current.get().and_then(|r| r.ok()).map(|initial| {
+                    let settings = RwSignal::new(initial);
+                    let toggle = move |field: fn(&mut crate::types::NotificationSettings) -> &mut bool| {
+                        move |ev: leptos::ev::Event| {
+                            let on = event_target_checked(&ev);
+                            settings.update(|s| *field(s) = on);
+                            save.dispatch_local(settings.get_untracked());
+                        }
+                    };
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" prop:checked=initial.new_signin on:change=toggle(|s| &mut s.new_signin) />
+                            "A sign-in from a new device or network"
+                        </label>
+                        <label class="check">
+                            <input type="checkbox" prop:checked=initial.policy_updates on:change=toggle(|s| &mut s.policy_updates) />
+                            "Updates to the terms or the privacy policy"
+                        </label>
+                        <label class="check">
+                            <input type="checkbox" prop:checked=initial.export_ready on:change=toggle(|s| &mut s.export_ready) />
+                            "My data export is ready"
+                        </label>
+                    }
+                })}
+            </Suspense>
+            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
         </section>
     }
 }

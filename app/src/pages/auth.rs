@@ -7,7 +7,6 @@ use leptos_router::hooks::use_navigate;
 use super::components::{outcome, query_token, run_with_link_token, Why};
 use crate::api;
 use crate::auth::Auth;
-use crate::client_storage;
 use crate::types::{LoginInput, RegisterInput};
 
 #[component]
@@ -70,11 +69,9 @@ pub fn LoginPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let keep = RwSignal::new(false);
-    let remember = RwSignal::new(client_storage::enabled());
     let action = Action::new_local(|input: &LoginInput| api::login(input.clone()));
     Effect::new(move |_| {
         if let Some(Ok(user)) = action.value().get() {
-            client_storage::set_enabled(remember.get_untracked());
             let target = if user.must_change_password { "/account" } else { "/" };
             auth.user.set(Some(user));
             navigate(target, Default::default());
@@ -101,11 +98,6 @@ pub fn LoginPage() -> impl IntoView {
                     "Keep me signed in for 30 days"
                 </label>
                 <Why text="off, you are signed out when the browser closes or after 30 idle minutes." />
-                <label class="check">
-                    <input id="remember" type="checkbox" bind:checked=remember />
-                    "Remember my settings on this device"
-                </label>
-                <Why text="off, this app stores nothing in your browser besides the sign-in cookie." />
                 <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
             </form>
             {outcome(action.value(), |_| ().into_any())}

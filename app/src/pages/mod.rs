@@ -23,7 +23,37 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Header />
+            <privacy::StorageOffer />
             <main class="site-main">
+                <Gated />
+            </main>
+            <footer class="site-footer">
+                <p>"Self-hosted. No analytics, no third-party requests. " <A href="/privacy">"Privacy"</A></p>
+            </footer>
+        </Router>
+    }
+}
+
+/// The routes, or the policy gate while a policy change waits for a
+/// decision (the data page stays open: export and deletion are choices too).
+#[component]
+fn Gated() -> impl IntoView {
+    let auth = Auth::get();
+    let location = leptos_router::hooks::use_location();
+    let gated = move || {
+        let pending = auth.user.with(|u| u.as_ref().is_some_and(|u| !u.pending_policies.is_empty() && !u.must_change_password));
+        pending && location.pathname.get() != "/account/privacy"
+    };
+    view! {
+        <Show when=gated fallback=|| view! { <AppRoutes /> }>
+            <privacy::PolicyGate />
+        </Show>
+    }
+}
+
+#[component]
+fn AppRoutes() -> impl IntoView {
+    view! {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/register") view=auth::RegisterPage />
@@ -38,11 +68,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/goodbye") view=privacy::GoodbyePage />
                     <Route path=path!("/privacy") view=privacy::PublicPrivacyPage />
                 </Routes>
-            </main>
-            <footer class="site-footer">
-                <p>"Self-hosted. No analytics, no third-party requests. " <A href="/privacy">"Privacy"</A></p>
-            </footer>
-        </Router>
     }
 }
 

@@ -185,3 +185,54 @@ pub fn PublicPrivacyPage() -> impl IntoView {
         </section>
     }
 }
+
+/// Shown instead of the app while a new policy version waits for a decision.
+#[component]
+pub fn PolicyGate() -> impl IntoView {
+    let auth = Auth::get();
+    let accept = Action::new_local(|_: &()| api::accept_policies());
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = accept.value().get() {
+            auth.user.set(Some(user));
+        }
+    });
+    let changes = move || auth.user.get().map(|u| u.pending_policies).unwrap_or_default();
+    view! {
+        <section class="card" data-testid="policy-gate">
+            <h1>"Our policies changed"</h1>
+            <p>"Before you continue, please read what changed. You can accept, download your data, or delete your account."</p>
+            {move || changes().into_iter().map(|c| view! {
+                <article class="policy-change">
+                    <h2>{c.title.clone()} " (version " {c.version} ")"</h2>
+                    <p data-testid="policy-summary"><strong>"What changed: "</strong>{c.summary.clone()}</p>
+                    <details><summary>"Read the full text"</summary><p class="policy-body">{c.body.clone()}</p></details>
+                </article>
+            }).collect_view()}
+            <div class="choice">
+                <button on:click=move |_| { accept.dispatch_local(()); } disabled=move || accept.pending().get()>"Accept"</button>
+                <A href="/account/privacy">"Download my data or delete my account"</A>
+            </div>
+            {move || accept.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+        </section>
+    }
+}
+
+/// Browser storage is offered once per visit, with two equal choices.
+#[component]
+pub fn StorageOffer() -> impl IntoView {
+    let auth = Auth::get();
+    let decided = RwSignal::new(crate::client_storage::enabled());
+    let visible = move || auth.user.with(|u| u.is_some()) && !decided.get();
+    view! {
+        <Show when=visible>
+            <aside class="storage-offer" data-testid="storage-offer" role="dialog" aria-label="Browser storage">
+                <p>"Remember your settings (like the time zone you pick) on this device? They stay in this browser only, \
+                    and you can withdraw this at any time in your account settings."</p>
+                <div class="choice">
+                    <button on:click=move |_| { crate::client_storage::set_enabled(true); decided.set(true); }>"Allow"</button>
+                    <button on:click=move |_| { crate::client_storage::set_enabled(false); decided.set(true); }>"No thanks"</button>
+                </div>
+            </aside>
+        </Show>
+    }
+}
