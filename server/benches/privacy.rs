@@ -1,0 +1,153 @@
+//! Export and erasure of one account holding 100k rows of personal data,
+//! next to a plain paged scan of the same rows. Prints time and peak extra
+//! memory (RSS above the level before each step). Run:
+//! `cargo bench -p server --bench privacy`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use server::config::Cli;
+use server::crypto::Field;
+use surrealdb::types::RecordId;
+
+const SIGNINS: usize = 60_000;
+const SESSIONS: usize = 40_000;
+const BATCH: usize = 1_000;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Runs `op`, sampling RSS every 5 ms; returns (seconds, peak MiB above the start).
+async fn measure<F: std::future::Future<Output = ()>>(op: F) -> (f64, f64) {
+    let base = rss_kib();
+    let peak = Arc::new(AtomicU64::new(base));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let started = Instant::now();
+    op.await;
+    let seconds = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    (seconds, peak.load(Ordering::Relaxed).saturating_sub(base) as f64 / 1024.0)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Cli::try_parse_from(["server", "--data-dir", dir.path().to_str().unwrap()]).unwrap().serve;
+    let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
+    let ctx = core.ctx.clone();
+    let email = "bench.owner@example.org";
+    server::accounts::register(&ctx, app::types::RegisterInput {
+        email: email.into(),
+        password: "velvet tractor orbit 7 lagoon".into(),
+        display_name: Some("Bench Owner".into()),
+        accept_terms: true,
+    })
+    .await
+    .unwrap();
+    let account: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
+    let account = account.unwrap();
+    let account_id = server::sessions::key_string(&account);
+    let key = ctx.crypto.account_key(&account_id).await.unwrap();
+
+    let seeding = Instant::now();
+    for (table, total) in [("signin_event", SIGNINS), ("session", SESSIONS)] {
+        for chunk in 0..total / BATCH {
+            let rows: Vec<serde_json::Value> = (0..BATCH)
+                .map(|i| {
+                    let n = chunk * BATCH + i;
+                    let id = format!("{table}-{n:07}");
+                    let ua = key.seal_str(Field::new(table, &id, "user_agent"), "Firefox on Linux");
+                    if table == "signin_event" {
+                        let ip = key.seal_str(Field::new(table, &id, "ip"), &format!("198.51.{}.{}", n / 256 % 256, n % 256));
+                        serde_json::json!({"id": id, "at": 1_795_000_000 + n as i64, "ip_enc": ip, "user_agent_enc": ua})
+                    } else {
+                        serde_json::json!({"id": id, "token_hash": format!("{n:064}"), "persistent": true, "created_at": 1_795_000_000,
+                            "last_used_at": 1_795_000_000, "expires_at": 4_000_000_000i64, "user_agent_enc": ua})
+                    }
+                })
+                .collect();
+            ctx.db
+                .client()
+                .query(format!("FOR $row IN $rows {{ CREATE type::record('{table}', $row.id) CONTENT object::extend($row, {{ id: NONE, account: $account }}) }}"))
+                .bind(("rows", rows))
+                .bind(("account", account.clone()))
+                .await
+                .unwrap()
+                .check()
+                .unwrap();
+        }
+    }
+    println!("seeded {} rows for one account in {:.1} s", SIGNINS + SESSIONS, seeding.elapsed().as_secs_f64());
+
+    let (scan_s, scan_mib) = measure(async {
+        let mut rows = 0usize;
+        for table in ["signin_event", "session"] {
+            let mut start = 0i64;
+            loop {
+                let page: Vec<serde_json::Value> = ctx
+                    .db
+                    .client()
+                    .query(format!("SELECT * FROM {table} WHERE account = $a ORDER BY id LIMIT 500 START $s"))
+                    .bind(("a", account.clone()))
+                    .bind(("s", start))
+                    .await
+                    .unwrap()
+                    .take(0)
+                    .unwrap();
+                rows += page.len();
+                if page.len() < 500 {
+                    break;
+                }
+                start += 500;
+            }
+        }
+        assert_eq!(rows, SIGNINS + SESSIONS);
+    })
+    .await;
+    println!("plain paged scan of the same rows: {scan_s:.1} s, peak +{scan_mib:.0} MiB");
+
+    let (export_s, export_mib) = measure(async {
+        server::privacy::export::start(&ctx, &account_id).await.unwrap();
+        loop {
+            let status = server::privacy::export::status(&ctx, &account_id).await.unwrap().unwrap();
+            if status.status == "ready" {
+                break;
+            }
+            assert_ne!(status.status, "failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let size: u64 = std::fs::read_dir(dir.path().join("exports")).unwrap().flatten().map(|e| e.metadata().unwrap().len()).sum();
+    println!("export (data.json + index.html, encrypted ZIP of {:.1} MiB): {export_s:.1} s, peak +{export_mib:.0} MiB", size as f64 / 1_048_576.0);
+
+    let (erase_s, erase_mib) = measure(async {
+        server::privacy::erasure::erase(&ctx, &account_id, email).await.unwrap();
+    })
+    .await;
+    let left: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM signin_event) + count(SELECT id FROM session)").await.unwrap().take(0).unwrap();
+    assert_eq!(left, Some(0));
+    println!("erasure: {erase_s:.1} s, peak +{erase_mib:.0} MiB");
+    drop(ctx);
+    core.close().await;
+}
