@@ -31,7 +31,6 @@ pub fn AccountPage() -> impl IntoView {
         <RequireSignIn>
             <ChangePassword />
             <ChangeEmail />
-            <Notifications />
             <DeviceSettings />
         </RequireSignIn>
     }
@@ -113,7 +112,7 @@ fn ChangeEmail() -> impl IntoView {
 }
 
 #[component]
-fn Notifications() -> impl IntoView {
+pub fn Notifications() -> impl IntoView {
     let current = LocalResource::new(api::fetch_notification_settings);
     let save = Action::new_local(|s: &crate::types::NotificationSettings| api::set_notification_settings(*s));
     view! {

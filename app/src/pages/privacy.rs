@@ -16,6 +16,7 @@ pub fn PrivacyDashboardPage() -> impl IntoView {
     view! {
         <RequireSignIn>
             <PrivacyDashboard />
+            <super::account::Notifications />
             <ExportData />
             <DeleteAccount />
         </RequireSignIn>
