@@ -8,6 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
+// The account's encryption key is not listed: it is not data about anyone,
+// and erasure destroys it separately (see the server's crypto store).
+
 /// How a table's rows are tied to an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Owner {
@@ -64,20 +67,6 @@ pub const INVENTORY: &[DataCategory] = &[
         legal_basis: CONTRACT,
         retention: "Until you delete your account.",
         recipients: &["Your mail server operator (for notices to your address)"],
-    },
-    DataCategory {
-        key: "data_key",
-        title: "Encryption key",
-        what: "The key that encrypts your data, itself encrypted by the installation's master key.",
-        table: "data_key",
-        owner: Owner::KeyPrefix("account-"),
-        sealing: Sealing::None,
-        personal_fields: &[],
-        internal_fields: &["wrapped"],
-        purpose: "Encrypting your personal data at rest.",
-        legal_basis: CONTRACT,
-        retention: "Destroyed the moment you delete your account, so old copies cannot be read.",
-        recipients: &[],
     },
     DataCategory {
         key: "sessions",

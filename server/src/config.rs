@@ -149,6 +149,11 @@ pub struct ServeConfig {
     #[arg(long, env = "CHATFBTOP_MASTER_KEY", hide_env_values = true, global = true)]
     pub master_key: Option<String>,
 
+    /// Where account data keys live: files in DATA_DIR/keys (deleting one shreds the account
+    /// even in old database copies), or the database (needed for several instances).
+    #[arg(long, env = "CHATFBTOP_KEY_STORE", value_enum, default_value = "files", global = true)]
+    pub key_store: KeyStoreKind,
+
     /// SMTP server, e.g. smtp://user:pass@host:587?tls=required or smtps://user:pass@host.
     /// Without it, mail is written as .eml files into DATA_DIR/mail.
     #[arg(long, env = "CHATFBTOP_SMTP_URL", hide_env_values = true, global = true)]
@@ -187,6 +192,12 @@ impl ServeConfig {
             None => Ok(DbAddress::SurrealKv(data_dir.join("db"))),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyStoreKind {
+    Files,
+    Database,
 }
 
 /// Where the data lives. Parsed up front so a typo fails at start with one sentence.

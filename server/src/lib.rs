@@ -70,7 +70,11 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
     let keyring = Keyring::load(config.master_key_file.as_deref(), config.master_key.as_deref(), data_dir.path())
         .map_err(|e| StartupError::Keys(e.to_string()))?;
-    let crypto = Crypto::open(Arc::new(keyring), db.clone()).await.map_err(|e| StartupError::Keys(e.to_string()))?;
+    let store = match config.key_store {
+        config::KeyStoreKind::Files => crypto::DataKeyStore::Files(data_dir.path().join("keys")),
+        config::KeyStoreKind::Database => crypto::DataKeyStore::Database,
+    };
+    let crypto = Crypto::open(Arc::new(keyring), db.clone(), store).await.map_err(|e| StartupError::Keys(e.to_string()))?;
     let settings = Settings {
         public_url: config.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", config.port)),
         signin_history_days: config.signin_history_days,
@@ -229,7 +233,7 @@ impl RunningServer {
 /// `server keys rotate`: returns how many stored keys were re-wrapped.
 pub async fn rotate_keys(config: &ServeConfig) -> Result<usize, StartupError> {
     let core = open_core(config, Arc::new(clock::SystemClock)).await?;
-    let moved = crypto::rotate_master_key(core.ctx.crypto.keyring(), &core.ctx.db)
+    let moved = crypto::rotate_master_key(core.ctx.crypto.keyring(), &core.ctx.db, core.ctx.crypto.data_key_store())
         .await
         .map_err(|e| StartupError::Keys(e.to_string()))?;
     core.close().await;

@@ -20,7 +20,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 pub use keyring::{KeySource, Keyring, KeyringError};
-pub use store::{rotate_master_key, Crypto, KeyStoreError, RotateError};
+pub use store::{rotate_master_key, Crypto, DataKeyStore, KeyStoreError, RotateError};
 
 const BLOB_VERSION: u8 = 1;
 const KEY_ID_LEN: usize = 8;

@@ -1,6 +1,13 @@
-//! Data keys in the database, always wrapped by the master key: one per
-//! account, plus the installation's system and blind-index keys.
+//! Data keys, always wrapped by the master key: one per account, plus the
+//! installation's system and blind-index keys (those live in the database).
+//!
+//! Account keys live outside the database by default, one file each in
+//! `DATA_DIR/keys`, so that an old copy of the database holds no key of an
+//! erased account: deleting the file is the crypto-shredding. With several
+//! instances on one remote database, `--key-store database` keeps them in
+//! the `data_key` table instead (then only backups that expire shred).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use surrealdb::types::{RecordId, SurrealValue};
@@ -16,6 +23,18 @@ pub enum KeyStoreError {
     Crypto(#[from] super::CryptoError),
     #[error("the data key of this record is missing")]
     Missing,
+    #[error("the key store could not be read or written: {0}")]
+    Io(std::io::Error),
+}
+
+/// Atomic (temp file, then rename) and readable by the owner only.
+fn write_key_file(path: &std::path::Path, wrapped: &str) -> Result<(), KeyStoreError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(KeyStoreError::Io)?;
+    file.write_all(wrapped.as_bytes()).and_then(|()| file.sync_all()).map_err(KeyStoreError::Io)?;
+    std::fs::rename(&tmp, path).map_err(KeyStoreError::Io)
 }
 
 #[derive(Debug, SurrealValue)]
@@ -29,21 +48,35 @@ struct RewrapRow {
     wrapped: String,
 }
 
+/// Where account data keys are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataKeyStore {
+    /// One file per account in this folder (the default).
+    Files(PathBuf),
+    /// The `data_key` table (for several instances on one remote database).
+    Database,
+}
+
 /// The crypto facade the capability modules use.
 #[derive(Clone)]
 pub struct Crypto {
     keyring: Arc<Keyring>,
     db: Database,
+    store: DataKeyStore,
     system: SecretKey,
     index: SecretKey,
 }
 
 impl Crypto {
     /// Loads (or, on a fresh database, creates) the system and index keys.
-    pub async fn open(keyring: Arc<Keyring>, db: Database) -> Result<Self, KeyStoreError> {
+    pub async fn open(keyring: Arc<Keyring>, db: Database, store: DataKeyStore) -> Result<Self, KeyStoreError> {
+        if let DataKeyStore::Files(dir) = &store {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(KeyStoreError::Io)?;
+        }
         let system = system_key(&keyring, &db, "system").await?;
         let index = system_key(&keyring, &db, "index").await?;
-        Ok(Crypto { keyring, db, system, index })
+        Ok(Crypto { keyring, db, store, system, index })
     }
 
     /// The key for values that belong to no account (the mail outbox).
@@ -71,6 +104,10 @@ impl Crypto {
         let key = SecretKey::generate();
         let record = data_key_id(account_id);
         let wrapped = self.keyring.wrap(&key, owner_field(&record));
+        if let DataKeyStore::Files(dir) = &self.store {
+            write_key_file(&dir.join(format!("{record}.key")), &wrapped)?;
+            return Ok(key);
+        }
         self.db
             .client()
             .query("CREATE $id SET wrapped = $wrapped, kek_id = $kek, created_at = time::unix()")
@@ -84,6 +121,14 @@ impl Crypto {
 
     pub async fn account_key(&self, account_id: &str) -> Result<SecretKey, KeyStoreError> {
         let record = data_key_id(account_id);
+        if let DataKeyStore::Files(dir) = &self.store {
+            let wrapped = match std::fs::read_to_string(dir.join(format!("{record}.key"))) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyStoreError::Missing),
+                Err(e) => return Err(KeyStoreError::Io(e)),
+            };
+            return Ok(self.keyring.unwrap(wrapped.trim(), owner_field(&record))?);
+        }
         let row: Option<WrappedRow> = self
             .db
             .client()
@@ -97,6 +142,13 @@ impl Crypto {
 
     /// Crypto-shredding: without its data key, an account's values are noise.
     pub async fn destroy_account_key(&self, account_id: &str) -> Result<(), KeyStoreError> {
+        if let DataKeyStore::Files(dir) = &self.store {
+            match std::fs::remove_file(dir.join(format!("{}.key", data_key_id(account_id)))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(KeyStoreError::Io(e)),
+            }
+        }
         self.db
             .client()
             .query("DELETE $id")
@@ -108,6 +160,10 @@ impl Crypto {
 
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    pub fn data_key_store(&self) -> &DataKeyStore {
+        &self.store
     }
 }
 
@@ -146,7 +202,7 @@ async fn system_key(keyring: &Keyring, db: &Database, name: &str) -> Result<Secr
 /// `server keys rotate`: a new master key, every stored key re-wrapped under
 /// it, then the old master key dropped. Reads keep working throughout because
 /// the key file lists both keys until the end. Returns how many keys moved.
-pub async fn rotate_master_key(keyring: &Keyring, db: &Database) -> Result<usize, RotateError> {
+pub async fn rotate_master_key(keyring: &Keyring, db: &Database, store: &DataKeyStore) -> Result<usize, RotateError> {
     keyring.begin_rotation()?;
     let mut moved = 0;
     for table in ["system_key", "data_key"] {
@@ -172,6 +228,18 @@ pub async fn rotate_master_key(keyring: &Keyring, db: &Database) -> Result<usize
                 .map_err(KeyStoreError::from)?
                 .check()
                 .map_err(KeyStoreError::from)?;
+            moved += 1;
+        }
+    }
+    if let DataKeyStore::Files(dir) = store {
+        for entry in std::fs::read_dir(dir).map_err(KeyStoreError::Io)? {
+            let path = entry.map_err(KeyStoreError::Io)?.path();
+            let Some(record) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".key")).map(str::to_string) else {
+                continue;
+            };
+            let wrapped = std::fs::read_to_string(&path).map_err(KeyStoreError::Io)?;
+            let key = keyring.unwrap(wrapped.trim(), owner_field(&record)).map_err(KeyStoreError::from)?;
+            write_key_file(&path, &keyring.wrap(&key, owner_field(&record)))?;
             moved += 1;
         }
     }

@@ -73,7 +73,7 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
 pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<(), ErasureError> {
     super::export::delete_files_of(ctx, account_id).await?;
     // Everything that points at the account first, the account and its key last.
-    for category in INVENTORY.iter().filter(|c| c.owner != Owner::RecordKey && c.table != "data_key") {
+    for category in INVENTORY.iter().filter(|c| c.owner != Owner::RecordKey) {
         delete_category(ctx, category.table, category.owner, account_id).await?;
     }
     for category in INVENTORY.iter().filter(|c| c.owner == Owner::RecordKey) {

@@ -243,3 +243,19 @@ async fn no_mail_is_lost_while_the_smtp_server_is_down() {
     smtp.stop();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn data_keys_can_live_in_the_database_for_several_instances() {
+    let server = TestServer::start(&["--key-store", "database"]).await;
+    let email = "shared.instance@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let db = server.running.as_ref().unwrap().db.clone();
+    let keys: Option<i64> = db.client().query("RETURN count(SELECT id FROM data_key)").await.unwrap().take(0).unwrap();
+    assert_eq!(keys, Some(1));
+    assert_eq!(std::fs::read_dir(server.data_dir().join("keys")).map(|d| d.count()).unwrap_or(0), 0, "no key files");
+    api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"})).await.ok();
+    let keys: Option<i64> = db.client().query("RETURN count(SELECT id FROM data_key)").await.unwrap().take(0).unwrap();
+    assert_eq!(keys, Some(0), "erasure destroys it there too");
+    server.stop().await;
+}

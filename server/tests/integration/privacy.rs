@@ -101,7 +101,9 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
         }
     }
     let data_key: Option<i64> = db.client().query("RETURN count(SELECT id FROM $id)").bind(("id", surrealdb::types::RecordId::new("data_key", format!("account-{key}")))).await.unwrap().take(0).unwrap();
-    assert_eq!(data_key, Some(0), "the data key was destroyed");
+    assert_eq!(data_key, Some(0), "no data key in the database");
+    assert!(!server.data_dir().join(format!("keys/account-{key}.key")).exists(), "the data key file was destroyed");
+    assert!(server.data_dir().join("keys").read_dir().unwrap().count() >= 1, "the other account keeps its key");
     let index = server.running.as_ref().unwrap().email_index(leaving);
     let indexed: Option<i64> = db.client().query("RETURN count(SELECT id FROM account WHERE email_index = $i)").bind(("i", index)).await.unwrap().take(0).unwrap();
     assert_eq!(indexed, Some(0), "the blind index entry is gone");
