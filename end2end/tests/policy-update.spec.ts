@@ -19,6 +19,11 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
   await admin.getByRole('button', { name: 'Accept' }).click();
   await expect(admin.getByTestId('policy-gate')).toHaveCount(0);
 
+  // The record of processing activities renders from the same inventory as /privacy.
+  await admin.getByRole('link', { name: 'Processing record' }).click();
+  await expect(admin.getByTestId('processing-record')).toContainText('signin_event');
+  await expect(admin.getByTestId('processing-record')).toContainText('Legitimate interest');
+
   // Publishing (the admin panel's screen comes with the admin issue; this is its server function).
   const published = await admin.request.post(`${baseURL}/api/admin/publish-policy`, {
     headers: { origin: new URL(baseURL!).origin },
@@ -29,6 +34,8 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
   const mail = await waitForMail(email, 'We updated our Privacy policy');
   expect(mail).toContain('Sign-in history is now kept 14 days.');
 
+  await userPage.goto('/admin/processing');
+  await expect(userPage.getByTestId('processing-record')).toHaveCount(0);
   await signIn(userPage, email);
   await expect(userPage.getByTestId('policy-gate')).toBeVisible();
   await expect(userPage.getByTestId('policy-summary')).toContainText('14 days');

@@ -197,7 +197,7 @@ pub fn SecurityPage() -> impl IntoView {
 }
 
 #[component]
-fn SecurityOverviewView() -> impl IntoView {
+pub fn SecurityOverviewView() -> impl IntoView {
     let overview = LocalResource::new(api::fetch_security_overview);
     let utc = RwSignal::new(client_storage::load("time_zone").as_deref() == Some("utc"));
     let revoke = Action::new_local(|id: &String| api::revoke_session(id.clone()));

@@ -16,6 +16,7 @@ pub fn PrivacyDashboardPage() -> impl IntoView {
     view! {
         <RequireSignIn>
             <PrivacyDashboard />
+            <super::account::SecurityOverviewView />
             <super::account::Notifications />
             <ExportData />
             <DeleteAccount />
@@ -52,7 +53,6 @@ fn PrivacyDashboard() -> impl IntoView {
                                 <li>"Accepted the " {c.document} " version " {c.version} " on " {format_time(c.accepted_at, false)}</li>
                             }).collect_view()}
                         </ul>
-                        <p>"Your sign-in history and sessions are on the " <A href="/account/security">"Security page"</A> "."</p>
                     }.into_any(),
                 })}
             </Suspense>
@@ -234,6 +234,42 @@ pub fn StorageOffer() -> impl IntoView {
                     <button on:click=move |_| { crate::client_storage::set_enabled(false); decided.set(true); }>"No thanks"</button>
                 </div>
             </aside>
+        </Show>
+    }
+}
+
+/// The record of processing activities (GDPR Art. 30), for admins: the same
+/// declaration as the public page, with where each category is stored.
+#[component]
+pub fn ProcessingRecordPage() -> impl IntoView {
+    let auth = Auth::get();
+    let is_admin = move || auth.user.with(|u| u.as_ref().is_some_and(|u| u.role == crate::types::Role::Admin));
+    view! {
+        <Show when=is_admin fallback=|| view! { <section class="card"><p class="error">"You do not have access to this."</p></section> }>
+            <section class="card">
+                <h1>"Record of processing activities"</h1>
+                <p>"Controller: the operator of this installation. Generated from the data inventory in the code."</p>
+                <table data-testid="processing-record">
+                    <thead><tr><th>"Category"</th><th>"Stored in"</th><th>"Purpose"</th><th>"Legal basis"</th><th>"Retention"</th><th>"Recipients"</th><th>"Safeguards"</th></tr></thead>
+                    <tbody>
+                        {INVENTORY.iter().map(|c| view! {
+                            <tr>
+                                <td><strong>{c.title}</strong><br /><small>{c.what}</small></td>
+                                <td><code>{c.table}</code><br /><small>{c.personal_fields.join(", ")}</small></td>
+                                <td>{c.purpose}</td>
+                                <td>{c.legal_basis}</td>
+                                <td>{c.retention}</td>
+                                <td>{if c.recipients.is_empty() { "None".to_string() } else { c.recipients.join("; ") }}</td>
+                                <td>{match c.sealing {
+                                    crate::inventory::Sealing::AccountKey => "AES-256-GCM under the account's own key",
+                                    crate::inventory::Sealing::SystemKey => "AES-256-GCM under the installation key",
+                                    crate::inventory::Sealing::None => "No personal values; access control only",
+                                }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
         </Show>
     }
 }
