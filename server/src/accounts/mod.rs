@@ -111,6 +111,14 @@ impl Account {
         }
     }
 
+    /// Re-authentication: the account's current password, or WrongPassword.
+    fn check_password(&self, input: &str) -> Result<()> {
+        if input.len() > password_policy::MAX_BYTES || !password::verify(input, &self.row.password_hash) {
+            return Err(AppError::WrongPassword.into());
+        }
+        Ok(())
+    }
+
     async fn current_user(&self, ctx: &Ctx) -> Result<CurrentUser> {
         Ok(CurrentUser {
             email: self.email()?,
@@ -434,9 +442,7 @@ pub async fn change_password(
     // Allowed while a password change is owed: that is how it gets paid.
     let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    if current_password.len() > password_policy::MAX_BYTES || !password::verify(current_password, &account.row.password_hash) {
-        return Err(AppError::WrongPassword.into());
-    }
+    account.check_password(current_password)?;
     let email = account.email()?;
     password_policy::check(new_password, &email, account.display_name()?.as_deref())?;
     set_password(ctx, &account.id, new_password).await?;
@@ -496,9 +502,7 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new_password: &str) -> Resul
 pub async fn request_email_change(ctx: &Ctx, request: &RequestInfo, new_email: &str, password_input: &str) -> Result<()> {
     let (session, _) = require_session(ctx, request).await?;
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
-        return Err(AppError::WrongPassword.into());
-    }
+    account.check_password(password_input)?;
     let new_email = new_email.trim();
     validate_email(new_email)?;
     if find_by_email(ctx, new_email).await?.is_some() {
@@ -633,9 +637,7 @@ pub async fn require_admin_reauth(ctx: &Ctx, request: &RequestInfo, password_inp
         return Err(AppError::Forbidden.into());
     }
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
-        return Err(AppError::WrongPassword.into());
-    }
+    account.check_password(password_input)?;
     Ok(session)
 }
 
@@ -651,9 +653,7 @@ pub async fn email_of(ctx: &Ctx, account_id: &str) -> Result<Option<String>> {
 pub async fn request_export(ctx: &Ctx, request: &RequestInfo, password_input: &str) -> Result<app::types::ExportStatus> {
     let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
-        return Err(AppError::WrongPassword.into());
-    }
+    account.check_password(password_input)?;
     Ok(crate::privacy::export::start(ctx, &account.id).await?)
 }
 
@@ -666,9 +666,7 @@ pub async fn export_status(ctx: &Ctx, request: &RequestInfo) -> Result<Option<ap
 pub async fn delete_account(ctx: &Ctx, request: &RequestInfo, password_input: &str, confirmation: &str) -> Result<()> {
     let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    if password_input.len() > password_policy::MAX_BYTES || !password::verify(password_input, &account.row.password_hash) {
-        return Err(AppError::WrongPassword.into());
-    }
+    account.check_password(password_input)?;
     if confirmation.trim() != app::types::DELETE_CONFIRMATION {
         return Err(AppError::ConfirmationMismatch.into());
     }
