@@ -7,7 +7,8 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
 use crate::types::{
-    CurrentUser, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+    AdminActionRow, AdminUserPage, CurrentUser, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
 #[cfg(feature = "ssr")]
@@ -125,4 +126,37 @@ pub async fn set_notification_settings(settings: NotificationSettings) -> Result
 #[server(endpoint = "admin/publish-policy", input = Json)]
 pub async fn publish_policy(password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError> {
     backend()?.publish_policy(password, document, title, body, summary).await
+}
+
+/// Users, newest first (50 a page), or the one matching an email exactly.
+/// POST: a search is an admin action, and is logged.
+#[server(endpoint = "admin/users", input = Json)]
+pub async fn admin_list_users(email: Option<String>, before: Option<i64>) -> Result<AdminUserPage, AppError> {
+    backend()?.admin_list_users(email, before).await
+}
+
+#[server(endpoint = "admin/set-disabled", input = Json)]
+pub async fn admin_set_disabled(account_id: String, disabled: bool) -> Result<(), AppError> {
+    backend()?.admin_set_disabled(account_id, disabled).await
+}
+
+#[server(endpoint = "admin/set-role", input = Json)]
+pub async fn admin_set_role(password: String, account_id: String, role: Role) -> Result<(), AppError> {
+    backend()?.admin_set_role(password, account_id, role).await
+}
+
+#[server(endpoint = "admin/delete-user", input = Json)]
+pub async fn admin_delete_user(password: String, account_id: String, reason: String) -> Result<(), AppError> {
+    backend()?.admin_delete_user(password, account_id, reason).await
+}
+
+/// Needs a stated reason; the user sees this access on their data page.
+#[server(endpoint = "admin/view-personal-data", input = Json)]
+pub async fn admin_view_personal_data(account_id: String, reason: String) -> Result<PersonalDataView, AppError> {
+    backend()?.admin_view_personal_data(account_id, reason).await
+}
+
+#[server(endpoint = "admin/actions", input = Json)]
+pub async fn admin_actions(before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError> {
+    backend()?.admin_actions(before).await
 }

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
-    CurrentUser, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview, ServerStatus,
+    AdminActionRow, AdminUserPage, CurrentUser, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
 #[async_trait]
@@ -38,6 +39,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn notification_settings(&self) -> Result<NotificationSettings, AppError>;
     async fn set_notification_settings(&self, settings: NotificationSettings) -> Result<(), AppError>;
     async fn publish_policy(&self, password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError>;
+    async fn admin_list_users(&self, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage, AppError>;
+    async fn admin_set_disabled(&self, account_id: String, disabled: bool) -> Result<(), AppError>;
+    async fn admin_set_role(&self, password: String, account_id: String, role: Role) -> Result<(), AppError>;
+    async fn admin_delete_user(&self, password: String, account_id: String, reason: String) -> Result<(), AppError>;
+    async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError>;
+    async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

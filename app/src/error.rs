@@ -53,10 +53,32 @@ pub enum AppError {
     PolicyAcceptanceRequired,
     #[error("A policy needs a title and a text, and must be the terms or the privacy policy.")]
     InvalidPolicy,
+    #[error("Please give the reason for this access or action.")]
+    ReasonRequired,
+    #[error("That account was not found.")]
+    AccountNotFound,
+    #[error("This would leave the installation without an administrator.")]
+    LastAdmin,
     #[error("Type DELETE in capitals to confirm.")]
     ConfirmationMismatch,
     #[error("You can export your data once an hour. Please try again in {retry_after_mins} minutes.")]
     ExportTooSoon { retry_after_mins: i64 },
+}
+
+impl AppError {
+    /// The HTTP status the server answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotSignedIn | AppError::InvalidCredentials | AppError::WrongPassword => 401,
+            AppError::Forbidden | AppError::PasswordChangeRequired | AppError::PolicyAcceptanceRequired => 403,
+            AppError::AccountDisabled | AppError::EmailNotVerified => 403,
+            AppError::SessionNotFound | AppError::AccountNotFound => 404,
+            AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,
+            AppError::DatabaseUnavailable => 503,
+            AppError::Internal | AppError::Network => 500,
+            _ => 400,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

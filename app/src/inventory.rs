@@ -20,6 +20,9 @@ pub enum Owner {
     KeyPrefix(&'static str),
     /// A `record<account>` field holds the owner.
     Field(&'static str),
+    /// Kept for accountability and tied to no one account (the admin action
+    /// log): neither exported nor erased with an account.
+    Retained,
 }
 
 /// Which key seals the category's encrypted fields.
@@ -150,6 +153,34 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Letting you download a copy of your data.",
         legal_basis: "Legal obligation (GDPR Art. 15 and 20): your rights of access and portability",
         retention: "The file is deleted 48 hours after it is ready (set by the administrator).",
+        recipients: &[],
+    },
+    DataCategory {
+        key: "access_log",
+        title: "Admin access to your data",
+        what: "Each time an administrator opened your personal data: when, with which role, which data, and why.",
+        table: "access_log",
+        owner: Owner::Field("account"),
+        sealing: Sealing::AccountKey,
+        personal_fields: &["reason_enc"],
+        internal_fields: &[],
+        purpose: "Showing you who looked at your data, and why.",
+        legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)): accountability of administrators",
+        retention: "Until you delete your account.",
+        recipients: &[],
+    },
+    DataCategory {
+        key: "admin_actions",
+        title: "Admin action log",
+        what: "What administrators did (for example, disabling an account), when, and the reason they gave.",
+        table: "admin_action",
+        owner: Owner::Retained,
+        sealing: Sealing::SystemKey,
+        personal_fields: &["reason_enc"],
+        internal_fields: &[],
+        purpose: "Accountability of administrators.",
+        legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)): accountability of administrators",
+        retention: "Kept for the life of the installation; it names accounts only by a random id.",
         recipients: &[],
     },
 ];

@@ -118,6 +118,51 @@ pub struct ConsentRecord {
 pub struct PrivacyOverview {
     pub holdings: Vec<CategoryHolding>,
     pub consents: Vec<ConsentRecord>,
+    /// Every time an administrator opened your personal data.
+    pub admin_access: Vec<AccessRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub at: i64,
+    pub admin_role: String,
+    pub categories: Vec<String>,
+    pub reason: String,
+}
+
+/// A user as the admin list shows them: no personal data until an audited view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserRow {
+    pub id: String,
+    /// "active", "disabled" or "unverified".
+    pub status: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub last_signin_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserPage {
+    pub users: Vec<AdminUserRow>,
+    /// Pass as `before` for the next page; None on the last one.
+    pub next_before: Option<i64>,
+}
+
+/// What an audited view reveals: email, name and sign-in IPs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDataView {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub signins: Vec<SignInRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminActionRow {
+    pub at: i64,
+    pub admin_id: String,
+    pub action: String,
+    pub target_id: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// What a person must type to confirm erasure.

@@ -7,8 +7,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    CurrentUser, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, SecurityOverview,
-    ServerStatus,
+    AdminActionRow, AdminUserPage, CurrentUser, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
+    PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
@@ -64,8 +64,15 @@ fn clear_browser_state() {
     set_header(HeaderName::from_static("clear-site-data"), "\"cache\", \"cookies\", \"storage\"");
 }
 
+/// The user's sentence for a failure, answered with its HTTP status.
 fn user_error(operation: &'static str) -> impl FnOnce(AccountError) -> AppError {
-    move |e| e.into_app_error(operation)
+    move |e| {
+        let error = e.into_app_error(operation);
+        if let (Some(response), Ok(status)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(error.status())) {
+            response.set_status(status);
+        }
+        error
+    }
 }
 
 #[async_trait]
@@ -197,5 +204,37 @@ impl Backend for Services {
         crate::admin::publish_policy(&self.ctx, &request, &password, &document, &title, &body, &summary)
             .await
             .map_err(user_error("publish policy"))
+    }
+
+    async fn admin_list_users(&self, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage, AppError> {
+        let request = request_info();
+        crate::admin::list_users(&self.ctx, &request, email, before).await.map_err(user_error("admin list users"))
+    }
+
+    async fn admin_set_disabled(&self, account_id: String, disabled: bool) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::set_disabled(&self.ctx, &request, &account_id, disabled).await.map_err(user_error("admin set disabled"))
+    }
+
+    async fn admin_set_role(&self, password: String, account_id: String, role: Role) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::set_role(&self.ctx, &request, &password, &account_id, role).await.map_err(user_error("admin set role"))
+    }
+
+    async fn admin_delete_user(&self, password: String, account_id: String, reason: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::delete_user(&self.ctx, &request, &password, &account_id, &reason).await.map_err(user_error("admin delete user"))
+    }
+
+    async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError> {
+        let request = request_info();
+        crate::admin::view_personal_data(&self.ctx, &request, &account_id, &reason)
+            .await
+            .map_err(user_error("admin view personal data"))
+    }
+
+    async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError> {
+        let request = request_info();
+        crate::admin::actions(&self.ctx, &request, before).await.map_err(user_error("admin actions"))
     }
 }

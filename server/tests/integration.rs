@@ -14,6 +14,8 @@ use server::config::Cli;
 mod support;
 #[path = "integration/accounts.rs"]
 mod accounts;
+#[path = "integration/admin.rs"]
+mod admin;
 #[path = "integration/at_rest.rs"]
 mod at_rest;
 #[path = "integration/privacy.rs"]

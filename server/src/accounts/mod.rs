@@ -269,7 +269,8 @@ async fn create_account(
         .client()
         .query(
             "CREATE $id SET email_index = $index, email_enc = $email, display_name_enc = $name, password_hash = $hash, \
-             role = $role, email_verified = $verified, disabled = false, must_change_password = $must_change, created_at = $now",
+             role = $role, email_verified = $verified, disabled = false, must_change_password = $must_change, created_at = $now, \
+             password_changed_at = $now",
         )
         .bind(("id", account_record(id)))
         .bind(("index", ctx.crypto.email_index(email)))
@@ -455,9 +456,10 @@ pub async fn change_password(
 async fn set_password(ctx: &Ctx, account_id: &str, new_password: &str) -> Result<()> {
     ctx.db
         .client()
-        .query("UPDATE $id SET password_hash = $hash, must_change_password = false")
+        .query("UPDATE $id SET password_hash = $hash, must_change_password = false, password_changed_at = $now")
         .bind(("id", account_record(account_id)))
         .bind(("hash", password::hash(new_password)))
+        .bind(("now", ctx.now()))
         .await?
         .check()?;
     Ok(())
@@ -549,6 +551,15 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str) -> Result<()> {
 }
 
 #[derive(Debug, SurrealValue)]
+struct AccessRow {
+    id: RecordId,
+    at: i64,
+    admin_role: String,
+    categories: Vec<String>,
+    reason_enc: String,
+}
+
+#[derive(Debug, SurrealValue)]
 struct ConsentRow {
     document: String,
     version: i64,
@@ -581,7 +592,25 @@ pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Privac
         .into_iter()
         .map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at })
         .collect();
-    Ok(PrivacyOverview { holdings, consents })
+    let key = ctx.crypto.account_key(&session.account_id).await?;
+    let access_rows: Vec<AccessRow> = ctx
+        .db
+        .client()
+        .query("SELECT id, at, admin_role, categories, reason_enc FROM access_log WHERE account = $account ORDER BY at DESC")
+        .bind(("account", account_record(&session.account_id)))
+        .await?
+        .take(0)?;
+    let mut admin_access = Vec::new();
+    for row in access_rows {
+        let id = key_string(&row.id);
+        admin_access.push(app::types::AccessRecord {
+            at: row.at,
+            admin_role: row.admin_role,
+            categories: row.categories,
+            reason: key.open_string(Field::new("access_log", &id, "reason"), &row.reason_enc)?,
+        });
+    }
+    Ok(PrivacyOverview { holdings, consents, admin_access })
 }
 
 /// Accepts every pending policy version, appending to the consent ledger.
@@ -632,13 +661,25 @@ pub async fn optional_notice_address(ctx: &Ctx, account_id: &str, kind: &str) ->
 
 /// Checks the password of the signed-in admin, for destructive admin actions.
 pub async fn require_admin_reauth(ctx: &Ctx, request: &RequestInfo, password_input: &str) -> Result<Session> {
-    let (session, user) = require_session(ctx, request).await?;
+    let (session, user) = match require_session(ctx, request).await {
+        Ok(found) => found,
+        Err(AccountError::User(AppError::NotSignedIn)) => return Err(AppError::Forbidden.into()),
+        Err(e) => return Err(e),
+    };
     if user.role != Role::Admin {
         return Err(AppError::Forbidden.into());
     }
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
     account.check_password(password_input)?;
     Ok(session)
+}
+
+/// Email and display name, for an audited admin view.
+pub async fn email_and_name(ctx: &Ctx, account_id: &str) -> Result<Option<(String, Option<String>)>> {
+    match load_account(ctx, account_id).await? {
+        Some(account) => Ok(Some((account.email()?, account.display_name()?))),
+        None => Ok(None),
+    }
 }
 
 /// The email of an account, for notices sent by other modules.

@@ -1,8 +1,254 @@
-//! Admin actions. Each checks the role on the server, and destructive ones
-//! ask for the admin's password again.
+//! Admin actions. Every one checks the role on the server (403 and no data
+//! otherwise), destructive ones ask for the admin's password again, and each
+//! is written to the append-only admin action log. Opening a user's personal
+//! data needs a stated reason and is recorded where the user can see it.
+
+use app::error::AppError;
+use app::types::{AdminActionRow, AdminUserPage, AdminUserRow, PersonalDataView, Role, SignInRecord};
+use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::accounts::{self, AccountError};
 use crate::context::{Ctx, RequestInfo};
+use crate::crypto::{random_id, Field};
+use crate::sessions::{self, account_record, key_string, Session};
+
+type Result<T> = std::result::Result<T, AccountError>;
+
+const PAGE: i64 = 50;
+const MAX_REASON_CHARS: usize = 500;
+
+/// The signed-in admin, or 403.
+async fn require_admin(ctx: &Ctx, request: &RequestInfo) -> Result<Session> {
+    let (session, user) = match accounts::require_session(ctx, request).await {
+        Ok(found) => found,
+        Err(AccountError::User(AppError::NotSignedIn)) => return Err(AppError::Forbidden.into()),
+        Err(e) => return Err(e),
+    };
+    if user.role != Role::Admin {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(session)
+}
+
+fn reason(text: &str) -> Result<&str> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::ReasonRequired.into());
+    }
+    Ok(text)
+}
+
+/// Appends to the admin action log; the reason is sealed under the system key.
+async fn log_action(ctx: &Ctx, admin: &Session, action: &str, target: Option<&str>, reason: Option<&str>) -> Result<()> {
+    let id = random_id();
+    let sealed = reason.map(|r| ctx.crypto.system_key().seal_str(Field::new("admin_action", &id, "reason"), r));
+    ctx.db
+        .client()
+        .query("CREATE $id SET at = $now, admin_id = $admin, action = $action, target_id = $target, reason_enc = $reason")
+        .bind(("id", RecordId::new("admin_action", id.clone())))
+        .bind(("now", ctx.now()))
+        .bind(("admin", admin.account_id.clone()))
+        .bind(("action", action.to_string()))
+        .bind(("target", target.map(str::to_string)))
+        .bind(("reason", sealed))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct UserRow {
+    id: RecordId,
+    role: String,
+    email_verified: bool,
+    disabled: bool,
+    created_at: i64,
+    last_signin_at: Option<i64>,
+}
+
+fn to_row(u: UserRow) -> AdminUserRow {
+    AdminUserRow {
+        id: key_string(&u.id),
+        status: if u.disabled { "disabled" } else if u.email_verified { "active" } else { "unverified" }.to_string(),
+        role: if u.role == "admin" { Role::Admin } else { Role::User },
+        created_at: u.created_at,
+        last_signin_at: u.last_signin_at,
+    }
+}
+
+/// Newest first, 50 a page (keyset on the creation time index), or the one
+/// account whose email matches exactly (through the blind index).
+pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage> {
+    let admin = require_admin(ctx, request).await?;
+    const FIELDS: &str = "id, role, email_verified, disabled, created_at, last_signin_at";
+    if let Some(email) = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()) {
+        let rows: Vec<UserRow> = ctx
+            .db
+            .client()
+            .query(format!("SELECT {FIELDS} FROM account WHERE email_index = $index"))
+            .bind(("index", ctx.crypto.email_index(&email)))
+            .await?
+            .take(0)?;
+        log_action(ctx, &admin, "search_user_by_email", rows.first().map(|r| key_string(&r.id)).as_deref(), None).await?;
+        return Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect(), next_before: None });
+    }
+    let rows: Vec<UserRow> = ctx
+        .db
+        .client()
+        .query(format!("SELECT {FIELDS} FROM account WHERE created_at < $before ORDER BY created_at DESC LIMIT $limit"))
+        .bind(("before", before.unwrap_or(i64::MAX)))
+        .bind(("limit", PAGE))
+        .await?
+        .take(0)?;
+    let next_before = (rows.len() as i64 == PAGE).then(|| rows.last().map(|r| r.created_at)).flatten();
+    Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect(), next_before })
+}
+
+async fn exists(ctx: &Ctx, account_id: &str) -> Result<()> {
+    let found: Option<RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM ONLY $id").bind(("id", account_record(account_id))).await?.take(0)?;
+    found.map(|_| ()).ok_or(AccountError::User(AppError::AccountNotFound))
+}
+
+/// Disabling ends every session of the account at once.
+pub async fn set_disabled(ctx: &Ctx, request: &RequestInfo, account_id: &str, disabled: bool) -> Result<()> {
+    let admin = require_admin(ctx, request).await?;
+    exists(ctx, account_id).await?;
+    if disabled && account_id == admin.account_id {
+        return Err(AppError::LastAdmin.into());
+    }
+    ctx.db
+        .client()
+        .query("UPDATE $id SET disabled = $disabled")
+        .bind(("id", account_record(account_id)))
+        .bind(("disabled", disabled))
+        .await?
+        .check()?;
+    if disabled {
+        sessions::revoke_all(ctx, account_id, None).await?;
+    }
+    log_action(ctx, &admin, if disabled { "disable_user" } else { "enable_user" }, Some(account_id), None).await
+}
+
+pub async fn set_role(ctx: &Ctx, request: &RequestInfo, password: &str, account_id: &str, role: Role) -> Result<()> {
+    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+    exists(ctx, account_id).await?;
+    if role == Role::User {
+        let admins: Option<i64> = ctx
+            .db
+            .client()
+            .query("RETURN count(SELECT id FROM account WHERE role = 'admin' AND id != $id AND disabled = false)")
+            .bind(("id", account_record(account_id)))
+            .await?
+            .take(0)?;
+        if admins.unwrap_or(0) == 0 {
+            return Err(AppError::LastAdmin.into());
+        }
+    }
+    let name = if role == Role::Admin { "admin" } else { "user" };
+    ctx.db
+        .client()
+        .query("UPDATE $id SET role = $role")
+        .bind(("id", account_record(account_id)))
+        .bind(("role", name.to_string()))
+        .await?
+        .check()?;
+    log_action(ctx, &admin, &format!("set_role_{name}"), Some(account_id), None).await
+}
+
+/// The same complete erasure as self-deletion; the user gets the mail.
+pub async fn delete_user(ctx: &Ctx, request: &RequestInfo, password: &str, account_id: &str, why: &str) -> Result<()> {
+    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+    let why = reason(why)?;
+    if account_id == admin.account_id {
+        return Err(AppError::LastAdmin.into());
+    }
+    let email = accounts::email_of(ctx, account_id).await?.ok_or(AppError::AccountNotFound)?;
+    crate::privacy::erasure::erase(ctx, account_id, &email).await?;
+    log_action(ctx, &admin, "delete_user", Some(account_id), Some(why)).await
+}
+
+#[derive(Debug, SurrealValue)]
+struct SigninRow {
+    id: RecordId,
+    at: i64,
+    ip_enc: String,
+    user_agent_enc: String,
+}
+
+/// Opens a user's personal data for a stated reason. The access is written
+/// to the user's own access log (which they see) and to the admin log.
+pub async fn view_personal_data(ctx: &Ctx, request: &RequestInfo, account_id: &str, why: &str) -> Result<PersonalDataView> {
+    let admin = require_admin(ctx, request).await?;
+    let why = reason(why)?;
+    exists(ctx, account_id).await?;
+    let key = ctx.crypto.account_key(account_id).await?;
+    let categories = vec!["profile".to_string(), "signin_history".to_string()];
+    let log_id = random_id();
+    ctx.db
+        .client()
+        .query("CREATE $id SET account = $account, at = $now, admin_role = 'admin', categories = $categories, reason_enc = $reason")
+        .bind(("id", RecordId::new("access_log", log_id.clone())))
+        .bind(("account", account_record(account_id)))
+        .bind(("now", ctx.now()))
+        .bind(("categories", categories))
+        .bind(("reason", key.seal_str(Field::new("access_log", &log_id, "reason"), why)))
+        .await?
+        .check()?;
+    log_action(ctx, &admin, "view_personal_data", Some(account_id), Some(why)).await?;
+
+    let (email, display_name) = accounts::email_and_name(ctx, account_id).await?.ok_or(AppError::AccountNotFound)?;
+    let rows: Vec<SigninRow> = ctx
+        .db
+        .client()
+        .query("SELECT id, at, ip_enc, user_agent_enc FROM signin_event WHERE account = $account ORDER BY at DESC LIMIT 50")
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take(0)?;
+    let mut signins = Vec::new();
+    for row in rows {
+        let id = key_string(&row.id);
+        signins.push(SignInRecord {
+            at: row.at,
+            ip: key.open_string(Field::new("signin_event", &id, "ip"), &row.ip_enc)?,
+            user_agent: key.open_string(Field::new("signin_event", &id, "user_agent"), &row.user_agent_enc)?,
+        });
+    }
+    Ok(PersonalDataView { email, display_name, signins })
+}
+
+#[derive(Debug, SurrealValue)]
+struct ActionRow {
+    id: RecordId,
+    at: i64,
+    admin_id: String,
+    action: String,
+    target_id: Option<String>,
+    reason_enc: Option<String>,
+}
+
+/// The admin action log, newest first.
+pub async fn actions(ctx: &Ctx, request: &RequestInfo, before: Option<i64>) -> Result<Vec<AdminActionRow>> {
+    require_admin(ctx, request).await?;
+    let rows: Vec<ActionRow> = ctx
+        .db
+        .client()
+        .query("SELECT * FROM admin_action WHERE at <= $before ORDER BY at DESC LIMIT 100")
+        .bind(("before", before.unwrap_or(i64::MAX)))
+        .await?
+        .take(0)?;
+    let key = ctx.crypto.system_key();
+    rows.into_iter()
+        .map(|r| {
+            let id = key_string(&r.id);
+            let reason = match &r.reason_enc {
+                Some(blob) => Some(key.open_string(Field::new("admin_action", &id, "reason"), blob)?),
+                None => None,
+            };
+            Ok(AdminActionRow { at: r.at, admin_id: r.admin_id, action: r.action, target_id: r.target_id, reason })
+        })
+        .collect()
+}
 
 /// Publishes a new policy version: every user is mailed and must re-accept.
 pub async fn publish_policy(
@@ -13,9 +259,10 @@ pub async fn publish_policy(
     title: &str,
     body: &str,
     summary: &str,
-) -> Result<i64, AccountError> {
+) -> Result<i64> {
     let session = accounts::require_admin_reauth(ctx, request, password).await?;
     let (version, mailed) = crate::privacy::policies::publish(ctx, document, title, body, summary).await?;
-    tracing::info!(admin_session = %session.id, document, version, mailed, "admin published a policy");
+    log_action(ctx, &session, &format!("publish_policy_{document}_v{version}"), None, None).await?;
+    tracing::info!(document, version, mailed, "admin published a policy");
     Ok(version)
 }

@@ -12,6 +12,7 @@ const STEPS: &[(u32, &str)] = &[
     (1, include_str!("schema/v001_foundation.surql")),
     (2, include_str!("schema/v002_accounts.surql")),
     (3, include_str!("schema/v003_privacy.surql")),
+    (4, include_str!("schema/v004_admin.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

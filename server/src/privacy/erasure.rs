@@ -46,6 +46,8 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
             let query = format!("DELETE {table} WHERE {} = $account", identifier(field));
             ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.check()?;
         }
+        // Kept on purpose; it names the account only by its random id.
+        Owner::Retained => {}
     }
     Ok(())
 }
@@ -64,6 +66,10 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
         Owner::Field(field) => {
             let query = format!("RETURN count(SELECT id FROM {table} WHERE {} = $account)", identifier(field));
             ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.take(0)?
+        }
+        Owner::Retained => {
+            let query = format!("RETURN count(SELECT id FROM {table} WHERE target_id = $id)");
+            ctx.db.client().query(query).bind(("id", account_id.to_string())).await?.take(0)?
         }
     };
     Ok(count.unwrap_or(0))

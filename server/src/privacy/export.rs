@@ -151,6 +151,8 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
                 .await?
                 .take(0)?
         }
+        // Not the account's own data: kept by the installation, not exported.
+        Owner::Retained => return Ok(Vec::new()),
         Owner::Field(field) => {
             // Table and field names are constants from the inventory.
             let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account ORDER BY id LIMIT $limit START $start");

@@ -1,0 +1,184 @@
+//! The admin panel's server functions: roles, audited access, user actions.
+
+use serde_json::{json, Value};
+
+use super::support::*;
+
+/// A verified, signed-in admin (made admin directly in the database).
+async fn admin(server: &TestServer, email: &str) -> Api {
+    let mut api = verified_account(server, email, STRONG_PASSWORD).await;
+    let running = server.running.as_ref().unwrap();
+    running
+        .db
+        .client()
+        .query("UPDATE account SET role = 'admin' WHERE email_index = $i")
+        .bind(("i", running.email_index(email)))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    api
+}
+
+async fn account_id(server: &TestServer, email: &str) -> String {
+    let running = server.running.as_ref().unwrap();
+    let id: Option<surrealdb::types::RecordId> = running
+        .db
+        .client()
+        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
+        .bind(("i", running.email_index(email)))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    server::sessions::key_string(&id.unwrap())
+}
+
+fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
+    vec![
+        ("admin/users", json!({"email": null, "before": null})),
+        ("admin/users", json!({"email": "someone@example.org", "before": null})),
+        ("admin/set-disabled", json!({"account_id": target, "disabled": true})),
+        ("admin/set-role", json!({"password": STRONG_PASSWORD, "account_id": target, "role": "admin"})),
+        ("admin/delete-user", json!({"password": STRONG_PASSWORD, "account_id": target, "reason": "test"})),
+        ("admin/view-personal-data", json!({"account_id": target, "reason": "test"})),
+        ("admin/actions", json!({"before": null})),
+        ("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "terms", "title": "T", "body": "B", "summary": ""})),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_function_refuses_users_and_visitors_with_403_and_no_data() {
+    let server = TestServer::start(&[]).await;
+    let victim = "victim@example.org";
+    verified_account(&server, victim, STRONG_PASSWORD).await;
+    let target = account_id(&server, victim).await;
+    let mut user = verified_account(&server, "plain.user@example.org", STRONG_PASSWORD).await;
+    user.login("plain.user@example.org", STRONG_PASSWORD, false).await.ok();
+    let mut visitor = server.client();
+    for (endpoint, args) in admin_calls(&target) {
+        for (who, api) in [("user", &mut user), ("visitor", &mut visitor)] {
+            let reply = api.post(endpoint, args.clone()).await;
+            assert_eq!(reply.status, 403, "{endpoint} as {who}: {}", reply.body);
+            assert_eq!(reply.body, json!("Forbidden"), "{endpoint} as {who} leaks nothing");
+        }
+    }
+    // Nothing happened to the target.
+    let mut again = server.client();
+    again.login(victim, STRONG_PASSWORD, false).await.ok();
+    let policies: Option<i64> = server.running.as_ref().unwrap().db.client().query("RETURN count(SELECT id FROM policy)").await.unwrap().take(0).unwrap();
+    assert_eq!(policies, Some(2));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn viewing_personal_data_needs_a_reason_and_shows_in_the_users_access_log() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss@example.org").await;
+    let email = "watched.user@example.org";
+    let mut user = verified_account(&server, email, STRONG_PASSWORD).await;
+    user.login(email, STRONG_PASSWORD, false).await.ok();
+    let id = account_id(&server, email).await;
+
+    // The list shows no personal data; an exact search goes through the blind index.
+    let page = boss.post("admin/users", json!({"email": null, "before": null})).await.ok().clone();
+    assert!(!page.to_string().contains(email));
+    let found = boss.post("admin/users", json!({"email": "Watched.User@Example.org ", "before": null})).await.ok().clone();
+    assert_eq!(found["users"][0]["id"], id);
+    assert_eq!(found["users"][0]["status"], "active");
+    let none = boss.post("admin/users", json!({"email": "nobody@example.org", "before": null})).await.ok().clone();
+    assert_eq!(none["users"], json!([]));
+
+    let no_reason = boss.post("admin/view-personal-data", json!({"account_id": id, "reason": "  "})).await;
+    assert_eq!(no_reason.error(), &json!("ReasonRequired"));
+    let view = boss.post("admin/view-personal-data", json!({"account_id": id, "reason": "Support ticket 4711"})).await.ok().clone();
+    assert_eq!(view["email"], email);
+    assert_eq!(view["signins"][0]["ip"], "127.0.0.1");
+
+    let overview = user.get("privacy/overview").await.ok().clone();
+    let access = &overview["admin_access"][0];
+    assert_eq!(access["reason"], "Support ticket 4711");
+    assert_eq!(access["admin_role"], "admin");
+    assert_eq!(access["categories"], json!(["profile", "signin_history"]));
+
+    let log = boss.post("admin/actions", json!({"before": null})).await.ok().clone();
+    let entry = log.as_array().unwrap().iter().find(|a| a["action"] == "view_personal_data").unwrap();
+    assert_eq!(entry["target_id"], id);
+    assert_eq!(entry["reason"], "Support ticket 4711");
+
+    // The admin log cannot be changed or removed.
+    let db = server.running.as_ref().unwrap().db.clone();
+    assert!(db.client().query("UPDATE admin_action SET action = 'nothing'").await.unwrap().check().is_err());
+    assert!(db.client().query("DELETE admin_action").await.unwrap().check().is_err());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_roles_need_the_password_and_deletion_erases() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss2@example.org").await;
+    let email = "managed.user@example.org";
+    let mut user = verified_account(&server, email, STRONG_PASSWORD).await;
+    user.login(email, STRONG_PASSWORD, true).await.ok();
+    let id = account_id(&server, email).await;
+
+    boss.post("admin/set-disabled", json!({"account_id": id, "disabled": true})).await.ok();
+    assert_eq!(user.me().await, json!(null), "the open session stopped working");
+    assert_eq!(server.client().login(email, STRONG_PASSWORD, false).await.error(), &json!("AccountDisabled"));
+    let listed = boss.post("admin/users", json!({"email": email, "before": null})).await.ok().clone();
+    assert_eq!(listed["users"][0]["status"], "disabled");
+    boss.post("admin/set-disabled", json!({"account_id": id, "disabled": false})).await.ok();
+    user.login(email, STRONG_PASSWORD, true).await.ok();
+
+    let wrong = boss.post("admin/set-role", json!({"password": "nope", "account_id": id, "role": "admin"})).await;
+    assert_eq!(wrong.error(), &json!("WrongPassword"));
+    boss.post("admin/set-role", json!({"password": STRONG_PASSWORD, "account_id": id, "role": "admin"})).await.ok();
+    assert_eq!(user.me().await["role"], "admin");
+    boss.post("admin/set-role", json!({"password": STRONG_PASSWORD, "account_id": id, "role": "user"})).await.ok();
+    let boss_id = account_id(&server, "boss2@example.org").await;
+    let last = boss.post("admin/set-role", json!({"password": STRONG_PASSWORD, "account_id": boss_id, "role": "user"})).await;
+    assert_eq!(last.error(), &json!("LastAdmin"));
+
+    let no_reason = boss.post("admin/delete-user", json!({"password": STRONG_PASSWORD, "account_id": id, "reason": ""})).await;
+    assert_eq!(no_reason.error(), &json!("ReasonRequired"));
+    boss.post("admin/delete-user", json!({"password": STRONG_PASSWORD, "account_id": id, "reason": "Asked by phone, ticket 9"})).await.ok();
+    wait_for_mail(&server.mail_dir(), email, "account was deleted").await;
+    assert_eq!(user.me().await, json!(null));
+    let gone = boss.post("admin/users", json!({"email": email, "before": null})).await.ok().clone();
+    assert_eq!(gone["users"], json!([]));
+    let log = boss.post("admin/actions", json!({"before": null})).await.ok().clone();
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    for expected in ["disable_user", "enable_user", "set_role_admin", "set_role_user", "delete_user"] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_user_list_pages_through_every_account() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "pager@example.org").await;
+    let db = server.running.as_ref().unwrap().db.clone();
+    // 120 bare accounts with distinct creation times.
+    db.client()
+        .query("FOR $i IN 1..=120 { CREATE type::record('account', 'bulk' + <string>$i) SET email_index = 'bulk' + <string>$i, email_enc = 'x', password_hash = 'x', role = 'user', email_verified = true, created_at = 1000 + $i }")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut before = Value::Null;
+    for _ in 0..10 {
+        let page = boss.post("admin/users", json!({"email": null, "before": before})).await.ok().clone();
+        for user in page["users"].as_array().unwrap() {
+            assert!(seen.insert(user["id"].as_str().unwrap().to_string()), "no account twice");
+        }
+        before = page["next_before"].clone();
+        if before.is_null() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 121, "every account once, the admin included");
+    server.stop().await;
+}
