@@ -45,9 +45,11 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update/ },
-    // Publishing a policy gates every user, so it runs after everything else.
+    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update|admin\.spec/ },
+    // Publishing a policy gates every user, so it runs after everything else;
+    // it also sets up the admin that the admin tests use.
     { name: 'policy-update', use: { browserName: 'chromium' }, testMatch: /policy-update/, dependencies: ['chromium'] },
+    { name: 'admin', use: { browserName: 'chromium' }, testMatch: /admin\.spec/, dependencies: ['policy-update'] },
   ],
   webServer: {
     // An admin first (its one-time password into the data folder), then the

@@ -20,16 +20,19 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
   await expect(admin.getByTestId('policy-gate')).toHaveCount(0);
 
   // The record of processing activities renders from the same inventory as /privacy.
-  await admin.getByRole('link', { name: 'Processing record' }).click();
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('link', { name: 'Record of processing activities' }).click();
   await expect(admin.getByTestId('processing-record')).toContainText('signin_event');
   await expect(admin.getByTestId('processing-record')).toContainText('Legitimate interest');
 
-  // Publishing (the admin panel's screen comes with the admin issue; this is its server function).
-  const published = await admin.request.post(`${baseURL}/api/admin/publish-policy`, {
-    headers: { origin: new URL(baseURL!).origin },
-    data: { password: OTHER_STRONG_PASSWORD, document: 'privacy', title: 'Privacy policy', body: 'The new full text.', summary: 'Sign-in history is now kept 14 days.' },
-  });
-  expect(published.status()).toBe(200);
+  // Publishing from the admin panel.
+  await admin.goto('/admin');
+  await admin.getByLabel('Title').fill('Privacy policy');
+  await admin.getByLabel('What changed').fill('Sign-in history is now kept 14 days.');
+  await admin.getByLabel('Full text').fill('The new full text, with <script>alert(1)</script> as plain text.');
+  await admin.getByLabel('Your password').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Publish' }).click();
+  await expect(admin.getByTestId('policy-published')).toContainText('version 2');
 
   const mail = await waitForMail(email, 'We updated our Privacy policy');
   expect(mail).toContain('Sign-in history is now kept 14 days.');
@@ -39,6 +42,12 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
   await signIn(userPage, email);
   await expect(userPage.getByTestId('policy-gate')).toBeVisible();
   await expect(userPage.getByTestId('policy-summary')).toContainText('14 days');
+  // Policy text is shown as text, never run as markup.
+  const dialogs: string[] = [];
+  userPage.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await userPage.getByText('Read the full text').click();
+  await expect(userPage.locator('.policy-body')).toContainText('<script>alert(1)</script>');
+  expect(dialogs).toEqual([]);
   // Nothing else is usable until a choice is made...
   await userPage.goto('/account/security');
   await expect(userPage.getByTestId('policy-gate')).toBeVisible();

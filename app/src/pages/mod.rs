@@ -1,6 +1,7 @@
 //! The SPA shell and its routes, one module per area.
 
 mod account;
+mod admin;
 mod auth;
 mod components;
 mod home;
@@ -67,6 +68,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/account/privacy") view=privacy::PrivacyDashboardPage />
                     <Route path=path!("/goodbye") view=privacy::GoodbyePage />
                     <Route path=path!("/privacy") view=privacy::PublicPrivacyPage />
+                    <Route path=path!("/admin") view=admin::AdminPage />
                     <Route path=path!("/admin/processing") view=privacy::ProcessingRecordPage />
                 </Routes>
     }
@@ -94,7 +96,7 @@ fn Header() -> impl IntoView {
                         <A href="/account/privacy">"Your data"</A>
                         <A href="/account/security">"Security"</A>
                         <A href="/account">"Account"</A>
-                        {(user.role == crate::types::Role::Admin).then(|| view! { <A href="/admin/processing">"Processing record"</A> })}
+                        {(user.role == crate::types::Role::Admin).then(|| view! { <A href="/admin">"Admin"</A> })}
                         <button class="link" data-testid="sign-out" on:click=move |_| { logout.dispatch_local(()); }>"Sign out"</button>
                     }.into_any(),
                     None => view! {

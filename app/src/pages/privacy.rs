@@ -47,6 +47,17 @@ fn PrivacyDashboard() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <h2>"Who opened your data"</h2>
+                        <p>"Each time an administrator opened your personal data, it is listed here with the reason they gave."</p>
+                        <ul data-testid="admin-access">
+                            {if o.admin_access.is_empty() {
+                                view! { <li>"No one has."</li> }.into_any()
+                            } else {
+                                o.admin_access.into_iter().map(|a| view! {
+                                    <li>{format_time(a.at, false)} " · an " {a.admin_role} " · " {a.categories.join(", ")} " · “" {a.reason} "”"</li>
+                                }).collect_view().into_any()
+                            }}
+                        </ul>
                         <h2>"Your consents"</h2>
                         <ul data-testid="consents">
                             {o.consents.into_iter().map(|c| view! {
