@@ -7,7 +7,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminUserPage, CurrentUser, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -159,4 +159,42 @@ pub async fn admin_view_personal_data(account_id: String, reason: String) -> Res
 #[server(endpoint = "admin/actions", input = Json)]
 pub async fn admin_actions(before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError> {
     backend()?.admin_actions(before).await
+}
+
+/// Public: who receives personal data, declared in advance.
+#[server(endpoint = "privacy/recipients", input = GetUrl)]
+pub async fn fetch_recipients() -> Result<Vec<Recipient>, AppError> {
+    backend()?.recipients().await
+}
+
+/// Declares (empty id) or changes a recipient; users are notified of the change.
+#[server(endpoint = "admin/save-recipient", input = Json)]
+pub async fn admin_save_recipient(password: String, recipient: Recipient) -> Result<String, AppError> {
+    backend()?.admin_save_recipient(password, recipient).await
+}
+
+#[server(endpoint = "admin/remove-recipient", input = Json)]
+pub async fn admin_remove_recipient(password: String, id: String) -> Result<(), AppError> {
+    backend()?.admin_remove_recipient(password, id).await
+}
+
+#[server(endpoint = "admin/breaches", input = Json)]
+pub async fn admin_breaches() -> Result<Vec<Breach>, AppError> {
+    backend()?.admin_breaches().await
+}
+
+#[server(endpoint = "admin/record-breach", input = Json)]
+pub async fn admin_record_breach(input: BreachInput) -> Result<String, AppError> {
+    backend()?.admin_record_breach(input).await
+}
+
+#[server(endpoint = "admin/breach-authority-notified", input = Json)]
+pub async fn admin_breach_authority_notified(password: String, id: String) -> Result<(), AppError> {
+    backend()?.admin_breach_authority_notified(password, id).await
+}
+
+/// Mails the breach notice to everyone (`account_ids` None) or a chosen set.
+#[server(endpoint = "admin/breach-notify-people", input = Json)]
+pub async fn admin_breach_notify_people(password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError> {
+    backend()?.admin_breach_notify_people(password, id, account_ids).await
 }

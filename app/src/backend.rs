@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminUserPage, CurrentUser, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -45,6 +45,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn admin_delete_user(&self, password: String, account_id: String, reason: String) -> Result<(), AppError>;
     async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError>;
     async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError>;
+    async fn recipients(&self) -> Result<Vec<Recipient>, AppError>;
+    async fn admin_save_recipient(&self, password: String, recipient: Recipient) -> Result<String, AppError>;
+    async fn admin_remove_recipient(&self, password: String, id: String) -> Result<(), AppError>;
+    async fn admin_breaches(&self) -> Result<Vec<Breach>, AppError>;
+    async fn admin_record_breach(&self, input: BreachInput) -> Result<String, AppError>;
+    async fn admin_breach_authority_notified(&self, password: String, id: String) -> Result<(), AppError>;
+    async fn admin_breach_notify_people(&self, password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -59,6 +59,10 @@ pub enum AppError {
     AccountNotFound,
     #[error("This would leave the installation without an administrator.")]
     LastAdmin,
+    #[error("Please fill in every field; dates as YYYY-MM-DDTHH:MM.")]
+    IncompleteForm,
+    #[error("That breach was not found.")]
+    BreachNotFound,
     #[error("Type DELETE in capitals to confirm.")]
     ConfirmationMismatch,
     #[error("You can export your data once an hour. Please try again in {retry_after_mins} minutes.")]
@@ -72,7 +76,7 @@ impl AppError {
             AppError::NotSignedIn | AppError::InvalidCredentials | AppError::WrongPassword => 401,
             AppError::Forbidden | AppError::PasswordChangeRequired | AppError::PolicyAcceptanceRequired => 403,
             AppError::AccountDisabled | AppError::EmailNotVerified => 403,
-            AppError::SessionNotFound | AppError::AccountNotFound => 404,
+            AppError::SessionNotFound | AppError::AccountNotFound | AppError::BreachNotFound => 404,
             AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,
             AppError::DatabaseUnavailable => 503,
             AppError::Internal | AppError::Network => 500,

@@ -180,3 +180,47 @@ pub struct ExportStatus {
     /// Where to download it, once ready and while not expired.
     pub download_url: Option<String>,
 }
+
+/// A processor or recipient of personal data, declared in advance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// Empty when declaring a new one.
+    pub id: String,
+    pub name: String,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub country: String,
+    pub safeguards: String,
+}
+
+/// What an admin records about a breach.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreachInput {
+    /// Local date and time of discovery, `YYYY-MM-DDTHH:MM`.
+    pub discovered_local: String,
+    /// The time zone of that local time, as minutes east of UTC (+60 for CET).
+    pub utc_offset_minutes: i32,
+    pub nature: String,
+    pub categories: Vec<String>,
+    pub approx_affected: i64,
+    pub consequences: String,
+    pub measures: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breach {
+    pub id: String,
+    pub discovered_at: i64,
+    /// Discovery plus 72 hours: when the authority must have been told.
+    pub deadline: i64,
+    pub nature: String,
+    pub categories: Vec<String>,
+    pub approx_affected: i64,
+    pub consequences: String,
+    pub measures: String,
+    pub authority_notified_at: Option<i64>,
+    /// Breach notices to people: queued, sent, failed.
+    pub notices_pending: i64,
+    pub notices_sent: i64,
+    pub notices_failed: i64,
+}

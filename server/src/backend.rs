@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    AdminActionRow, AdminUserPage, CurrentUser, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
+    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
     PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 use async_trait::async_trait;
@@ -236,5 +236,39 @@ impl Backend for Services {
     async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError> {
         let request = request_info();
         crate::admin::actions(&self.ctx, &request, before).await.map_err(user_error("admin actions"))
+    }
+
+    async fn recipients(&self) -> Result<Vec<Recipient>, AppError> {
+        crate::admin::recipients(&self.ctx).await.map_err(user_error("recipients"))
+    }
+
+    async fn admin_save_recipient(&self, password: String, recipient: Recipient) -> Result<String, AppError> {
+        let request = request_info();
+        crate::admin::save_recipient(&self.ctx, &request, &password, recipient).await.map_err(user_error("save recipient"))
+    }
+
+    async fn admin_remove_recipient(&self, password: String, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::remove_recipient(&self.ctx, &request, &password, &id).await.map_err(user_error("remove recipient"))
+    }
+
+    async fn admin_breaches(&self) -> Result<Vec<Breach>, AppError> {
+        let request = request_info();
+        crate::admin::breaches(&self.ctx, &request).await.map_err(user_error("breaches"))
+    }
+
+    async fn admin_record_breach(&self, input: BreachInput) -> Result<String, AppError> {
+        let request = request_info();
+        crate::admin::record_breach(&self.ctx, &request, input).await.map_err(user_error("record breach"))
+    }
+
+    async fn admin_breach_authority_notified(&self, password: String, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::mark_authority_notified(&self.ctx, &request, &password, &id).await.map_err(user_error("breach authority notified"))
+    }
+
+    async fn admin_breach_notify_people(&self, password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError> {
+        let request = request_info();
+        crate::admin::notify_people(&self.ctx, &request, &password, &id, account_ids).await.map_err(user_error("breach notify people"))
     }
 }

@@ -7,6 +7,13 @@ use app::error::AppError;
 use app::types::{AdminActionRow, AdminUserPage, AdminUserRow, PersonalDataView, Role, SignInRecord};
 use surrealdb::types::{RecordId, SurrealValue};
 
+mod register;
+
+pub use register::{
+    breaches, mark_authority_notified, notify_people, parse_local_time, record_breach, recipients, remove_recipient,
+    save_recipient, BREACH_DEADLINE_SECS,
+};
+
 use crate::accounts::{self, AccountError};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::{random_id, Field};

@@ -43,6 +43,11 @@ impl Mail {
 
 /// Queues a mail and wakes the worker. Returns the outbox id.
 pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
+    enqueue_tagged(ctx, mail, None).await
+}
+
+/// As [`enqueue`], tagged with the breach it notifies about (to track delivery).
+pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Result<String, MailError> {
     let id = random_id();
     let key = ctx.crypto.system_key();
     let now = ctx.now();
@@ -50,7 +55,7 @@ pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
         .client()
         .query(
             "CREATE $id SET kind = $kind, account = $account, recipient_enc = $to, subject_enc = $subject, body_enc = $body, \
-             status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now, purge_when_sent = $purge",
+             status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now, purge_when_sent = $purge, breach = $breach",
         )
         .bind(("id", RecordId::new("outbox", id.clone())))
         .bind(("kind", mail.kind.to_string()))
@@ -60,6 +65,7 @@ pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
         .bind(("now", now))
         .bind(("account", mail.account.as_deref().map(crate::sessions::account_record)))
         .bind(("purge", mail.purge_when_sent))
+        .bind(("breach", breach.map(str::to_string)))
         .await?
         .check()?;
     tracing::info!(kind = mail.kind, outbox = %id, "mail queued");

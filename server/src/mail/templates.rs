@@ -145,3 +145,17 @@ pub fn new_signin(to: &str, browser: &str, ip: &str, link: &str) -> Mail {
         "we warn you about sign-ins from new devices or networks. You can turn this off in your account settings.",
     )
 }
+
+pub fn breach_notice(to: &str, nature: &str, consequences: &str, measures: &str) -> Mail {
+    mail(
+        "breach_notice",
+        to,
+        "Important: a security incident affecting your data",
+        format!(
+            "We are writing to tell you about a personal data breach at this Chat FB Top installation.\n\n\
+             What happened: {nature}\n\nLikely consequences: {consequences}\n\nWhat we did: {measures}\n\n\
+             We recommend that you change your password. If you have questions, reply to the administrator of this installation."
+        ),
+        "the law requires us to tell you when a breach is likely to put your rights at risk (GDPR Art. 34). This notice cannot be turned off.",
+    )
+}

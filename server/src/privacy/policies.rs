@@ -177,3 +177,16 @@ async fn notify_all(ctx: &Ctx, title: &str, summary: &str) -> Result<usize, Poli
         start += 500;
     }
 }
+
+/// The text of the latest version of a document.
+pub async fn current_body(ctx: &Ctx, document: &str) -> Result<String, surrealdb::Error> {
+    let body: Option<String> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE body FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
+        .bind(("document", document.to_string()))
+        .await?
+        .take(0)?;
+    // A re-publication carries the recipient list anew: drop the previous one.
+    Ok(body.unwrap_or_default().split("\n\nRecipients of personal data:\n").next().unwrap_or_default().to_string())
+}

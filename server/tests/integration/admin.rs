@@ -45,6 +45,12 @@ fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
         ("admin/view-personal-data", json!({"account_id": target, "reason": "test"})),
         ("admin/actions", json!({"before": null})),
         ("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "terms", "title": "T", "body": "B", "summary": ""})),
+        ("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "N", "purpose": "P", "categories": ["c"], "country": "DE", "safeguards": "S"}})),
+        ("admin/remove-recipient", json!({"password": STRONG_PASSWORD, "id": "x"})),
+        ("admin/breaches", json!({})),
+        ("admin/record-breach", json!({"input": {"discovered_local": "2026-11-29T10:00", "utc_offset_minutes": 0, "nature": "n", "categories": ["c"], "approx_affected": 1, "consequences": "c", "measures": "m"}})),
+        ("admin/breach-authority-notified", json!({"password": STRONG_PASSWORD, "id": "x"})),
+        ("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": "x", "account_ids": null})),
     ]
 }
 
@@ -180,5 +186,71 @@ async fn the_user_list_pages_through_every_account() {
         }
     }
     assert_eq!(seen.len(), 121, "every account once, the admin included");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn declared_recipients_are_public_and_a_change_is_a_policy_change() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss3@example.org").await;
+    let email = "informed.user@example.org";
+    verified_account(&server, email, STRONG_PASSWORD).await;
+    let public = server.client().get("privacy/recipients").await.ok().clone();
+    assert_eq!(public, json!([]));
+
+    let recipient = json!({"id": "", "name": "Mailjet SAS", "purpose": "Sending account mail", "categories": ["email address"], "country": "France", "safeguards": "EU processor, DPA signed"});
+    let incomplete = boss.post("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "", "purpose": "", "categories": [], "country": "", "safeguards": ""}})).await;
+    assert_eq!(incomplete.error(), &json!("IncompleteForm"));
+    let id = boss.post("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": recipient})).await.ok().clone();
+    let public = server.client().get("privacy/recipients").await.ok().clone();
+    assert_eq!(public[0]["name"], "Mailjet SAS");
+    assert_eq!(public[0]["id"], id);
+    let mail = wait_for_mail(&server.mail_dir(), email, "We updated our Privacy policy").await;
+    assert!(mail.contains("Mailjet SAS"), "{mail}");
+    let me = server.client().login(email, STRONG_PASSWORD, false).await.ok().clone();
+    assert_eq!(me["pending_policies"][0]["document"], "privacy");
+    assert!(me["pending_policies"][0]["body"].as_str().unwrap().contains("Mailjet SAS (France)"));
+
+    boss.post("privacy/accept-policies", json!({})).await.ok();
+    boss.post("admin/remove-recipient", json!({"password": STRONG_PASSWORD, "id": id})).await.ok();
+    assert_eq!(server.client().get("privacy/recipients").await.ok(), &json!([]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn breaches_keep_the_72_hour_clock_notify_people_and_are_never_deleted() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss4@example.org").await;
+    for email in ["affected.one@example.org", "affected.two@example.org"] {
+        verified_account(&server, email, STRONG_PASSWORD).await;
+    }
+    let breach = json!({"input": {"discovered_local": "2026-11-29T15:30", "utc_offset_minutes": 330, "nature": "A backup disk was lost",
+        "categories": ["email addresses"], "approx_affected": 3, "consequences": "Phishing attempts", "measures": "Keys rotated"}});
+    let bad = json!({"input": {"discovered_local": "yesterday", "utc_offset_minutes": 0, "nature": "x", "categories": ["c"], "approx_affected": 1, "consequences": "", "measures": ""}});
+    assert_eq!(boss.post("admin/record-breach", bad).await.error(), &json!("IncompleteForm"));
+    let id = boss.post("admin/record-breach", breach).await.ok().as_str().unwrap().to_string();
+
+    let list = boss.post("admin/breaches", json!({})).await.ok().clone();
+    let b = &list[0];
+    assert_eq!(b["discovered_at"], 1_795_946_400i64, "15:30 in India is 10:00 UTC");
+    assert_eq!(b["deadline"], 1_795_946_400i64 + 72 * 3600);
+    assert_eq!(b["authority_notified_at"], json!(null));
+
+    boss.post("admin/breach-authority-notified", json!({"password": STRONG_PASSWORD, "id": id})).await.ok();
+    let queued = boss.post("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": id, "account_ids": null})).await.ok().clone();
+    assert_eq!(queued, json!(3), "everyone, the admin included");
+    let mail = wait_for_mail(&server.mail_dir(), "affected.two@example.org", "security incident").await;
+    assert!(mail.contains("A backup disk was lost") && mail.contains("Art. 34"), "{mail}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let list = boss.post("admin/breaches", json!({})).await.ok().clone();
+    assert!(list[0]["authority_notified_at"].as_i64().is_some());
+    assert_eq!(list[0]["notices_sent"], 3);
+    assert_eq!(list[0]["notices_pending"], 0);
+
+    let db = server.running.as_ref().unwrap().db.clone();
+    assert!(db.client().query("DELETE breach").await.unwrap().check().is_err(), "never deleted");
+    let changes: Option<i64> = db.client().query("RETURN count(SELECT id FROM breach_change)").await.unwrap().take(0).unwrap();
+    assert_eq!(changes, Some(3), "recorded, authority notified, people notified");
+    assert!(db.client().query("DELETE breach_change").await.unwrap().check().is_err());
     server.stop().await;
 }
