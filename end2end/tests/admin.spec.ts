@@ -1,8 +1,8 @@
 import { test, expect } from '@playwright/test';
-import { OTHER_STRONG_PASSWORD, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail } from './support';
+import { OTHER_STRONG_PASSWORD, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
 
 // The admin set up its password in policy-update.spec.ts, so this file runs after it.
-test('admin: find a user, open their data for a reason (they see it), disable them (their session ends)', async ({ browser }) => {
+test('admin: find a user, open their data for a reason (they see it), disable them (their session ends), notify a breach, declare a recipient', async ({ browser }) => {
   const userContext = await browser.newContext();
   const user = await userContext.newPage();
   const email = uniqueEmail('managed');
@@ -36,4 +36,34 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await admin.getByRole('button', { name: 'Enable' }).click();
   await expect(admin.getByTestId('user-status')).toHaveText('active');
   await expect(admin.getByTestId('admin-actions')).toHaveCount(1);
+
+  // Record a breach and notify everyone; the notices arrive.
+  await admin.getByLabel('Discovered (your local time)').fill('2026-11-28T09:15');
+  await admin.getByLabel('What happened').fill('A laptop with an old export was stolen');
+  await admin.locator('#breach_categories').fill('email addresses');
+  await admin.getByLabel('People affected (approximately)').fill('2');
+  await admin.getByRole('button', { name: 'Record the breach' }).click();
+  await expect(admin.getByTestId('breach')).toHaveCount(1);
+  await expect(admin.getByTestId('breach-deadline')).toHaveText(/^2026-12-01 09:15 UTC$/); // the browser runs in UTC here
+  await admin.getByLabel('Your password (to notify)').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Notify all users' }).click();
+  await expect(admin.getByTestId('breach-notified')).toBeVisible();
+  const notice = await waitForMail(email, 'security incident');
+  expect(notice).toContain('A laptop with an old export was stolen');
+
+  // Declare a recipient (last: it publishes a new privacy version); it shows on /privacy.
+  await admin.getByLabel('Recipient', { exact: true }).fill('Postmark <b>Inc</b>');
+  await admin.getByLabel('Purpose').fill('Delivering account mail');
+  await admin.locator('#recipient_categories').fill('email address');
+  await admin.getByLabel('Country').fill('USA');
+  await admin.getByLabel('Safeguards').fill('Standard contractual clauses');
+  await admin.locator('#recipient_password').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Declare' }).click();
+  await expect(admin.getByTestId('recipient-saved')).toBeVisible();
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto('/privacy');
+  await expect(visitor.getByTestId('recipients')).toContainText('Postmark <b>Inc</b>'); // shown as text, not markup
+  await visitor.goto('/register');
+  await expect(visitor.getByTestId('recipients')).toContainText('Standard contractual clauses');
+  await waitForMail(email, 'We updated our Privacy policy');
 });

@@ -27,10 +27,10 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
 
   // Publishing from the admin panel.
   await admin.goto('/admin');
-  await admin.getByLabel('Title').fill('Privacy policy');
+  await admin.locator('#policy_title').fill('Privacy policy');
   await admin.getByLabel('What changed').fill('Sign-in history is now kept 14 days.');
   await admin.getByLabel('Full text').fill('The new full text, with <script>alert(1)</script> as plain text.');
-  await admin.getByLabel('Your password').fill(OTHER_STRONG_PASSWORD);
+  await admin.locator('#policy_password').fill(OTHER_STRONG_PASSWORD);
   await admin.getByRole('button', { name: 'Publish' }).click();
   await expect(admin.getByTestId('policy-published')).toContainText('version 2');
 

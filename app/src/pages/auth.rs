@@ -57,6 +57,7 @@ pub fn RegisterPage() -> impl IntoView {
                     "Check your inbox: we sent a link to verify your email address. It is valid for 24 hours."
                 </p>
             }.into_any())}
+            <super::privacy::RecipientList />
             <p>"Already registered? " <A href="/login">"Sign in"</A></p>
         </section>
     }

@@ -6,7 +6,7 @@ mod auth;
 mod components;
 mod home;
 mod not_found;
-mod privacy;
+pub(crate) mod privacy;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};

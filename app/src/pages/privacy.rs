@@ -193,6 +193,7 @@ pub fn PublicPrivacyPage() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <RecipientList />
             <p>"No analytics, no tracking, no third-party requests. Before you sign in, this site sets no cookie and stores nothing in your browser."</p>
         </section>
     }
@@ -282,5 +283,32 @@ pub fn ProcessingRecordPage() -> impl IntoView {
                 </table>
             </section>
         </Show>
+    }
+}
+
+/// Who receives personal data, as declared by the admins (public).
+#[component]
+pub fn RecipientList() -> impl IntoView {
+    let list = LocalResource::new(api::fetch_recipients);
+    view! {
+        <div data-testid="recipients">
+            <h2>"Who else receives personal data"</h2>
+            <Suspense fallback=|| ()>
+                {move || list.get().and_then(|r| r.ok()).map(|recipients| if recipients.is_empty() {
+                    view! { <p>"No one. This installation shares personal data with no processor or third party."</p> }.into_any()
+                } else {
+                    view! {
+                        <table>
+                            <thead><tr><th>"Recipient"</th><th>"Why"</th><th>"Which data"</th><th>"Country"</th><th>"Safeguards"</th></tr></thead>
+                            <tbody>
+                                {recipients.into_iter().map(|r| view! {
+                                    <tr><td>{r.name}</td><td>{r.purpose}</td><td>{r.categories.join(", ")}</td><td>{r.country}</td><td>{r.safeguards}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })}
+            </Suspense>
+        </div>
     }
 }
