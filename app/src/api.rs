@@ -7,7 +7,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -197,4 +197,20 @@ pub async fn admin_breach_authority_notified(password: String, id: String) -> Re
 #[server(endpoint = "admin/breach-notify-people", input = Json)]
 pub async fn admin_breach_notify_people(password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError> {
     backend()?.admin_breach_notify_people(password, id, account_ids).await
+}
+
+/// Public: how long data is kept, for /privacy.
+#[server(endpoint = "privacy/retention", input = GetUrl)]
+pub async fn fetch_retention() -> Result<RetentionSettings, AppError> {
+    backend()?.retention().await
+}
+
+#[server(endpoint = "admin/overview", input = Json)]
+pub async fn fetch_admin_overview() -> Result<AdminOverview, AppError> {
+    backend()?.admin_overview().await
+}
+
+#[server(endpoint = "admin/set-retention", input = Json)]
+pub async fn admin_set_retention(password: String, settings: RetentionSettings) -> Result<(), AppError> {
+    backend()?.admin_set_retention(password, settings).await
 }

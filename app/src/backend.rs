@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -46,6 +46,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError>;
     async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError>;
     async fn recipients(&self) -> Result<Vec<Recipient>, AppError>;
+    async fn retention(&self) -> Result<RetentionSettings, AppError>;
+    async fn admin_overview(&self) -> Result<AdminOverview, AppError>;
+    async fn admin_set_retention(&self, password: String, settings: RetentionSettings) -> Result<(), AppError>;
     async fn admin_save_recipient(&self, password: String, recipient: Recipient) -> Result<String, AppError>;
     async fn admin_remove_recipient(&self, password: String, id: String) -> Result<(), AppError>;
     async fn admin_breaches(&self) -> Result<Vec<Breach>, AppError>;

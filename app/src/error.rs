@@ -61,6 +61,8 @@ pub enum AppError {
     LastAdmin,
     #[error("Please fill in every field; dates as YYYY-MM-DDTHH:MM.")]
     IncompleteForm,
+    #[error("Retention periods must be between 1 and 3650 days (exports: 1 to 720 hours).")]
+    InvalidRetention,
     #[error("That breach was not found.")]
     BreachNotFound,
     #[error("Type DELETE in capitals to confirm.")]

@@ -224,3 +224,40 @@ pub struct Breach {
     pub notices_sent: i64,
     pub notices_failed: i64,
 }
+
+/// How long data is kept; set by admins, stated on /privacy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionSettings {
+    pub signin_history_days: i64,
+    pub inactive_leads_days: i64,
+    pub messages_days: i64,
+    pub export_hours: i64,
+}
+
+/// What the last purge run deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeReport {
+    pub at: i64,
+    pub signins: i64,
+    pub sessions: i64,
+    pub links: i64,
+    pub exports: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptanceCount {
+    pub document: String,
+    pub version: i64,
+    /// Accounts whose latest acceptance of the document is this version.
+    pub accounts: i64,
+}
+
+/// The admin panel's front page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    /// Days since the signed-in admin last changed their password.
+    pub password_age_days: i64,
+    pub acceptance: Vec<AcceptanceCount>,
+    pub retention: RetentionSettings,
+    pub last_purge: Option<PurgeReport>,
+}

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    AdminActionRow, AdminUserPage, Breach, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
+    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
     PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 use async_trait::async_trait;
@@ -270,5 +270,19 @@ impl Backend for Services {
     async fn admin_breach_notify_people(&self, password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError> {
         let request = request_info();
         crate::admin::notify_people(&self.ctx, &request, &password, &id, account_ids).await.map_err(user_error("breach notify people"))
+    }
+
+    async fn retention(&self) -> Result<RetentionSettings, AppError> {
+        crate::privacy::retention::current(&self.ctx).await.map_err(|e| user_error("retention")(e.into()))
+    }
+
+    async fn admin_overview(&self) -> Result<AdminOverview, AppError> {
+        let request = request_info();
+        crate::admin::overview(&self.ctx, &request).await.map_err(user_error("admin overview"))
+    }
+
+    async fn admin_set_retention(&self, password: String, settings: RetentionSettings) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::set_retention(&self.ctx, &request, &password, settings).await.map_err(user_error("set retention"))
     }
 }

@@ -19,12 +19,22 @@ pub async fn run_retention(ctx: Ctx, mut shutdown: tokio::sync::watch::Receiver<
     }
 }
 
-/// One retention pass: sign-in history, dead sessions and tokens, expired exports.
+/// One retention pass: sign-in history, dead sessions and tokens, expired
+/// exports. What it deleted is recorded for the admin panel.
 pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
-    if let Err(e) = crate::accounts::purge_expired(ctx).await {
-        tracing::error!(error = %e, "retention purge failed");
+    let mut report = match crate::accounts::purge_expired(ctx).await {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::error!(error = %e, "retention purge failed");
+            return;
+        }
+    };
+    match crate::privacy::export::purge_expired(ctx, interrupted_before).await {
+        Ok(exports) => report.exports = exports,
+        Err(e) => tracing::error!(error = %e, "export purge failed"),
     }
-    if let Err(e) = crate::privacy::export::purge_expired(ctx, interrupted_before).await {
-        tracing::error!(error = %e, "export purge failed");
+    if let Err(e) = crate::privacy::retention::record_purge(ctx, &report).await {
+        tracing::error!(error = %e, "recording the purge failed");
     }
+    tracing::info!(signins = report.signins, sessions = report.sessions, links = report.links, exports = report.exports, "retention purge");
 }

@@ -745,7 +745,8 @@ pub async fn security_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Secur
         });
     }
     let sessions = sessions::list(ctx, &session.account_id, &key, &session.id).await?;
-    Ok(SecurityOverview { signins, sessions, retention_days: ctx.settings.signin_history_days })
+    let retention_days = crate::privacy::retention::current(ctx).await?.signin_history_days;
+    Ok(SecurityOverview { signins, sessions, retention_days })
 }
 
 pub async fn revoke_session(ctx: &Ctx, request: &RequestInfo, session_id: &str) -> Result<()> {
@@ -770,22 +771,37 @@ pub async fn create_admin(ctx: &Ctx, email: &str) -> Result<String> {
     Ok(one_time)
 }
 
-/// Deletes sign-in history past its retention, and dead sessions and tokens.
-pub async fn purge_expired(ctx: &Ctx) -> Result<()> {
+/// Deletes sign-in history past its retention, and dead sessions and
+/// tokens. Returns how many of each went.
+pub async fn purge_expired(ctx: &Ctx) -> Result<app::types::PurgeReport> {
     let now = ctx.now();
-    ctx.db
+    let retention = crate::privacy::retention::current(ctx).await?;
+    let mut response = ctx
+        .db
         .client()
         .query(
-            "DELETE signin_event WHERE at < $history_cutoff; \
+            "RETURN count(SELECT id FROM signin_event WHERE at < $history_cutoff); \
+             RETURN count(SELECT id FROM session WHERE expires_at <= $now OR (persistent = false AND last_used_at <= $idle_cutoff)); \
+             RETURN count(SELECT id FROM account_token WHERE expires_at <= $now); \
+             DELETE signin_event WHERE at < $history_cutoff; \
              DELETE session WHERE expires_at <= $now OR (persistent = false AND last_used_at <= $idle_cutoff); \
              DELETE account_token WHERE expires_at <= $now;",
         )
-        .bind(("history_cutoff", now - ctx.settings.signin_history_days * 86_400))
+        .bind(("history_cutoff", now - retention.signin_history_days * 86_400))
         .bind(("now", now))
         .bind(("idle_cutoff", now - ctx.settings.session_idle_secs))
         .await?
         .check()?;
-    Ok(())
+    let signins: Option<i64> = response.take(0)?;
+    let sessions: Option<i64> = response.take(1)?;
+    let links: Option<i64> = response.take(2)?;
+    Ok(app::types::PurgeReport {
+        at: now,
+        signins: signins.unwrap_or(0),
+        sessions: sessions.unwrap_or(0),
+        links: links.unwrap_or(0),
+        exports: 0,
+    })
 }
 
 #[cfg(test)]

@@ -273,3 +273,55 @@ pub async fn publish_policy(
     tracing::info!(document, version, mailed, "admin published a policy");
     Ok(version)
 }
+
+/// The panel's front page: credential age, policy acceptance, retention, last purge.
+pub async fn overview(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::AdminOverview> {
+    let admin = require_admin(ctx, request).await?;
+    let row: Option<serde_json::Value> = ctx
+        .db
+        .client()
+        .query("SELECT password_changed_at, created_at FROM ONLY $id")
+        .bind(("id", account_record(&admin.account_id)))
+        .await?
+        .take(0)?;
+    let changed = row.as_ref().and_then(|r| r["password_changed_at"].as_i64().or_else(|| r["created_at"].as_i64()));
+    let password_age_days = (ctx.now() - changed.unwrap_or_else(|| ctx.now())) / 86_400;
+    let mut acceptance = Vec::new();
+    for document in crate::privacy::DOCUMENTS {
+        let versions: Vec<i64> = ctx
+            .db
+            .client()
+            .query("SELECT VALUE version FROM policy WHERE document = $document ORDER BY version")
+            .bind(("document", document.to_string()))
+            .await?
+            .take(0)?;
+        // Each account counts once, under the latest version it accepted.
+        let grouped: Vec<serde_json::Value> = ctx
+            .db
+            .client()
+            .query("SELECT account, math::max(version) AS latest FROM consent WHERE document = $document GROUP BY account")
+            .bind(("document", document.to_string()))
+            .await?
+            .take(0)?;
+        let latest: Vec<i64> = grouped.iter().filter_map(|row| row["latest"].as_i64()).collect();
+        for version in versions {
+            let accounts = latest.iter().filter(|v| **v == version).count() as i64;
+            acceptance.push(app::types::AcceptanceCount { document: document.to_string(), version, accounts });
+        }
+    }
+    Ok(app::types::AdminOverview {
+        password_age_days,
+        acceptance,
+        retention: crate::privacy::retention::current(ctx).await?,
+        last_purge: crate::privacy::retention::last_purge(ctx).await?,
+    })
+}
+
+pub async fn set_retention(ctx: &Ctx, request: &RequestInfo, password: &str, settings: app::types::RetentionSettings) -> Result<()> {
+    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+    if !crate::privacy::retention::valid(&settings) {
+        return Err(AppError::InvalidRetention.into());
+    }
+    crate::privacy::retention::save(ctx, &settings).await?;
+    log_action(ctx, &admin, "set_retention", None, None).await
+}

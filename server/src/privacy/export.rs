@@ -283,7 +283,8 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
     sealer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 
     let now = ctx.now();
-    let expires_at = now + ctx.settings.export_ttl_secs;
+    let hours = super::retention::current(ctx).await?.export_hours;
+    let expires_at = now + hours * 3600;
     ctx.db
         .client()
         .query("UPDATE $id SET status = 'ready', progress = 100, finished_at = $now, expires_at = $expires, file_key_sealed = $key")
@@ -295,7 +296,6 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
         .check()?;
     let email = crate::accounts::optional_notice_address(ctx, account_id, "export_ready").await.ok().flatten();
     if let Some(email) = email {
-        let hours = ctx.settings.export_ttl_secs / 3600;
         mail::enqueue(ctx, templates::export_ready(&email, &ctx.link("/account/privacy"), hours).for_account(account_id)).await?;
     }
     tracing::info!(job = %job_id, "export ready");
@@ -326,8 +326,9 @@ pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Res
     Ok(OpeningReader::new(file, &key))
 }
 
-/// Deletes expired export files and their jobs; marks jobs a crash interrupted as failed.
-pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<(), ExportError> {
+/// Deletes expired export files and their jobs; marks jobs a crash interrupted
+/// as failed. Returns how many exports were deleted.
+pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<i64, ExportError> {
     let now = ctx.now();
     let expired: Vec<RecordId> = ctx
         .db
@@ -336,6 +337,7 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
         .bind(("now", now))
         .await?
         .take(0)?;
+    let deleted = expired.len() as i64;
     for id in expired {
         let _ = std::fs::remove_file(file_path(ctx, &key_string(&id)));
         ctx.db.client().query("DELETE $id").bind(("id", id)).await?.check()?;
@@ -348,7 +350,7 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
             .await?
             .check()?;
     }
-    Ok(())
+    Ok(deleted)
 }
 
 /// Erasure: the account's export files go with it.

@@ -5,6 +5,7 @@ pub mod erasure;
 pub mod export;
 pub mod ledger;
 pub mod policies;
+pub mod retention;
 mod sealed_file;
 mod zip_stream;
 

@@ -51,6 +51,8 @@ fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
         ("admin/record-breach", json!({"input": {"discovered_local": "2026-11-29T10:00", "utc_offset_minutes": 0, "nature": "n", "categories": ["c"], "approx_affected": 1, "consequences": "c", "measures": "m"}})),
         ("admin/breach-authority-notified", json!({"password": STRONG_PASSWORD, "id": "x"})),
         ("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": "x", "account_ids": null})),
+        ("admin/overview", json!({})),
+        ("admin/set-retention", json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 1, "messages_days": 1, "export_hours": 1}})),
     ]
 }
 
@@ -252,5 +254,66 @@ async fn breaches_keep_the_72_hour_clock_notify_people_and_are_never_deleted() {
     let changes: Option<i64> = db.client().query("RETURN count(SELECT id FROM breach_change)").await.unwrap().take(0).unwrap();
     assert_eq!(changes, Some(3), "recorded, authority notified, people notified");
     assert!(db.client().query("DELETE breach_change").await.unwrap().check().is_err());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn retention_settings_drive_an_exact_purge_and_the_panel_reports_it() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "keeper@example.org").await;
+    let email = "history.owner@example.org";
+    let mut user = verified_account(&server, email, STRONG_PASSWORD).await;
+    user.login(email, STRONG_PASSWORD, true).await.ok(); // day 0
+    server.clock.advance(86_400);
+    user.login(email, STRONG_PASSWORD, true).await.ok(); // day 1
+    server.clock.advance(86_400);
+    user.login(email, STRONG_PASSWORD, true).await.ok(); // day 2
+    boss.login("keeper@example.org", STRONG_PASSWORD, true).await.ok(); // day 2
+
+    let overview = boss.post("admin/overview", json!({})).await.ok().clone();
+    assert_eq!(overview["retention"]["signin_history_days"], 30);
+    assert_eq!(server.client().get("privacy/retention").await.ok()["signin_history_days"], 30, "public");
+    let bad = json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 0, "inactive_leads_days": 180, "messages_days": 90, "export_hours": 48}});
+    assert_eq!(boss.post("admin/set-retention", bad).await.error(), &json!("InvalidRetention"));
+    let one_day = json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 180, "messages_days": 90, "export_hours": 48}});
+    boss.post("admin/set-retention", one_day).await.ok();
+
+    // Keeper: one sign-in at day 0 (by verified_account? no: it signs in only in admin()), so count exactly.
+    let db = server.running.as_ref().unwrap().db.clone();
+    let before: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event)").await.unwrap().take(0).unwrap();
+    let old: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event WHERE at < $cutoff)").bind(("cutoff", server.clock_now() - 86_400)).await.unwrap().take(0).unwrap();
+    assert!(old.unwrap() >= 2, "the user's day-0 sign-in and the keeper's first");
+    server.purge_now().await;
+    let after: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event)").await.unwrap().take(0).unwrap();
+    assert_eq!(after.unwrap(), before.unwrap() - old.unwrap(), "exactly the sign-ins past one day went");
+    let overview = boss.post("admin/overview", json!({})).await.ok().clone();
+    assert_eq!(overview["last_purge"]["signins"], old.unwrap());
+    assert_eq!(overview["retention"]["signin_history_days"], 1);
+    assert_eq!(user.get("account/security").await.ok()["retention_days"], 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_panel_counts_acceptances_and_warns_about_old_admin_passwords() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "counter@example.org").await;
+    verified_account(&server, "reader.one@example.org", STRONG_PASSWORD).await;
+    let overview = boss.post("admin/overview", json!({})).await.ok().clone();
+    assert_eq!(overview["password_age_days"], 0);
+    let count = |o: &Value, document: &str, version: i64| {
+        o["acceptance"].as_array().unwrap().iter().find(|a| a["document"] == document && a["version"] == version).map(|a| a["accounts"].as_i64().unwrap())
+    };
+    assert_eq!(count(&overview, "privacy", 1), Some(2));
+    boss.post("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "privacy", "title": "Privacy policy", "body": "v2", "summary": "s"})).await.ok();
+    boss.post("privacy/accept-policies", json!({})).await.ok();
+    let overview = boss.post("admin/overview", json!({})).await.ok().clone();
+    assert_eq!(count(&overview, "privacy", 1), Some(1));
+    assert_eq!(count(&overview, "privacy", 2), Some(1));
+    assert_eq!(count(&overview, "terms", 1), Some(2));
+
+    server.clock.advance(91 * 86_400);
+    let mut later = server.client();
+    later.login("counter@example.org", STRONG_PASSWORD, false).await.ok();
+    assert_eq!(later.post("admin/overview", json!({})).await.ok()["password_age_days"], 91);
     server.stop().await;
 }

@@ -52,6 +52,11 @@ impl TestServer {
         self.data_dir().join("mail")
     }
 
+    pub fn clock_now(&self) -> i64 {
+        use server::clock::Clock;
+        self.clock.now()
+    }
+
     /// Runs the retention purge now, as the hourly job would.
     pub async fn purge_now(&self) {
         self.running.as_ref().unwrap().purge_expired().await;
