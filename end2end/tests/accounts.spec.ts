@@ -94,3 +94,24 @@ test('a forgotten password is reset through the mailed link', async ({ page }) =
   await expect(page.getByText('Your password was changed.')).toBeVisible();
   await signIn(page, email, { password: OTHER_STRONG_PASSWORD });
 });
+
+test('names with HTML or script are shown as text, never run', async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const email = uniqueEmail('xss');
+  const name = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+  await page.goto('/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByLabel('I accept the terms of use and the privacy policy.').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('register-done')).toBeVisible();
+  await page.goto(linkIn(await waitForMail(email, 'verify your email')));
+  await expect(page.getByTestId('verified')).toBeVisible();
+  await signIn(page, email);
+  await expect(page.getByTestId('signed-in-as')).toHaveText(name);
+  await expect(page.getByTestId('welcome')).toContainText(name);
+  expect(await page.locator('header img, main img').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+});

@@ -51,6 +51,16 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   const notice = await waitForMail(email, 'security incident');
   expect(notice).toContain('A laptop with an old export was stolen');
 
+  // Retention: the panel sets it, /privacy states it.
+  await expect(admin.getByTestId('acceptance')).toContainText('privacy version 2');
+  await admin.getByLabel('Sign-in history (days)').fill('14');
+  await admin.locator('#retention_password').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Save retention' }).click();
+  await expect(admin.getByTestId('retention-saved')).toBeVisible();
+  const reader = await (await browser.newContext()).newPage();
+  await reader.goto('/privacy');
+  await expect(reader.getByTestId('retention-periods')).toContainText('Sign-in history: 14 days');
+
   // Declare a recipient (last: it publishes a new privacy version); it shows on /privacy.
   await admin.getByLabel('Recipient', { exact: true }).fill('Postmark <b>Inc</b>');
   await admin.getByLabel('Purpose').fill('Delivering account mail');

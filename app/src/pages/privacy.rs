@@ -193,6 +193,7 @@ pub fn PublicPrivacyPage() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <RetentionList />
             <RecipientList />
             <p>"No analytics, no tracking, no third-party requests. Before you sign in, this site sets no cookie and stores nothing in your browser."</p>
         </section>
@@ -310,5 +311,24 @@ pub fn RecipientList() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The retention periods in force, for the public page.
+#[component]
+fn RetentionList() -> impl IntoView {
+    let retention = LocalResource::new(api::fetch_retention);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || retention.get().and_then(|r| r.ok()).map(|r| view! {
+                <h2>"How long we keep data"</h2>
+                <ul data-testid="retention-periods">
+                    <li>"Sign-in history: " {r.signin_history_days} " days"</li>
+                    <li>"Leads with no interaction: " {r.inactive_leads_days} " days"</li>
+                    <li>"Conversation messages: " {r.messages_days} " days"</li>
+                    <li>"Data export files: " {r.export_hours} " hours"</li>
+                </ul>
+            })}
+        </Suspense>
     }
 }
