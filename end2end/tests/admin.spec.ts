@@ -29,6 +29,16 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await user.getByRole('link', { name: 'Your data' }).click();
   await expect(user.getByTestId('admin-access')).toContainText('Support request #12');
 
+  // A role change needs the admin's password.
+  await admin.locator('#role_password').fill('not my password');
+  await admin.getByRole('button', { name: 'Make admin' }).click();
+  await expect(admin.getByTestId('user-detail').getByTestId('form-error')).toContainText('current password is incorrect');
+  await admin.locator('#role_password').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Make admin' }).click();
+  await expect(admin.getByTestId('role-changed')).toBeVisible();
+  await admin.getByRole('button', { name: 'Make user' }).click();
+  await expect(admin.getByTestId('role-changed')).toBeVisible();
+
   await admin.getByRole('button', { name: 'Disable' }).click();
   await expect(admin.getByTestId('user-status')).toHaveText('disabled');
   const me = await user.request.get('/api/auth/me');

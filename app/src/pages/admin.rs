@@ -112,6 +112,9 @@ fn UserDetail(id: String) -> impl IntoView {
     let delete_reason = RwSignal::new(String::new());
     let delete_id = id.clone();
     let delete = Action::new_local(move |(p, r): &(String, String)| api::admin_delete_user(p.clone(), delete_id.clone(), r.clone()));
+    let role_id = id.clone();
+    let role = Action::new_local(move |(p, r): &(String, Role)| api::admin_set_role(p.clone(), role_id.clone(), *r));
+    let role_password = RwSignal::new(String::new());
     view! {
         <div class="card" data-testid="user-detail">
             <h3>"Account " <code>{id.clone()}</code></h3>
@@ -131,6 +134,17 @@ fn UserDetail(id: String) -> impl IntoView {
                         <dd>{data.signins.into_iter().map(|s| view! { <div>{format_time(s.at, false)} " · " {s.ip} " · " {s.user_agent}</div> }).collect_view()}</dd>
                     </dl>
                 }.into_any(),
+            })}
+            <h4>"Role"</h4>
+            <label for="role_password">"Your password"</label>
+            <input id="role_password" type="password" autocomplete="current-password" bind:value=role_password />
+            <div class="choice">
+                <button on:click=move |_| { role.dispatch_local((role_password.get_untracked(), Role::Admin)); }>"Make admin"</button>
+                <button on:click=move |_| { role.dispatch_local((role_password.get_untracked(), Role::User)); }>"Make user"</button>
+            </div>
+            {move || role.value().get().map(|r| match r {
+                Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                Ok(()) => view! { <p class="success" data-testid="role-changed">"Role changed."</p> }.into_any(),
             })}
             <h4>"Delete this account"</h4>
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); delete.dispatch_local((password.get_untracked(), delete_reason.get_untracked())); }>
