@@ -16,8 +16,6 @@ use serde::{Deserialize, Serialize};
 pub enum Owner {
     /// The record key is the account id (the `account` table).
     RecordKey,
-    /// The record key is `<prefix><account id>`.
-    KeyPrefix(&'static str),
     /// A `record<account>` field holds the owner.
     Field(&'static str),
     /// Kept for accountability and tied to no one account (the admin action

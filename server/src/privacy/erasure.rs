@@ -38,10 +38,6 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
         Owner::RecordKey => {
             ctx.db.client().query("DELETE $id").bind(("id", RecordId::new(table, account_id.to_string()))).await?.check()?;
         }
-        Owner::KeyPrefix(prefix) => {
-            let key = format!("{prefix}{account_id}");
-            ctx.db.client().query("DELETE $id").bind(("id", RecordId::new(table, key))).await?.check()?;
-        }
         Owner::Field(field) => {
             let query = format!("DELETE {table} WHERE {} = $account", identifier(field));
             ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.check()?;
@@ -56,13 +52,13 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
 pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str) -> Result<i64, surrealdb::Error> {
     let table = identifier(table);
     let count: Option<i64> = match owner {
-        Owner::RecordKey | Owner::KeyPrefix(_) => {
-            let key = match owner {
-                Owner::KeyPrefix(prefix) => format!("{prefix}{account_id}"),
-                _ => account_id.to_string(),
-            };
-            ctx.db.client().query("RETURN count(SELECT id FROM $id)").bind(("id", RecordId::new(table, key))).await?.take(0)?
-        }
+        Owner::RecordKey => ctx
+            .db
+            .client()
+            .query("RETURN count(SELECT id FROM $id)")
+            .bind(("id", RecordId::new(table, account_id.to_string())))
+            .await?
+            .take(0)?,
         Owner::Field(field) => {
             let query = format!("RETURN count(SELECT id FROM {table} WHERE {} = $account)", identifier(field));
             ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.take(0)?

@@ -136,18 +136,14 @@ async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> R
 async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, start: i64) -> Result<Vec<Value>, ExportError> {
     let table = category.table;
     let rows: Vec<Value> = match category.owner {
-        Owner::RecordKey | Owner::KeyPrefix(_) => {
+        Owner::RecordKey => {
             if start > 0 {
                 return Ok(Vec::new());
             }
-            let key = match category.owner {
-                Owner::KeyPrefix(prefix) => format!("{prefix}{account_id}"),
-                _ => account_id.to_string(),
-            };
             ctx.db
                 .client()
                 .query("SELECT *, record::id(id) AS record_key FROM $id")
-                .bind(("id", RecordId::new(table, key)))
+                .bind(("id", RecordId::new(table, account_id.to_string())))
                 .await?
                 .take(0)?
         }
