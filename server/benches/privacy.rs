@@ -12,9 +12,13 @@ use server::config::Cli;
 use server::crypto::Field;
 use surrealdb::types::RecordId;
 
-const SIGNINS: usize = 60_000;
-const SESSIONS: usize = 40_000;
 const BATCH: usize = 1_000;
+
+/// 100k rows by default; `BENCH_ROWS` changes it (a multiple of 2,500).
+fn row_counts() -> (usize, usize) {
+    let total: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    (total * 3 / 5, total * 2 / 5)
+}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -69,8 +73,9 @@ async fn run() {
     let account_id = server::sessions::key_string(&account);
     let key = ctx.crypto.account_key(&account_id).await.unwrap();
 
+    let (signins, sessions) = row_counts();
     let seeding = Instant::now();
-    for (table, total) in [("signin_event", SIGNINS), ("session", SESSIONS)] {
+    for (table, total) in [("signin_event", signins), ("session", sessions)] {
         for chunk in 0..total / BATCH {
             let rows: Vec<serde_json::Value> = (0..BATCH)
                 .map(|i| {
@@ -97,19 +102,19 @@ async fn run() {
                 .unwrap();
         }
     }
-    println!("seeded {} rows for one account in {:.1} s", SIGNINS + SESSIONS, seeding.elapsed().as_secs_f64());
+    println!("seeded {} rows for one account in {:.1} s", signins + sessions, seeding.elapsed().as_secs_f64());
 
     let (scan_s, scan_mib) = measure(async {
         let mut rows = 0usize;
         for table in ["signin_event", "session"] {
-            let mut start = 0i64;
+            let mut after = RecordId::new(table, String::new());
             loop {
                 let page: Vec<serde_json::Value> = ctx
                     .db
                     .client()
-                    .query(format!("SELECT * FROM {table} WHERE account = $a ORDER BY id LIMIT 500 START $s"))
+                    .query(format!("SELECT * FROM {table} WHERE account = $a AND id > $after ORDER BY id LIMIT 500"))
                     .bind(("a", account.clone()))
-                    .bind(("s", start))
+                    .bind(("after", after.clone()))
                     .await
                     .unwrap()
                     .take(0)
@@ -118,10 +123,11 @@ async fn run() {
                 if page.len() < 500 {
                     break;
                 }
-                start += 500;
+                let last = page.last().and_then(|r| r["id"].as_str()).unwrap_or_default();
+                after = RecordId::new(table, last.rsplit(':').next().unwrap_or_default().trim_matches(|c| c == '`' || c == '⟨' || c == '⟩').to_string());
             }
         }
-        assert_eq!(rows, SIGNINS + SESSIONS);
+        assert_eq!(rows, signins + sessions);
     })
     .await;
     println!("plain paged scan of the same rows: {scan_s:.1} s, peak +{scan_mib:.0} MiB");

@@ -21,6 +21,8 @@ pub enum ErasureError {
     Export(#[from] super::export::ExportError),
 }
 
+const DELETE_BATCH: i64 = 1_000;
+
 /// Table and field names come from the constant inventory, never from input;
 /// this check keeps it that way before they are placed into a query.
 fn identifier(name: &str) -> &str {
@@ -39,8 +41,22 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
             ctx.db.client().query("DELETE $id").bind(("id", RecordId::new(table, account_id.to_string()))).await?.check()?;
         }
         Owner::Field(field) => {
-            let query = format!("DELETE {table} WHERE {} = $account", identifier(field));
-            ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.check()?;
+            // In batches: one DELETE over every row would hold them all in memory.
+            let select = format!("SELECT VALUE id FROM {table} WHERE {} = $account LIMIT $batch", identifier(field));
+            loop {
+                let ids: Vec<RecordId> = ctx
+                    .db
+                    .client()
+                    .query(select.as_str())
+                    .bind(("account", account_record(account_id)))
+                    .bind(("batch", DELETE_BATCH))
+                    .await?
+                    .take(0)?;
+                if ids.is_empty() {
+                    break;
+                }
+                ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+            }
         }
         // Kept on purpose; it names the account only by its random id.
         Owner::Retained => {}

@@ -133,11 +133,13 @@ async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> R
 
 /// One page of a category's rows, ready for the export: decrypted, internal
 /// fields dropped, the owner link removed.
-async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, start: i64) -> Result<Vec<Value>, ExportError> {
+/// Pages are keyset-based (`after` is the last record key seen), so each
+/// costs the same however deep into a large category it is.
+async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, after: Option<&str>) -> Result<Vec<Value>, ExportError> {
     let table = category.table;
     let rows: Vec<Value> = match category.owner {
         Owner::RecordKey => {
-            if start > 0 {
+            if after.is_some() {
                 return Ok(Vec::new());
             }
             ctx.db
@@ -151,13 +153,15 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
         Owner::Retained => return Ok(Vec::new()),
         Owner::Field(field) => {
             // Table and field names are constants from the inventory.
-            let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account ORDER BY id LIMIT $limit START $start");
+            let query = format!(
+                "SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account AND id > $after ORDER BY id LIMIT $limit"
+            );
             ctx.db
                 .client()
                 .query(query)
                 .bind(("account", account_record(account_id)))
                 .bind(("limit", PAGE))
-                .bind(("start", start))
+                .bind(("after", RecordId::new(table, after.unwrap_or("").to_string())))
                 .await?
                 .take(0)?
         }
@@ -218,10 +222,10 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
     write!(json, "{{\"format_version\":{FORMAT_VERSION},\"exported_at\":{},\"categories\":{{", ctx.now())?;
     for (i, category) in INVENTORY.iter().enumerate() {
         write!(json, "{}{}:[", if i > 0 { "," } else { "" }, Value::String(category.key.into()))?;
-        let mut start = 0;
+        let mut after: Option<String> = None;
         let mut first = true;
         loop {
-            let rows = page(ctx, category, account_id, &account_key, start).await?;
+            let rows = page(ctx, category, account_id, &account_key, after.as_deref()).await?;
             for row in &rows {
                 if !first {
                     json.write_all(b",")?;
@@ -232,7 +236,7 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
             if (rows.len() as i64) < PAGE {
                 break;
             }
-            start += PAGE;
+            after = rows.last().and_then(|r| r["id"].as_str()).map(str::to_string);
         }
         json.write_all(b"]")?;
         set_progress(ctx, job_id, "running", (i as i64 + 1) * 100 / total_steps).await?;
@@ -248,10 +252,10 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
 <h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>")?;
     for (i, category) in INVENTORY.iter().enumerate() {
         write!(html, "<h2>{}</h2><p>{}</p>", escape(category.title), escape(category.what))?;
-        let mut start = 0;
+        let mut after: Option<String> = None;
         let mut any = false;
         loop {
-            let rows = page(ctx, category, account_id, &account_key, start).await?;
+            let rows = page(ctx, category, account_id, &account_key, after.as_deref()).await?;
             for row in &rows {
                 any = true;
                 html.write_all(b"<table>")?;
@@ -266,7 +270,7 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
             if (rows.len() as i64) < PAGE {
                 break;
             }
-            start += PAGE;
+            after = rows.last().and_then(|r| r["id"].as_str()).map(str::to_string);
         }
         if !any {
             html.write_all(b"<p><em>Nothing stored.</em></p>")?;

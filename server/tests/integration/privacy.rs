@@ -373,3 +373,45 @@ async fn a_sign_in_from_a_new_device_is_mailed_unless_turned_off() {
     assert_eq!(count_mails(&server.mail_dir(), email), before, "turned off: no mail");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn large_categories_are_exported_page_by_page_and_erased_in_batches() {
+    let server = TestServer::start(&[]).await;
+    let email = "prolific@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let running = server.running.as_ref().unwrap();
+    let account: Option<surrealdb::types::RecordId> = running
+        .db
+        .client()
+        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
+        .bind(("i", running.email_index(email)))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    // 2,300 extra ledger rows (no encrypted fields): several export pages and delete batches.
+    running
+        .db
+        .client()
+        .query("FOR $i IN 1..=2300 { CREATE consent SET account = $a, document = 'terms', version = 1, accepted_at = $i, seq = $i + 2, prev_hash = 'x', hash = 'y' }")
+        .bind(("a", account.clone().unwrap()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    api.post("privacy/export", json!({"password": STRONG_PASSWORD})).await.ok();
+    let ready = wait_export_ready(&mut api).await;
+    let url = ready["download_url"].as_str().unwrap().to_string();
+    let bytes = http_client().get(format!("{}{url}", server.base)).header("cookie", api.cookie.clone().unwrap()).send().await.unwrap().bytes().await.unwrap();
+    let (data, _) = unzip(&bytes);
+    let consents = data["categories"]["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2302, "every row, each once");
+    let unique: std::collections::HashSet<_> = consents.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(unique.len(), 2302);
+
+    api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"})).await.ok();
+    let left: Option<i64> = running.db.client().query("RETURN count(SELECT id FROM consent)").await.unwrap().take(0).unwrap();
+    assert_eq!(left, Some(0));
+    server.stop().await;
+}
