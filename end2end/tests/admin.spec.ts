@@ -56,7 +56,7 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await expect(admin.getByTestId('breach')).toHaveCount(1);
   await expect(admin.getByTestId('breach-deadline')).toHaveText(/^2026-12-01 09:15 UTC$/); // the browser runs in UTC here
   await admin.getByLabel('Your password (to notify)').fill(OTHER_STRONG_PASSWORD);
-  await admin.getByRole('button', { name: 'Notify all users' }).click();
+  await admin.getByRole('button', { name: 'Notify the people affected' }).click();
   await expect(admin.getByTestId('breach-notified')).toBeVisible();
   const notice = await waitForMail(email, 'security incident');
   expect(notice).toContain('A laptop with an old export was stolen');

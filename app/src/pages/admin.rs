@@ -294,7 +294,15 @@ fn Breaches() -> impl IntoView {
     #[cfg(target_arch = "wasm32")]
     offset.set(-(js_sys::Date::new_0().get_timezone_offset() as i32));
     let record = Action::new_local(|input: &crate::types::BreachInput| api::admin_record_breach(input.clone()));
-    let notify = Action::new_local(|(p, id): &(String, String)| api::admin_breach_notify_people(p.clone(), id.clone(), None));
+    let chosen = RwSignal::new(String::new());
+    let notify = Action::new_local(|(p, id, ids): &(String, String, Option<Vec<String>>)| {
+        api::admin_breach_notify_people(p.clone(), id.clone(), ids.clone())
+    });
+    // Empty: everyone; otherwise the listed account ids.
+    let chosen_ids = move || {
+        let ids: Vec<String> = chosen.get_untracked().split(',').map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
+        (!ids.is_empty()).then_some(ids)
+    };
     let authority = Action::new_local(|(p, id): &(String, String)| api::admin_breach_authority_notified(p.clone(), id.clone()));
     Effect::new(move |_| {
         if record.value().get().is_some() || notify.value().get().is_some() || authority.value().get().is_some() {
@@ -335,6 +343,8 @@ fn Breaches() -> impl IntoView {
             {move || record.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             <label for="breach_password">"Your password (to notify)"</label>
             <input id="breach_password" type="password" autocomplete="current-password" bind:value=password />
+            <label for="breach_accounts">"Notify only these account ids (comma-separated; empty for everyone)"</label>
+            <input id="breach_accounts" type="text" bind:value=chosen />
             <Suspense fallback=|| ()>
                 {move || list.get().and_then(|r| r.ok()).map(|breaches| view! {
                     <ul data-testid="breaches">
@@ -350,7 +360,7 @@ fn Breaches() -> impl IntoView {
                                         None => view! { <button class="link" on:click=move |_| { authority.dispatch_local((password.get_untracked(), id1.clone())); }>"Mark authority notified"</button> }.into_any(),
                                     }}
                                     " · notices: " <span data-testid="breach-notices">{b.notices_sent} " sent, " {b.notices_pending} " pending, " {b.notices_failed} " failed"</span>
-                                    " " <button class="link" on:click=move |_| { notify.dispatch_local((password.get_untracked(), id2.clone())); }>"Notify all users"</button>
+                                    " " <button class="link" on:click=move |_| { notify.dispatch_local((password.get_untracked(), id2.clone(), chosen_ids())); }>"Notify the people affected"</button>
                                 </li>
                             }
                         }).collect_view()}

@@ -317,3 +317,22 @@ async fn the_panel_counts_acceptances_and_warns_about_old_admin_passwords() {
     assert_eq!(later.post("admin/overview", json!({})).await.ok()["password_age_days"], 91);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_breach_notice_can_go_to_a_chosen_set_only() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss5@example.org").await;
+    for email in ["chosen@example.org", "spared@example.org"] {
+        verified_account(&server, email, STRONG_PASSWORD).await;
+    }
+    let chosen = account_id(&server, "chosen@example.org").await;
+    let breach = json!({"input": {"discovered_local": "2026-11-29T08:00", "utc_offset_minutes": 60, "nature": "One mailbox exposed",
+        "categories": ["email addresses"], "approx_affected": 1, "consequences": "Spam", "measures": "Closed"}});
+    let id = boss.post("admin/record-breach", breach).await.ok().as_str().unwrap().to_string();
+    let queued = boss.post("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": id, "account_ids": [chosen]})).await.ok().clone();
+    assert_eq!(queued, json!(1));
+    wait_for_mail(&server.mail_dir(), "chosen@example.org", "security incident").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(find_mail(&server.mail_dir(), "spared@example.org", "security incident").is_none());
+    server.stop().await;
+}
