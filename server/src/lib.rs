@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod messenger;
 pub mod privacy;
 pub mod sessions;
 pub mod tls;
