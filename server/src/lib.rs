@@ -214,6 +214,11 @@ impl RunningServer {
         outcome
     }
 
+    /// The context the capability modules work with (for embedding and tests).
+    pub fn context(&self) -> &Ctx {
+        &self.ctx
+    }
+
     /// The blind index of an email, as stored (for tests and admin search).
     pub fn email_index(&self, email: &str) -> String {
         self.ctx.crypto.email_index(email)

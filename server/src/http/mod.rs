@@ -45,7 +45,15 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
         .route_layer(axum::middleware::from_fn(origin::same_origin_posts))
         .with_state(backend)
         .route("/healthz", get(healthz).with_state(ctx.db.clone()))
-        .route("/exports/{id}", get(export_download).with_state(ctx))
+        .route("/exports/{id}", get(export_download).with_state(ctx.clone()))
+        .route(
+            "/webhooks/messenger",
+            get(crate::messenger::webhook::verify)
+                .post(crate::messenger::webhook::receive)
+                // The handler reads at most 1 MiB itself, to answer 413 rather than fail.
+                .layer(axum::extract::DefaultBodyLimit::disable())
+                .with_state(ctx),
+        )
         .merge(spa::router(site_dir, &shell))
         .layer(CompressionLayer::new())
         .layer(from_fn_with_state(security, headers::security_headers))

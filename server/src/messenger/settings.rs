@@ -1,0 +1,70 @@
+//! The Facebook app's settings. Secrets are sealed under the system key and
+//! never returned to the browser once entered.
+
+use surrealdb::types::{RecordId, SurrealValue};
+use zeroize::Zeroizing;
+
+use crate::context::Ctx;
+use crate::crypto::{CryptoError, Field};
+
+pub struct AppSettings {
+    pub app_id: String,
+    pub app_secret: Zeroizing<String>,
+    pub verify_token: Zeroizing<String>,
+    pub graph_base_url: String,
+    pub graph_version: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("database error: {0}")]
+    Database(#[from] surrealdb::Error),
+    #[error("the sealed app settings could not be opened: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+#[derive(Debug, SurrealValue)]
+struct Row {
+    app_id: String,
+    app_secret_sealed: String,
+    verify_token_sealed: String,
+    graph_base_url: String,
+    graph_version: String,
+}
+
+fn record() -> RecordId {
+    RecordId::new("messenger_app", "config")
+}
+
+pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>, SettingsError> {
+    let row: Option<Row> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record())).await?.take(0)?;
+    let Some(row) = row else { return Ok(None) };
+    let key = ctx.crypto.system_key();
+    Ok(Some(AppSettings {
+        app_id: row.app_id,
+        app_secret: Zeroizing::new(key.open_string(Field::new("messenger_app", "config", "app_secret"), &row.app_secret_sealed)?),
+        verify_token: Zeroizing::new(key.open_string(Field::new("messenger_app", "config", "verify_token"), &row.verify_token_sealed)?),
+        graph_base_url: row.graph_base_url,
+        graph_version: row.graph_version,
+    }))
+}
+
+pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<(), SettingsError> {
+    let key = ctx.crypto.system_key();
+    ctx.db
+        .client()
+        .query(
+            "UPSERT $id SET app_id = $app_id, app_secret_sealed = $secret, verify_token_sealed = $verify_token, \
+             graph_base_url = $base, graph_version = $version, updated_at = $now",
+        )
+        .bind(("id", record()))
+        .bind(("app_id", settings.app_id.clone()))
+        .bind(("secret", key.seal_str(Field::new("messenger_app", "config", "app_secret"), &settings.app_secret)))
+        .bind(("verify_token", key.seal_str(Field::new("messenger_app", "config", "verify_token"), &settings.verify_token)))
+        .bind(("base", settings.graph_base_url.clone()))
+        .bind(("version", settings.graph_version.clone()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    Ok(())
+}
