@@ -7,7 +7,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -213,4 +213,15 @@ pub async fn fetch_admin_overview() -> Result<AdminOverview, AppError> {
 #[server(endpoint = "admin/set-retention", input = Json)]
 pub async fn admin_set_retention(password: String, settings: RetentionSettings) -> Result<(), AppError> {
     backend()?.admin_set_retention(password, settings).await
+}
+
+/// The Facebook app settings, without the secrets.
+#[server(endpoint = "admin/messenger-app", input = Json)]
+pub async fn fetch_messenger_app() -> Result<MessengerAppView, AppError> {
+    backend()?.admin_messenger_app().await
+}
+
+#[server(endpoint = "admin/save-messenger-app", input = Json)]
+pub async fn save_messenger_app(password: String, input: MessengerAppInput) -> Result<(), AppError> {
+    backend()?.admin_save_messenger_app(password, input).await
 }

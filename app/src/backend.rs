@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
-    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
+    MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 
@@ -46,6 +46,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError>;
     async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError>;
     async fn recipients(&self) -> Result<Vec<Recipient>, AppError>;
+    async fn admin_messenger_app(&self) -> Result<MessengerAppView, AppError>;
+    async fn admin_save_messenger_app(&self, password: String, input: MessengerAppInput) -> Result<(), AppError>;
     async fn retention(&self) -> Result<RetentionSettings, AppError>;
     async fn admin_overview(&self) -> Result<AdminOverview, AppError>;
     async fn admin_set_retention(&self, password: String, settings: RetentionSettings) -> Result<(), AppError>;

@@ -261,3 +261,24 @@ pub struct AdminOverview {
     pub retention: RetentionSettings,
     pub last_purge: Option<PurgeReport>,
 }
+
+/// The Facebook app settings as the admin panel shows them: never the secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessengerAppView {
+    pub configured: bool,
+    pub app_id: String,
+    pub graph_base_url: String,
+    pub graph_version: String,
+    /// The URL to paste into Meta's dashboard.
+    pub callback_url: String,
+}
+
+/// What an admin saves. Empty secret fields keep the stored ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessengerAppInput {
+    pub app_id: String,
+    pub app_secret: String,
+    pub verify_token: String,
+    pub graph_base_url: String,
+    pub graph_version: String,
+}

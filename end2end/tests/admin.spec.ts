@@ -71,6 +71,20 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await reader.goto('/privacy');
   await expect(reader.getByTestId('retention-periods')).toContainText('Sign-in history: 14 days');
 
+  // The Facebook app: the callback URL to paste, and a secret never shown again.
+  await expect(admin.getByTestId('callback-url')).toHaveText(/\/webhooks\/messenger$/);
+  await admin.getByLabel('App ID').fill('4242');
+  await admin.getByLabel('App Secret').fill('e2e-app-secret');
+  await admin.getByLabel('Webhook verify token').fill('e2e-verify');
+  await admin.locator('#fb_password').fill(OTHER_STRONG_PASSWORD);
+  await admin.getByRole('button', { name: 'Save the Facebook app' }).click();
+  await expect(admin.getByTestId('fb-app-saved')).toBeVisible();
+  const check = await admin.request.get('/webhooks/messenger?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=c1');
+  expect(await check.text()).toBe('c1');
+  await admin.reload();
+  await expect(admin.getByLabel('App Secret')).toHaveValue('');
+  expect(await admin.content()).not.toContain('e2e-app-secret');
+
   // Declare a recipient (last: it publishes a new privacy version); it shows on /privacy.
   await admin.getByLabel('Recipient', { exact: true }).fill('Postmark <b>Inc</b>');
   await admin.getByLabel('Purpose').fill('Delivering account mail');

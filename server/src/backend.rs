@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
+    MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
     PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
 };
 use async_trait::async_trait;
@@ -284,5 +284,15 @@ impl Backend for Services {
     async fn admin_set_retention(&self, password: String, settings: RetentionSettings) -> Result<(), AppError> {
         let request = request_info();
         crate::admin::set_retention(&self.ctx, &request, &password, settings).await.map_err(user_error("set retention"))
+    }
+
+    async fn admin_messenger_app(&self) -> Result<MessengerAppView, AppError> {
+        let request = request_info();
+        crate::admin::messenger_app(&self.ctx, &request).await.map_err(user_error("messenger app"))
+    }
+
+    async fn admin_save_messenger_app(&self, password: String, input: MessengerAppInput) -> Result<(), AppError> {
+        let request = request_info();
+        crate::admin::save_messenger_app(&self.ctx, &request, &password, input).await.map_err(user_error("save messenger app"))
     }
 }

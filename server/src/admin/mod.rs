@@ -325,3 +325,56 @@ pub async fn set_retention(ctx: &Ctx, request: &RequestInfo, password: &str, set
     crate::privacy::retention::save(ctx, &settings).await?;
     log_action(ctx, &admin, "set_retention", None, None).await
 }
+
+/// The Facebook app settings, secrets left out.
+pub async fn messenger_app(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::MessengerAppView> {
+    require_admin(ctx, request).await?;
+    let stored = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
+    let callback_url = ctx.link("/webhooks/messenger");
+    Ok(match stored {
+        Some(s) => app::types::MessengerAppView {
+            configured: true,
+            app_id: s.app_id,
+            graph_base_url: s.graph_base_url,
+            graph_version: s.graph_version,
+            callback_url,
+        },
+        None => app::types::MessengerAppView {
+            configured: false,
+            app_id: String::new(),
+            graph_base_url: "https://graph.facebook.com".into(),
+            graph_version: "v21.0".into(),
+            callback_url,
+        },
+    })
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "messenger settings");
+    AppError::Internal
+}
+
+pub async fn save_messenger_app(ctx: &Ctx, request: &RequestInfo, password: &str, input: app::types::MessengerAppInput) -> Result<()> {
+    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+    let existing = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
+    let keep = |new: &str, old: Option<&zeroize::Zeroizing<String>>| {
+        if new.is_empty() { old.map(|o| o.to_string()) } else { Some(new.to_string()) }
+    };
+    let secret = keep(&input.app_secret, existing.as_ref().map(|e| &e.app_secret));
+    let token = keep(&input.verify_token, existing.as_ref().map(|e| &e.verify_token));
+    let base = input.graph_base_url.trim();
+    let valid_base = base.starts_with("https://") || base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost");
+    let (Some(secret), Some(token)) = (secret, token) else { return Err(AppError::IncompleteForm.into()) };
+    if input.app_id.trim().is_empty() || !valid_base || input.graph_version.trim().is_empty() {
+        return Err(AppError::IncompleteForm.into());
+    }
+    let settings = crate::messenger::settings::AppSettings {
+        app_id: input.app_id.trim().to_string(),
+        app_secret: zeroize::Zeroizing::new(secret),
+        verify_token: zeroize::Zeroizing::new(token),
+        graph_base_url: base.trim_end_matches('/').to_string(),
+        graph_version: input.graph_version.trim().to_string(),
+    };
+    crate::messenger::settings::save(ctx, &settings).await.map_err(|e| AccountError::User(internal(e)))?;
+    log_action(ctx, &admin, "save_messenger_app", None, None).await
+}

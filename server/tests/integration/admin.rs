@@ -52,6 +52,8 @@ fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
         ("admin/breach-authority-notified", json!({"password": STRONG_PASSWORD, "id": "x"})),
         ("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": "x", "account_ids": null})),
         ("admin/overview", json!({})),
+        ("admin/messenger-app", json!({})),
+        ("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": {"app_id": "1", "app_secret": "s", "verify_token": "t", "graph_base_url": "https://graph.facebook.com", "graph_version": "v21.0"}})),
         ("admin/set-retention", json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 1, "messages_days": 1, "export_hours": 1}})),
     ]
 }
@@ -334,5 +336,33 @@ async fn a_breach_notice_can_go_to_a_chosen_set_only() {
     wait_for_mail(&server.mail_dir(), "chosen@example.org", "security incident").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(find_mail(&server.mail_dir(), "spared@example.org", "security incident").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_facebook_app_secret_is_never_shown_again_and_empty_fields_keep_it() {
+    let server = TestServer::start(&[]).await;
+    let mut boss = admin(&server, "boss6@example.org").await;
+    let view = boss.post("admin/messenger-app", json!({})).await.ok().clone();
+    assert_eq!(view["configured"], false);
+    assert!(view["callback_url"].as_str().unwrap().ends_with("/webhooks/messenger"));
+    let input = json!({"app_id": "4242", "app_secret": "super-secret-value", "verify_token": "tok-123", "graph_base_url": "https://graph.facebook.com/", "graph_version": "v21.0"});
+    boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": input})).await.ok();
+    let view = boss.post("admin/messenger-app", json!({})).await.ok().clone();
+    assert_eq!(view["configured"], true);
+    assert_eq!(view["app_id"], "4242");
+    assert!(!view.to_string().contains("super-secret-value") && !view.to_string().contains("tok-123"));
+
+    // Empty secret fields keep the stored ones.
+    let again = json!({"app_id": "4242", "app_secret": "", "verify_token": "", "graph_base_url": "https://graph.facebook.com", "graph_version": "v22.0"});
+    boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": again})).await.ok();
+    let r = http_client()
+        .get(format!("{}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=ok", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bad = json!({"app_id": "1", "app_secret": "x", "verify_token": "y", "graph_base_url": "http://evil.example", "graph_version": "v1"});
+    assert_eq!(boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": bad})).await.error(), &json!("IncompleteForm"));
     server.stop().await;
 }
