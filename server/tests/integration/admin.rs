@@ -21,19 +21,6 @@ async fn admin(server: &TestServer, email: &str) -> Api {
     api
 }
 
-async fn account_id(server: &TestServer, email: &str) -> String {
-    let running = server.running.as_ref().unwrap();
-    let id: Option<surrealdb::types::RecordId> = running
-        .db
-        .client()
-        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
-        .bind(("i", running.email_index(email)))
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
-    server::sessions::key_string(&id.unwrap())
-}
 
 fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
     vec![

@@ -73,16 +73,7 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
     let typo = api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "delete"})).await;
     assert_eq!(typo.error(), &json!("ConfirmationMismatch"));
     let running = server.running.as_ref().unwrap();
-    let account_id: Option<surrealdb::types::RecordId> = running
-        .db
-        .client()
-        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
-        .bind(("i", running.email_index(leaving)))
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
-    let account = account_id.unwrap();
+    let account = account_record(&server, leaving).await;
     let key = server::sessions::key_string(&account);
 
     let reply = api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"})).await;
@@ -381,15 +372,7 @@ async fn large_categories_are_exported_page_by_page_and_erased_in_batches() {
     let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
     api.login(email, STRONG_PASSWORD, false).await.ok();
     let running = server.running.as_ref().unwrap();
-    let account: Option<surrealdb::types::RecordId> = running
-        .db
-        .client()
-        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
-        .bind(("i", running.email_index(email)))
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
+    let account = Some(account_record(&server, email).await);
     // 2,300 extra ledger rows (no encrypted fields): several export pages and delete batches.
     running
         .db

@@ -216,3 +216,23 @@ pub async fn verified_account(server: &TestServer, email: &str, password: &str) 
     api.post("auth/verify-email", json!({"token": link_token(&mail)})).await.ok();
     api
 }
+
+/// The record of the account with this email (looked up by its blind index).
+pub async fn account_record(server: &TestServer, email: &str) -> surrealdb::types::RecordId {
+    let running = server.running.as_ref().unwrap();
+    let id: Option<surrealdb::types::RecordId> = running
+        .db
+        .client()
+        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
+        .bind(("i", running.email_index(email)))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    id.expect("an account with this email")
+}
+
+/// The key of the account with this email.
+pub async fn account_id(server: &TestServer, email: &str) -> String {
+    server::sessions::key_string(&account_record(server, email).await)
+}
