@@ -183,10 +183,6 @@ pub const INVENTORY: &[DataCategory] = &[
     },
 ];
 
-pub fn category(key: &str) -> Option<&'static DataCategory> {
-    INVENTORY.iter().find(|c| c.key == key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,8 +85,9 @@ pub async fn remove_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, 
 async fn announce_recipient_change(ctx: &Ctx, summary: &str) -> Result<()> {
     let list = recipients(ctx).await?;
     let body = format!(
-        "{}\n\nRecipients of personal data:\n{}",
+        "{}{}{}",
         crate::privacy::policies::current_body(ctx, "privacy").await?,
+        crate::privacy::policies::RECIPIENTS_HEADING,
         recipients_text(&list)
     );
     crate::privacy::policies::publish(ctx, "privacy", "Privacy policy", &body, summary).await?;

@@ -44,14 +44,7 @@ pub async fn ensure_initial_policies(ctx: &Ctx) -> Result<(), surrealdb::Error> 
 }
 
 pub async fn current_version(ctx: &Ctx, document: &str) -> Result<i64, surrealdb::Error> {
-    let version: Option<i64> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE version FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
-        .bind(("document", document.to_string()))
-        .await?
-        .take(0)?;
-    Ok(version.unwrap_or(0))
+    Ok(latest_of(ctx, document).await?.map_or(0, |p| p.version))
 }
 
 #[derive(Debug, SurrealValue)]
@@ -63,18 +56,21 @@ struct PolicyRow {
     summary: Option<String>,
 }
 
+/// The latest version of one document.
+async fn latest_of(ctx: &Ctx, document: &str) -> Result<Option<PolicyRow>, surrealdb::Error> {
+    ctx.db
+        .client()
+        .query("SELECT document, version, title, body, summary FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
+        .bind(("document", document.to_string()))
+        .await?
+        .take(0)
+}
+
 /// The latest version of each document.
 async fn latest(ctx: &Ctx) -> Result<Vec<PolicyRow>, surrealdb::Error> {
     let mut out = Vec::new();
     for document in DOCUMENTS {
-        let row: Option<PolicyRow> = ctx
-            .db
-            .client()
-            .query("SELECT document, version, title, body, summary FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
-            .bind(("document", document.to_string()))
-            .await?
-            .take(0)?;
-        out.extend(row);
+        out.extend(latest_of(ctx, document).await?);
     }
     Ok(out)
 }
@@ -178,15 +174,12 @@ async fn notify_all(ctx: &Ctx, title: &str, summary: &str) -> Result<usize, Poli
     }
 }
 
-/// The text of the latest version of a document.
+/// Starts the recipient list that a recipient change appends to the privacy policy.
+pub const RECIPIENTS_HEADING: &str = "\n\nRecipients of personal data:\n";
+
+/// The text of the latest version of a document, without a recipient list
+/// (a re-publication carries the list anew).
 pub async fn current_body(ctx: &Ctx, document: &str) -> Result<String, surrealdb::Error> {
-    let body: Option<String> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE body FROM ONLY policy WHERE document = $document ORDER BY version DESC LIMIT 1")
-        .bind(("document", document.to_string()))
-        .await?
-        .take(0)?;
-    // A re-publication carries the recipient list anew: drop the previous one.
-    Ok(body.unwrap_or_default().split("\n\nRecipients of personal data:\n").next().unwrap_or_default().to_string())
+    let body = latest_of(ctx, document).await?.map(|p| p.body).unwrap_or_default();
+    Ok(body.split(RECIPIENTS_HEADING).next().unwrap_or_default().to_string())
 }
