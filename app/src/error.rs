@@ -69,6 +69,34 @@ pub enum AppError {
     ConfirmationMismatch,
     #[error("You can export your data once an hour. Please try again in {retry_after_mins} minutes.")]
     ExportTooSoon { retry_after_mins: i64 },
+    #[error("The administrator has not set up the Facebook app yet.")]
+    MessengerNotConfigured,
+    #[error("Facebook could not be reached or did not answer in time. Please try again in a moment.")]
+    FacebookUnavailable,
+    #[error("Facebook did not accept that Page id and access token.")]
+    InvalidPageToken,
+    #[error("This Page is already connected to another account of this installation.")]
+    PageAlreadyConnected,
+    #[error("That Page was not found.")]
+    PageNotFound,
+    #[error("Facebook no longer accepts this Page's access token: reconnect the Page.")]
+    PageNeedsReconnection,
+    #[error("The Facebook sign-in expired or was started in another session. Please start again.")]
+    FacebookLoginExpired,
+    #[error("That lead was not found.")]
+    LeadNotFound,
+    #[error("This person isn't available right now, so Messenger does not accept messages to them.")]
+    LeadUnavailable,
+    #[error("This conversation is outside Meta's messaging window, so the message cannot be sent.")]
+    OutsideWindow,
+    #[error("Facebook refused the message as invalid.")]
+    MessageRejected,
+    #[error("A message needs some text, at most 2000 characters.")]
+    InvalidMessage,
+    #[error("A label needs a name of 1 to 50 characters, different from your other labels.")]
+    InvalidLabel,
+    #[error("That label was not found.")]
+    LabelNotFound,
 }
 
 impl AppError {
@@ -79,6 +107,9 @@ impl AppError {
             AppError::Forbidden | AppError::PasswordChangeRequired | AppError::PolicyAcceptanceRequired => 403,
             AppError::AccountDisabled | AppError::EmailNotVerified => 403,
             AppError::SessionNotFound | AppError::AccountNotFound | AppError::BreachNotFound => 404,
+            AppError::PageNotFound | AppError::LeadNotFound | AppError::LabelNotFound => 404,
+            AppError::PageAlreadyConnected => 409,
+            AppError::FacebookUnavailable => 502,
             AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,
             AppError::DatabaseUnavailable => 503,
             AppError::Internal | AppError::Network => 500,

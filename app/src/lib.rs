@@ -11,6 +11,7 @@ pub mod backend;
 pub mod client_storage;
 pub mod error;
 pub mod inventory;
+pub mod messaging;
 pub mod pages;
 pub mod types;
 

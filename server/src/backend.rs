@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
+    Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome,
     MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
     PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
 };
@@ -75,6 +76,17 @@ fn user_error(operation: &'static str) -> impl FnOnce(AccountError) -> AppError 
     }
 }
 
+/// As `user_error`, for the Messenger module's errors.
+fn messenger_error(operation: &'static str) -> impl FnOnce(crate::messenger::MessengerError) -> AppError {
+    move |e| {
+        let error = e.into_app_error(operation);
+        if let (Some(response), Ok(status)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(error.status())) {
+            response.set_status(status);
+        }
+        error
+    }
+}
+
 #[async_trait]
 impl Backend for Services {
     async fn server_status(&self) -> Result<ServerStatus, AppError> {
@@ -85,7 +97,7 @@ impl Backend for Services {
                 (DatabaseState::Unavailable, 0)
             }
         };
-        Ok(ServerStatus { version: env!("CARGO_PKG_VERSION").to_string(), database, schema_version })
+        Ok(ServerStatus { version: env!("CARGO_PKG_VERSION").to_string(), database, schema_version, demo: self.ctx.settings.demo })
     }
 
     async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
@@ -294,5 +306,99 @@ impl Backend for Services {
     async fn admin_save_messenger_app(&self, password: String, input: MessengerAppInput) -> Result<(), AppError> {
         let request = request_info();
         crate::admin::save_messenger_app(&self.ctx, &request, &password, input).await.map_err(user_error("save messenger app"))
+    }
+
+    async fn pages(&self) -> Result<PagesOverview, AppError> {
+        let request = request_info();
+        crate::messenger::pages::list(&self.ctx, &request, self.ctx.settings.demo).await.map_err(messenger_error("pages"))
+    }
+
+    async fn connect_page(&self, page_id: String, access_token: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::pages::connect_manual(&self.ctx, &request, &page_id, &access_token)
+            .await
+            .map(|_| ())
+            .map_err(messenger_error("connect page"))
+    }
+
+    async fn facebook_login_start(&self) -> Result<String, AppError> {
+        let request = request_info();
+        crate::messenger::pages::start_login(&self.ctx, &request).await.map_err(messenger_error("facebook login start"))
+    }
+
+    async fn facebook_login_finish(&self, code: String, state: String) -> Result<Vec<LoginPage>, AppError> {
+        let request = request_info();
+        crate::messenger::pages::finish_login(&self.ctx, &request, &code, &state).await.map_err(messenger_error("facebook login finish"))
+    }
+
+    async fn facebook_login_connect(&self, state: String, page_ids: Vec<String>) -> Result<usize, AppError> {
+        let request = request_info();
+        crate::messenger::pages::connect_login_pages(&self.ctx, &request, &state, &page_ids)
+            .await
+            .map_err(messenger_error("facebook login connect"))
+    }
+
+    async fn disconnect_page(&self, page: String, erase: bool) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::pages::disconnect(&self.ctx, &request, &page, erase).await.map_err(messenger_error("disconnect page"))
+    }
+
+    async fn set_bot_disclosure(&self, page: String, enabled: bool) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::pages::set_bot_disclosure(&self.ctx, &request, &page, enabled).await.map_err(messenger_error("bot disclosure"))
+    }
+
+    async fn leads(&self, filter: LeadFilter) -> Result<LeadPage, AppError> {
+        let request = request_info();
+        crate::messenger::leads::list(&self.ctx, &request, filter).await.map_err(messenger_error("leads"))
+    }
+
+    async fn delete_lead(&self, lead: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::leads::delete(&self.ctx, &request, &lead).await.map_err(messenger_error("delete lead"))
+    }
+
+    async fn verify_proof(&self, lead: String) -> Result<ProofCheck, AppError> {
+        let request = request_info();
+        crate::messenger::leads::verify_proof(&self.ctx, &request, &lead).await.map_err(messenger_error("verify proof"))
+    }
+
+    async fn labels(&self) -> Result<Vec<LabelView>, AppError> {
+        let request = request_info();
+        crate::messenger::leads::labels(&self.ctx, &request).await.map_err(messenger_error("labels"))
+    }
+
+    async fn create_label(&self, name: String) -> Result<LabelView, AppError> {
+        let request = request_info();
+        crate::messenger::leads::create_label(&self.ctx, &request, &name).await.map_err(messenger_error("create label"))
+    }
+
+    async fn rename_label(&self, label: String, name: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::leads::rename_label(&self.ctx, &request, &label, &name).await.map_err(messenger_error("rename label"))
+    }
+
+    async fn delete_label(&self, label: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::messenger::leads::delete_label(&self.ctx, &request, &label).await.map_err(messenger_error("delete label"))
+    }
+
+    async fn assign_label(&self, leads: Vec<String>, label: String, assign: bool) -> Result<usize, AppError> {
+        let request = request_info();
+        crate::messenger::leads::assign_label(&self.ctx, &request, &leads, &label, assign).await.map_err(messenger_error("assign label"))
+    }
+
+    async fn conversation(&self, lead: String) -> Result<Conversation, AppError> {
+        let request = request_info();
+        crate::messenger::inbox::conversation(&self.ctx, &request, &lead).await.map_err(messenger_error("conversation"))
+    }
+
+    async fn reply(&self, lead: String, text: String) -> Result<ReplyOutcome, AppError> {
+        let request = request_info();
+        crate::messenger::inbox::reply(&self.ctx, &request, &lead, &text).await.map_err(messenger_error("reply"))
+    }
+
+    async fn deletion_status(&self, code: String) -> Result<Option<DeletionStatus>, AppError> {
+        crate::messenger::deletion::status(&self.ctx, &code).await.map_err(messenger_error("deletion status"))
     }
 }

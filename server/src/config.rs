@@ -35,6 +35,21 @@ pub enum Command {
     /// The terms of use and the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run only the local Graph API stand-in (for tests, benchmarks and demos), not the app.
+    Standin {
+        /// Address for the stand-in to listen on (plain HTTP, local only).
+        #[arg(long, default_value = "127.0.0.1:28600")]
+        listen: std::net::SocketAddr,
+        /// The Facebook app secret it signs simulated webhook deliveries with.
+        #[arg(long, env = "CHATFBTOP_STANDIN_APP_SECRET", hide_env_values = true)]
+        app_secret: Option<String>,
+        /// The app's webhook, where simulated leads post their messages.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Facebook Login mints a demo Page per sign-in, and simulated leads write to it.
+        #[arg(long)]
+        demo_pages: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +189,11 @@ pub struct ServeConfig {
     /// Hours a finished data export can be downloaded before its file is deleted.
     #[arg(long, env = "CHATFBTOP_EXPORT_TTL_HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=720), global = true)]
     pub export_ttl_hours: i64,
+
+    /// Demo mode: Facebook is replaced by the built-in Graph API stand-in, whose
+    /// demo Pages have simulated leads, so chat and broadcasts work offline.
+    #[arg(long, env = "CHATFBTOP_DEMO", global = true)]
+    pub demo: bool,
 
     /// Seconds that open requests get to finish on shutdown.
     #[arg(long, env = "CHATFBTOP_SHUTDOWN_GRACE_SECS", default_value_t = 10, global = true)]

@@ -19,6 +19,8 @@ pub struct Settings {
     pub exports_dir: std::path::PathBuf,
     /// How long a finished export can be downloaded.
     pub export_ttl_secs: i64,
+    /// Facebook is simulated by the built-in stand-in (`--demo`).
+    pub demo: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             signin_history_days: 30,
             exports_dir: std::path::PathBuf::from("data/exports"),
             export_ttl_secs: 48 * 3600,
+            demo: false,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod messenger;
 pub mod privacy;
 pub mod sessions;
+pub mod standin;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};
@@ -51,6 +52,7 @@ pub struct RunningServer {
     stop_background: tokio::sync::watch::Sender<bool>,
     data_dir: DataDir,
     listener_stopped: Arc<Notify>,
+    standin: Option<standin::Standin>,
 }
 
 /// The parts every command needs: the locked data folder, the database with
@@ -81,6 +83,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
         signin_history_days: config.signin_history_days,
         exports_dir: data_dir.path().join("exports"),
         export_ttl_secs: config.export_ttl_hours * 3600,
+        demo: config.demo,
         ..Settings::default()
     };
     let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) };
@@ -113,7 +116,8 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     let (stop_background, background_stop) = tokio::sync::watch::channel(false);
     let background = vec![
         tokio::spawn(mail::run_worker(ctx.clone(), transport, from, background_stop.clone())),
-        tokio::spawn(jobs::run_retention(ctx.clone(), background_stop)),
+        tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
+        tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop)),
     ];
 
     let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });
@@ -150,6 +154,8 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tracing::info!("listening on https://{app_addr}");
     }
 
+    let standin = if config.demo { Some(start_demo_standin(&ctx, app_addr, config.behind_proxy).await?) } else { None };
+
     let mut redirect_addr = None;
     if !config.behind_proxy && !config.no_http_redirect {
         let listener = bind(SocketAddr::new(config.bind, config.http_port))?;
@@ -172,7 +178,33 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         stop_background,
         data_dir,
         listener_stopped,
+        standin,
     })
+}
+
+/// Demo mode: the Graph API stand-in runs in-process and the Facebook app
+/// settings point at it (unless an admin configured a real Facebook app).
+async fn start_demo_standin(ctx: &Ctx, app_addr: SocketAddr, behind_proxy: bool) -> Result<standin::Standin, StartupError> {
+    let fail = |reason: String| StartupError::Command(format!("demo mode: {reason}"));
+    let existing = messenger::settings::load(ctx).await.map_err(|e| fail(e.to_string()))?;
+    if existing.as_ref().is_some_and(|s| s.graph_base_url.starts_with("https://")) {
+        return Err(fail("a real Facebook app is configured; demo mode would hide it. Start without --demo.".into()));
+    }
+    let secret = crypto::random_id();
+    let scheme = if behind_proxy { "http" } else { "https" };
+    let webhook = format!("{scheme}://127.0.0.1:{}/webhooks/messenger", app_addr.port());
+    let config = standin::StandinConfig { app_secret: Some(secret.clone()), webhook_url: Some(webhook), demo: true };
+    let running = standin::Standin::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.map_err(|e| fail(e.to_string()))?;
+    let settings = messenger::settings::AppSettings {
+        app_id: "demo".into(),
+        app_secret: zeroize::Zeroizing::new(secret),
+        verify_token: zeroize::Zeroizing::new(crypto::random_id()),
+        graph_base_url: running.base_url(),
+        graph_version: "v21.0".into(),
+    };
+    messenger::settings::save(ctx, &settings).await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(graph = %running.base_url(), "demo mode: Facebook is simulated by the built-in stand-in");
+    Ok(running)
 }
 
 fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
@@ -203,6 +235,9 @@ impl RunningServer {
             if let (Err(e), Ok(())) = (result, &outcome) {
                 outcome = Err(StartupError::Serve(e));
             }
+        }
+        if let Some(standin) = &self.standin {
+            standin.stop();
         }
         let _ = self.stop_background.send(true);
         for job in self.background {

@@ -39,6 +39,14 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+        Command::Standin { listen, app_secret, webhook_url, demo_pages } => runtime.block_on(async move {
+            let config = server::standin::StandinConfig { app_secret, webhook_url, demo: demo_pages };
+            let standin = server::standin::Standin::start(listen, config).await.map_err(server::error::StartupError::Serve)?;
+            println!("Graph API stand-in on {}", standin.base_url());
+            shutdown_signal().await;
+            standin.stop();
+            Ok(())
+        }),
         Command::Consent(ConsentCommand::Verify) => match runtime.block_on(server::verify_consents(&config)) {
             Ok(report) if report.problems.is_empty() => {
                 println!("Consent ledger intact: {} entries across {} accounts.", report.entries, report.accounts);

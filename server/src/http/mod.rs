@@ -52,6 +52,12 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
                 .post(crate::messenger::webhook::receive)
                 // The handler reads at most 1 MiB itself, to answer 413 rather than fail.
                 .layer(axum::extract::DefaultBodyLimit::disable())
+                .with_state(ctx.clone()),
+        )
+        .route(
+            "/webhooks/meta/data-deletion",
+            axum::routing::post(crate::messenger::deletion::callback)
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
                 .with_state(ctx),
         )
         .merge(spa::router(site_dir, &shell))

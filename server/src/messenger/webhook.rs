@@ -1,10 +1,7 @@
 //! `/webhooks/messenger`: GET answers Meta's verification; POST accepts a
-//! signed delivery. Bad input gets 400, 403 or 413, never a 5xx. Routing
-//! the events to accounts comes with the rest of the Messenger issue; until
-//! a Page is connected, every event is counted and dropped.
+//! signed delivery and stores it. Bad input gets 400, 403 or 413, never a 5xx.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, Request, State};
@@ -15,10 +12,9 @@ use super::settings;
 use super::signature::webhook_signature_valid;
 use crate::context::Ctx;
 
-pub const MAX_BODY: usize = 1024 * 1024;
+pub use super::ingest::DROPPED_EVENTS;
 
-/// Events that arrived for Pages nobody connected.
-pub static DROPPED_EVENTS: AtomicU64 = AtomicU64::new(0);
+pub const MAX_BODY: usize = 1024 * 1024;
 
 pub async fn verify(State(ctx): State<Ctx>, Query(query): Query<HashMap<String, String>>) -> Response {
     let Ok(Some(app)) = settings::load(&ctx).await else {
@@ -63,10 +59,16 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
     let Ok(delivery) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let events: u64 = delivery["entry"]
-        .as_array()
-        .map(|entries| entries.iter().map(|e| e["messaging"].as_array().map_or(0, |m| m.len() as u64)).sum())
-        .unwrap_or(0);
-    DROPPED_EVENTS.fetch_add(events, Ordering::Relaxed);
-    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+    if !delivery.is_object() {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    match super::ingest::ingest(&ctx, &body, &header, &delivery).await {
+        Ok(_) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
+        // A storage failure: Meta delivers at least once and will retry; the
+        // replay is then stored once.
+        Err(e) => {
+            tracing::error!(error = %e, "webhook: delivery not stored");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }

@@ -68,3 +68,486 @@ async fn the_webhook_verifies_signatures_and_never_answers_5xx() {
     assert_eq!(r.status(), 413);
     server.stop().await;
 }
+
+// ---- Pages, leads, inbox, against the Graph API stand-in ----
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use server::standin::{SimulatedEvent, Standin, StandinConfig};
+
+const SECRET: &str = "integration-app-secret";
+const PAGE_ID: &str = "100200300";
+const PAGE_TOKEN: &str = "page-token-abc";
+
+/// A server, a stand-in wired to it, and a signed-in user with a connected Page.
+struct World {
+    server: TestServer,
+    standin: Standin,
+    api: Api,
+    page: String,
+    email: String,
+}
+
+impl World {
+    async fn start(email: &str) -> World {
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
+        let server = TestServer::start(&[]).await;
+        let webhook = format!("{}/webhooks/messenger", server.base);
+        let standin = Standin::start(
+            "127.0.0.1:0".parse().unwrap(),
+            StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false },
+        )
+        .await
+        .unwrap();
+        let settings = server::messenger::settings::AppSettings {
+            app_id: "4242".into(),
+            app_secret: Zeroizing::new(SECRET.to_string()),
+            verify_token: Zeroizing::new("verify".into()),
+            graph_base_url: standin.base_url(),
+            graph_version: "v21.0".into(),
+        };
+        server::messenger::settings::save(server.running.as_ref().unwrap().context(), &settings).await.unwrap();
+        standin.state.add_page(PAGE_ID, "Fleur & Co", PAGE_TOKEN);
+        let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+        api.login(email, STRONG_PASSWORD, false).await.ok();
+        api.post("messenger/connect-page", json!({"page_id": PAGE_ID, "access_token": PAGE_TOKEN})).await.ok();
+        let pages = api.get("messenger/pages").await.ok().clone();
+        let page = pages["pages"][0]["id"].as_str().unwrap().to_string();
+        World { server, standin, api, page, email: email.to_string() }
+    }
+
+    /// Moves the clock on; sessions expire meanwhile, so the user signs in again.
+    async fn advance(&mut self, secs: i64) {
+        self.server.clock.advance(secs);
+        let email = self.email.clone();
+        self.api.login(&email, STRONG_PASSWORD, false).await.ok();
+    }
+
+    fn ctx(&self) -> &server::context::Ctx {
+        self.server.running.as_ref().unwrap().context()
+    }
+
+    async fn write(&self, psid: &str, text: &str) -> u16 {
+        let event = SimulatedEvent { first_name: Some("Ada".into()), last_name: Some(format!("Lovelace {psid}")), ..SimulatedEvent::text(PAGE_ID, psid, text) };
+        self.standin.state.simulate(event).await.unwrap().0
+    }
+
+    async fn leads(&mut self, filter: Value) -> Value {
+        let mut f = json!({"page": self.page, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
+        for (k, v) in filter.as_object().unwrap() {
+            f[k] = v.clone();
+        }
+        self.api.post("messenger/leads", json!({"filter": f})).await.ok().clone()
+    }
+
+    /// Waits until the profile fetch named the lead.
+    async fn wait_for_named_lead(&mut self, psid: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.leads(json!({"search": format!("Lovelace {psid}")})).await;
+            if let Some(id) = found["leads"][0]["id"].as_str() {
+                return id.to_string();
+            }
+            assert!(Instant::now() < deadline, "lead {psid} never got its name");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_for_sent(&self, count: usize) -> Vec<server::standin::SentMessage> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let sent = self.standin.state.sent();
+            if sent.len() >= count {
+                return sent;
+            }
+            assert!(Instant::now() < deadline, "the stand-in got {} messages, expected {count}", sent.len());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_connect_manually_and_through_facebook_login() {
+    let mut w = World::start("pages.owner@example.org").await;
+    assert!(w.standin.state.subscribed(PAGE_ID), "the app subscribed itself to the Page");
+    let pages = w.api.get("messenger/pages").await.ok().clone();
+    assert_eq!(pages["pages"][0]["name"], "Fleur & Co");
+    assert_eq!(pages["pages"][0]["status"], "active");
+
+    // A wrong token or a Page id it does not belong to is refused.
+    let r = w.api.post("messenger/connect-page", json!({"page_id": PAGE_ID, "access_token": "wrong"})).await;
+    assert_eq!(r.error(), "InvalidPageToken");
+    let r = w.api.post("messenger/connect-page", json!({"page_id": "not-a-number", "access_token": PAGE_TOKEN})).await;
+    assert_eq!(r.error(), "InvalidPageToken");
+
+    // Facebook Login: the dialog carries a state bound to this session.
+    w.standin.state.add_page("555000111", "Second Shop", "token-second");
+    let dialog = w.api.post("messenger/facebook-login", json!({})).await.ok().as_str().unwrap().to_string();
+    assert!(dialog.contains("/dialog/oauth?client_id=4242&redirect_uri="), "{dialog}");
+    let html = http_client().get(&dialog).send().await.unwrap().text().await.unwrap();
+    let href = html.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let query: std::collections::HashMap<String, String> =
+        url_query(&href).into_iter().collect();
+    let (code, state) = (query["code"].clone(), query["state"].clone());
+    // Another session cannot use this state.
+    let mut other = w.server.client();
+    other.login("pages.owner@example.org", STRONG_PASSWORD, false).await.ok();
+    let r = other.post("messenger/facebook-callback", json!({"code": code, "state": state})).await;
+    assert_eq!(r.error(), "FacebookLoginExpired");
+    let offered = w.api.post("messenger/facebook-callback", json!({"code": code, "state": state})).await.ok().clone();
+    let offered = offered.as_array().unwrap();
+    assert_eq!(offered.len(), 2, "{offered:?}");
+    assert!(offered.iter().any(|p| p["page_id"] == PAGE_ID && p["connected"] == true));
+    let n = w.api.post("messenger/facebook-connect", json!({"state": state, "page_ids": ["555000111"]})).await.ok().clone();
+    assert_eq!(n, 1);
+    assert!(w.standin.state.subscribed("555000111"));
+    let pages = w.api.get("messenger/pages").await.ok().clone();
+    assert_eq!(pages["pages"].as_array().unwrap().len(), 2);
+    // The state is single-use.
+    let r = w.api.post("messenger/facebook-connect", json!({"state": state, "page_ids": ["555000111"]})).await;
+    assert_eq!(r.error(), "FacebookLoginExpired");
+
+    // Another account cannot take a connected Page.
+    let mut b = verified_account(&w.server, "pages.intruder@example.org", STRONG_PASSWORD).await;
+    b.login("pages.intruder@example.org", STRONG_PASSWORD, false).await.ok();
+    let r = b.post("messenger/connect-page", json!({"page_id": PAGE_ID, "access_token": PAGE_TOKEN})).await;
+    assert_eq!(r.error(), "PageAlreadyConnected");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+fn url_query(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn a_lead_is_stored_once_with_a_verifiable_proof_and_the_reply_rules_hold() {
+    let mut w = World::start("inbox.owner@example.org").await;
+    assert_eq!(w.write("psid-1", "Grüße! Do you deliver? 👋").await, 200);
+    let lead = w.wait_for_named_lead("psid-1").await;
+
+    // A replayed delivery (same mid) is stored once.
+    let conversation = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
+    assert_eq!(conversation["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(conversation["messages"][0]["text"], "Grüße! Do you deliver? 👋");
+    let replay = SimulatedEvent { mid: Some("m_fixed".into()), ..SimulatedEvent::text(PAGE_ID, "psid-1", "again") };
+    assert_eq!(w.standin.state.simulate(replay.clone()).await.unwrap().0, 200);
+    assert_eq!(w.standin.state.simulate(replay).await.unwrap().0, 200);
+    let conversation = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
+    assert_eq!(conversation["messages"].as_array().unwrap().len(), 2, "{conversation}");
+    assert_eq!(conversation["lead"]["reply"]["state"], "standard");
+
+    // The opt-in proof: the first delivery's raw bytes and signature, checkable with the app secret.
+    let proof = w.api.post("messenger/verify-proof", json!({"lead": lead})).await.ok().clone();
+    assert_eq!(proof["valid"], true, "{proof}");
+    assert!(proof["signature_header"].as_str().unwrap().starts_with("sha256="));
+
+    // Inside 24 hours: RESPONSE.
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": lead, "text": "Yes, everywhere in the EU."})).await.ok(), "sent");
+    let sent = w.wait_for_sent(1).await;
+    assert_eq!((sent[0].psid.as_str(), sent[0].messaging_type.as_str(), sent[0].tag.as_deref()), ("psid-1", "RESPONSE", None));
+    assert_eq!(sent[0].text, "Yes, everywhere in the EU.");
+
+    // 24 hours after the last message: only a human reply with HUMAN_AGENT.
+    w.advance(24 * 3600).await;
+    let conversation = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
+    assert_eq!(conversation["lead"]["reply"]["state"], "human_agent");
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": lead, "text": "Following up by hand."})).await.ok(), "sent");
+    let sent = w.wait_for_sent(2).await;
+    assert_eq!((sent[1].messaging_type.as_str(), sent[1].tag.as_deref()), ("MESSAGE_TAG", Some("HUMAN_AGENT")));
+
+    // 7 days: replying is refused, and nothing reaches Facebook.
+    w.advance(6 * 24 * 3600).await;
+    let r = w.api.post("messenger/reply", json!({"lead": lead, "text": "Too late"})).await;
+    assert_eq!(r.error(), "OutsideWindow");
+    assert_eq!(w.standin.state.sent().len(), 2);
+    let r = w.api.post("messenger/reply", json!({"lead": lead, "text": "   "})).await;
+    assert_eq!(r.error(), "InvalidMessage");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn stop_unsubscribes_and_start_subscribes_again() {
+    let mut w = World::start("stop.owner@example.org").await;
+    w.write("psid-stop", "hello").await;
+    let lead = w.wait_for_named_lead("psid-stop").await;
+    assert_eq!(w.write("psid-stop", "Stop!").await, 200);
+    let found = w.leads(json!({"subscribed": false})).await;
+    assert_eq!(found["leads"][0]["id"], lead.as_str(), "{found}");
+    let sent = w.wait_for_sent(1).await;
+    assert!(sent[0].text.contains("unsubscribed"), "{:?}", sent[0]);
+    assert_eq!(sent[0].messaging_type, "RESPONSE");
+
+    // The suppression outlives the lead: erased and back, still unsubscribed.
+    w.api.post("messenger/delete-lead", json!({"lead": lead})).await.ok();
+    w.write("psid-stop", "hello again").await;
+    let lead = w.wait_for_named_lead("psid-stop").await;
+    let found = w.leads(json!({"subscribed": false})).await;
+    assert_eq!(found["leads"][0]["id"], lead.as_str());
+
+    // A translation of START subscribes again; the Page's bot disclosure is added.
+    w.api.post("messenger/bot-disclosure", json!({"page": w.page, "enabled": true})).await.ok();
+    w.write("psid-stop", "Démarrer").await;
+    let found = w.leads(json!({"subscribed": true})).await;
+    assert_eq!(found["leads"][0]["id"], lead.as_str());
+    let sent = w.wait_for_sent(2).await;
+    assert!(sent[1].text.starts_with("(Automated message.)") && sent[1].text.contains("subscribed again"), "{:?}", sent[1]);
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn graph_errors_become_plain_messages() {
+    let mut w = World::start("errors.owner@example.org").await;
+    for psid in ["p551", "p10", "p613", "p190"] {
+        w.write(psid, "hi").await;
+    }
+    let (l551, l10, l613, l190) =
+        (w.wait_for_named_lead("p551").await, w.wait_for_named_lead("p10").await, w.wait_for_named_lead("p613").await, w.wait_for_named_lead("p190").await);
+
+    w.standin.state.fail_for("p551", 551);
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": l551, "text": "x"})).await.error(), "LeadUnavailable");
+    let c = w.api.post("messenger/conversation", json!({"lead": l551})).await.ok().clone();
+    assert_eq!(c["lead"]["unavailable"], true);
+
+    w.standin.state.fail_for("p10", 10);
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": l10, "text": "x"})).await.error(), "OutsideWindow");
+
+    // 613: queued, then sent by the retry job.
+    w.standin.state.set_behaviour(0, 0, 1);
+    w.api.post("messenger/reply", json!({"lead": l613, "text": "first"})).await.ok();
+    let outcome = w.api.post("messenger/reply", json!({"lead": l613, "text": "second"})).await.ok().clone();
+    assert_eq!(outcome, "queued");
+    w.standin.state.set_behaviour(0, 0, 300);
+    w.advance(10).await;
+    server::messenger::inbox::retry_queued(w.ctx()).await.unwrap();
+    assert!(w.standin.state.sent().iter().any(|m| m.text == "second" && m.psid == "p613"));
+    // A 5xx is retried the same way.
+    w.standin.state.set_behaviour(0, 1, 300);
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": l613, "text": "third"})).await.ok(), "queued");
+    w.advance(10).await;
+    server::messenger::inbox::retry_queued(w.ctx()).await.unwrap();
+    assert!(w.standin.state.sent().iter().any(|m| m.text == "third"));
+
+    // 190: the Page needs reconnection, shown as such.
+    w.standin.state.revoke(PAGE_ID);
+    assert_eq!(w.api.post("messenger/reply", json!({"lead": l190, "text": "x"})).await.error(), "PageNeedsReconnection");
+    let pages = w.api.get("messenger/pages").await.ok().clone();
+    assert_eq!(pages["pages"][0]["status"], "needs_reconnection");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn labels_filters_and_name_search() {
+    let mut w = World::start("labels.owner@example.org").await;
+    for psid in ["a1", "a2", "a3"] {
+        w.write(psid, "hello").await;
+    }
+    let (a1, a2, a3) = (w.wait_for_named_lead("a1").await, w.wait_for_named_lead("a2").await, w.wait_for_named_lead("a3").await);
+    let vip = w.api.post("messenger/create-label", json!({"name": "VIP"})).await.ok().clone();
+    let vip = vip["id"].as_str().unwrap().to_string();
+    assert_eq!(w.api.post("messenger/create-label", json!({"name": "vip"})).await.error(), "InvalidLabel");
+    assert_eq!(w.api.post("messenger/create-label", json!({"name": ""})).await.error(), "InvalidLabel");
+    let n = w.api.post("messenger/assign-label", json!({"leads": [a1, a2], "label": vip, "assign": true})).await.ok().clone();
+    assert_eq!(n, 2);
+    let found = w.leads(json!({"label": vip})).await;
+    let ids: Vec<&str> = found["leads"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&a1.as_str()) && ids.contains(&a2.as_str()));
+    assert_eq!(found["leads"][0]["labels"][0]["name"], "VIP");
+    w.api.post("messenger/assign-label", json!({"leads": [a2], "label": vip, "assign": false})).await.ok();
+    w.api.post("messenger/rename-label", json!({"label": vip, "name": "Gold"})).await.ok();
+    let found = w.leads(json!({"label": vip})).await;
+    assert_eq!(found["leads"].as_array().unwrap().len(), 1);
+    assert_eq!(found["leads"][0]["labels"][0]["name"], "Gold");
+
+    // Search decrypts names on the server; case does not matter.
+    let found = w.leads(json!({"search": "lovelace A3"})).await;
+    assert_eq!(found["leads"].as_array().unwrap().len(), 1);
+    assert_eq!(found["leads"][0]["id"], a3.as_str());
+    assert_eq!(w.leads(json!({"search": "nobody"})).await["leads"].as_array().unwrap().len(), 0);
+
+    // Window filter: all open now; after 24 hours all closed.
+    assert_eq!(w.leads(json!({"window": "open"})).await["leads"].as_array().unwrap().len(), 3);
+    w.advance(24 * 3600).await;
+    assert_eq!(w.leads(json!({"window": "open"})).await["leads"].as_array().unwrap().len(), 0);
+    assert_eq!(w.leads(json!({"window": "closed"})).await["leads"].as_array().unwrap().len(), 3);
+
+    w.api.post("messenger/delete-label", json!({"label": vip})).await.ok();
+    assert_eq!(w.api.get("messenger/labels").await.ok().as_array().unwrap().len(), 0);
+    let filter = json!({"page": w.page, "label": vip, "subscribed": null, "window": null, "search": "", "after": null});
+    assert_eq!(w.api.post("messenger/leads", json!({"filter": filter})).await.error(), "LabelNotFound");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn another_account_can_never_see_or_touch_pages_leads_or_conversations() {
+    let mut w = World::start("isolation.owner@example.org").await;
+    w.write("iso-1", "private question").await;
+    let lead = w.wait_for_named_lead("iso-1").await;
+    let label = w.api.post("messenger/create-label", json!({"name": "Mine"})).await.ok()["id"].as_str().unwrap().to_string();
+
+    let mut b = verified_account(&w.server, "isolation.other@example.org", STRONG_PASSWORD).await;
+    b.login("isolation.other@example.org", STRONG_PASSWORD, false).await.ok();
+    assert_eq!(b.get("messenger/pages").await.ok()["pages"].as_array().unwrap().len(), 0);
+    assert_eq!(b.get("messenger/labels").await.ok().as_array().unwrap().len(), 0);
+    let all = json!({"page": null, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
+    assert_eq!(b.post("messenger/leads", json!({"filter": all})).await.ok()["leads"].as_array().unwrap().len(), 0);
+    let theirs = json!({"page": w.page, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
+    assert_eq!(b.post("messenger/leads", json!({"filter": theirs})).await.error(), "PageNotFound");
+    for (endpoint, args, expected) in [
+        ("messenger/conversation", json!({"lead": lead}), "LeadNotFound"),
+        ("messenger/reply", json!({"lead": lead, "text": "hi"}), "LeadNotFound"),
+        ("messenger/verify-proof", json!({"lead": lead}), "LeadNotFound"),
+        ("messenger/delete-lead", json!({"lead": lead}), "LeadNotFound"),
+        ("messenger/disconnect-page", json!({"page": w.page, "erase": true}), "PageNotFound"),
+        ("messenger/bot-disclosure", json!({"page": w.page, "enabled": true}), "PageNotFound"),
+        ("messenger/rename-label", json!({"label": label, "name": "x"}), "LabelNotFound"),
+        ("messenger/delete-label", json!({"label": label}), "LabelNotFound"),
+    ] {
+        let r = b.post(endpoint, args).await;
+        assert_eq!(r.error(), expected, "{endpoint}");
+        assert_eq!(r.status, 404, "{endpoint}");
+    }
+    // Bulk labelling with B's own label ignores A's leads.
+    let own = b.post("messenger/create-label", json!({"name": "Theirs"})).await.ok()["id"].as_str().unwrap().to_string();
+    assert_eq!(b.post("messenger/assign-label", json!({"leads": [lead], "label": own, "assign": true})).await.ok(), 0);
+    // Signed out: nothing at all.
+    let mut anonymous = w.server.client();
+    assert_eq!(anonymous.post("messenger/conversation", json!({"lead": lead})).await.error(), "NotSignedIn");
+    // A's data is intact.
+    let c = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
+    assert_eq!(c["messages"][0]["text"], "private question");
+    assert!(c["lead"]["labels"].as_array().unwrap().is_empty());
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_lead_or_a_page_with_erasure_leaves_nothing() {
+    let mut w = World::start("erase.owner@example.org").await;
+    w.write("e1", "one").await;
+    w.write("e2", "two").await;
+    let e1 = w.wait_for_named_lead("e1").await;
+    w.wait_for_named_lead("e2").await;
+    let db = w.server.running.as_ref().unwrap().db.clone();
+    let count = |table: &'static str| {
+        let db = db.clone();
+        async move {
+            let n: Option<i64> = db.client().query(format!("RETURN count(SELECT id FROM {table})")).await.unwrap().take(0).unwrap();
+            n.unwrap_or(0)
+        }
+    };
+    assert_eq!((count("lead").await, count("message").await), (2, 2));
+    w.api.post("messenger/delete-lead", json!({"lead": e1})).await.ok();
+    assert_eq!((count("lead").await, count("message").await), (1, 1));
+    assert_eq!(w.api.post("messenger/conversation", json!({"lead": e1})).await.error(), "LeadNotFound");
+
+    // Disconnect keeping data: the Page stays listed as disconnected, events are dropped.
+    w.api.post("messenger/disconnect-page", json!({"page": w.page, "erase": false})).await.ok();
+    assert_eq!(w.api.get("messenger/pages").await.ok()["pages"][0]["status"], "disconnected");
+    let before = server::messenger::webhook::DROPPED_EVENTS.load(std::sync::atomic::Ordering::Relaxed);
+    w.write("e3", "while disconnected").await;
+    assert!(server::messenger::webhook::DROPPED_EVENTS.load(std::sync::atomic::Ordering::Relaxed) > before);
+    assert_eq!(count("lead").await, 1);
+    // With erasure: leads, conversations and the Page are gone.
+    w.api.post("messenger/disconnect-page", json!({"page": w.page, "erase": true})).await.ok();
+    assert_eq!((count("lead").await, count("message").await, count("page").await), (0, 0, 0));
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+fn signed_request(secret: &str, user_id: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::Mac;
+    let payload = URL_SAFE_NO_PAD.encode(json!({"algorithm": "HMAC-SHA256", "issued_at": 1764400000, "expires": 0, "user_id": user_id}).to_string());
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(payload.as_bytes());
+    format!("{}.{payload}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn metas_data_deletion_callback_erases_the_person_and_answers_a_status_url() {
+    let mut w = World::start("deletion.owner@example.org").await;
+    w.write("del-1", "please forget me later").await;
+    w.write("keep-1", "keep me").await;
+    w.wait_for_named_lead("del-1").await;
+    w.wait_for_named_lead("keep-1").await;
+    let url = format!("{}/webhooks/meta/data-deletion", w.server.base);
+    let http = http_client();
+    // Forged: 403, nothing erased.
+    let r = http.post(&url).form(&[("signed_request", signed_request("wrong-secret", "asid-del-1"))]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http.post(&url).form(&[("signed_request", signed_request(SECRET, "asid-del-1"))]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    let code = answer["confirmation_code"].as_str().unwrap().to_string();
+    assert!(answer["url"].as_str().unwrap().ends_with(&format!("/data-deletion?code={code}")), "{answer}");
+    assert_eq!(w.leads(json!({"search": "del-1"})).await["leads"].as_array().unwrap().len(), 0);
+    assert_eq!(w.leads(json!({"search": "keep-1"})).await["leads"].as_array().unwrap().len(), 1);
+    let mut public = w.server.client();
+    let status = public.post("messenger/deletion-status", json!({"code": code})).await.ok().clone();
+    assert_eq!((status["status"].as_str(), status["leads_erased"].as_i64()), (Some("completed"), Some(1)));
+    assert_eq!(public.post("messenger/deletion-status", json!({"code": "unknown"})).await.ok(), &Value::Null);
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn truncated_and_multi_entry_deliveries() {
+    let w = World::start("robust.owner@example.org").await;
+    let url = format!("{}/webhooks/messenger", w.server.base);
+    let http = http_client();
+    // Two Pages and three events in one signed POST: ours stored, the unknown Page's dropped.
+    let body = server::standin::meta_serialise(&json!({"object": "page", "entry": [
+        {"id": PAGE_ID, "time": 1, "messaging": [
+            {"sender": {"id": "multi-1"}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000000i64, "message": {"mid": "m_multi_1", "text": "Ça va ?"}},
+            {"sender": {"id": "multi-1"}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000001i64, "postback": {"title": "Get started", "payload": "GET_STARTED", "mid": "m_multi_2"}}
+        ]},
+        {"id": "999999", "time": 1, "messaging": [
+            {"sender": {"id": "x"}, "recipient": {"id": "999999"}, "timestamp": 1, "message": {"mid": "m_other", "text": "not ours"}}
+        ]}
+    ]}));
+    assert!(body.contains(r"\u00c7a va"), "escaped unicode: {body}");
+    let signature = server::standin::sign(SECRET.as_bytes(), body.as_bytes());
+    let truncated = &body[..body.len() - 10];
+    let r = http.post(&url).header("x-hub-signature-256", &signature).body(truncated.to_string()).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a truncated body no longer matches its signature");
+    let r = http.post(&url).header("x-hub-signature-256", &signature).body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let lead = server::messenger::ingest::lead_for(w.ctx(), PAGE_ID, "multi-1").await.unwrap().expect("lead stored");
+    let db = w.server.running.as_ref().unwrap().db.clone();
+    let n: Option<i64> = db.client().query("RETURN count(SELECT id FROM message WHERE lead = $l)").bind(("l", lead)).await.unwrap().take(0).unwrap();
+    assert_eq!(n, Some(2));
+    // The whole delivery again: still two.
+    http.post(&url).header("x-hub-signature-256", &signature).body(body).send().await.unwrap();
+    let n: Option<i64> = db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
+    assert_eq!(n, Some(2));
+    w.standin.stop();
+    w.server.stop().await;
+}

@@ -1,0 +1,342 @@
+//! Stores a verified webhook delivery: every event of every entry goes to
+//! the account that owns `entry[].id`; events for other Pages are counted
+//! and dropped. Replays are stored once (keyed on the mid, or on sender,
+//! timestamp and kind). A person's first event makes them a lead, with the
+//! raw signed bytes, the signature header and the receipt time sealed as
+//! the proof of their opt-in.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+use surrealdb::types::RecordId;
+
+use super::keywords::{self, Keyword};
+use super::leads::{self, LeadRecord};
+use super::pages::{self, PageRow};
+use super::{record, seal, time_key, Result};
+use crate::context::Ctx;
+use crate::crypto::{Field, SecretKey};
+use crate::sessions::key_string;
+
+/// Events that arrived for Pages nobody connected.
+pub static DROPPED_EVENTS: AtomicU64 = AtomicU64::new(0);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct IngestReport {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub dropped: u64,
+    pub status_updates: u64,
+}
+
+/// What one messaging item is.
+#[derive(Debug)]
+struct Event<'a> {
+    psid: &'a str,
+    timestamp_ms: i64,
+    kind: &'static str,
+    /// Inbound from the person, or an echo of what the Page sent.
+    inbound: bool,
+    mid: Option<&'a str>,
+    text: String,
+}
+
+fn attachments_summary(message: &Value) -> Option<String> {
+    let list = message["attachments"].as_array()?;
+    let kinds: Vec<String> = list.iter().map(|a| format!("[{}]", a["type"].as_str().unwrap_or("attachment"))).collect();
+    (!kinds.is_empty()).then(|| kinds.join(" "))
+}
+
+fn classify(item: &Value) -> Option<Event<'_>> {
+    let timestamp_ms = item["timestamp"].as_i64().unwrap_or(0);
+    let sender = item["sender"]["id"].as_str()?;
+    if let Some(message) = item.get("message") {
+        let echo = message["is_echo"].as_bool().unwrap_or(false);
+        let psid = if echo { item["recipient"]["id"].as_str()? } else { sender };
+        let text = message["text"].as_str().map(str::to_string);
+        let attachments = attachments_summary(message);
+        let (kind, text) = if message.get("quick_reply").is_some() {
+            ("quick_reply", text.unwrap_or_default())
+        } else if let (None, Some(a)) = (&text, &attachments) {
+            ("attachment", a.clone())
+        } else {
+            ("text", [text, attachments].into_iter().flatten().collect::<Vec<_>>().join(" "))
+        };
+        return Some(Event { psid, timestamp_ms, kind, inbound: !echo, mid: message["mid"].as_str(), text });
+    }
+    if let Some(postback) = item.get("postback") {
+        let title = postback["title"].as_str().or(postback["payload"].as_str()).unwrap_or("").to_string();
+        return Some(Event { psid: sender, timestamp_ms, kind: "postback", inbound: true, mid: postback["mid"].as_str(), text: title });
+    }
+    if let Some(optin) = item.get("optin") {
+        let text = optin["ref"].as_str().or(optin["type"].as_str()).unwrap_or("opt-in").to_string();
+        return Some(Event { psid: sender, timestamp_ms, kind: "optin", inbound: true, mid: None, text });
+    }
+    None
+}
+
+/// Per-delivery cache: each Page and account key is looked up once.
+struct Routing {
+    pages: HashMap<String, Option<(PageRow, SecretKey)>>,
+}
+
+impl Routing {
+    async fn page(&mut self, ctx: &Ctx, page_id: &str) -> Result<Option<&(PageRow, SecretKey)>> {
+        if !self.pages.contains_key(page_id) {
+            let found = match pages::load(ctx, &pages::page_key(ctx, page_id)).await? {
+                Some(row) if row.status != "disconnected" => {
+                    let key = ctx.crypto.account_key(&row.account_id()).await?;
+                    Some((row, key))
+                }
+                _ => None,
+            };
+            self.pages.insert(page_id.to_string(), found);
+        }
+        Ok(self.pages.get(page_id).and_then(|p| p.as_ref()))
+    }
+}
+
+pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    let mut routing = Routing { pages: HashMap::new() };
+    let Some(entries) = delivery["entry"].as_array() else { return Ok(report) };
+    for entry in entries {
+        let items = entry["messaging"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let page_id = match &entry["id"] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        let Some((page, key)) = routing.page(ctx, &page_id).await?.cloned_pair() else {
+            report.dropped += items.len() as u64;
+            DROPPED_EVENTS.fetch_add(items.len() as u64, Ordering::Relaxed);
+            continue;
+        };
+        for item in items {
+            handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?;
+        }
+    }
+    Ok(report)
+}
+
+trait ClonedPair {
+    fn cloned_pair(self) -> Option<(PageRow, SecretKey)>;
+}
+
+impl ClonedPair for Option<&(PageRow, SecretKey)> {
+    fn cloned_pair(self) -> Option<(PageRow, SecretKey)> {
+        self.map(|(p, k)| (p.clone(), k.clone()))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle_item(
+    ctx: &Ctx,
+    page: &PageRow,
+    key: &SecretKey,
+    page_id: &str,
+    item: &Value,
+    raw_body: &[u8],
+    signature: &str,
+    report: &mut IngestReport,
+) -> Result<()> {
+    if let Some(delivery) = item.get("delivery") {
+        let mids: Vec<String> = delivery["mids"].as_array().map(|m| m.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        if !mids.is_empty() {
+            ctx.db
+                .client()
+                .query("UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'")
+                .bind(("mids", mids))
+                .bind(("page", page.id.clone()))
+                .await?
+                .check()?;
+        }
+        report.status_updates += 1;
+        return Ok(());
+    }
+    if let Some(read) = item.get("read") {
+        let Some(psid) = item["sender"]["id"].as_str() else { return Ok(()) };
+        if let Some(lead) = leads::find_by_ident(ctx, &leads::lead_ident(ctx, page_id, psid)).await? {
+            ctx.db
+                .client()
+                .query("UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $watermark AND status IN ['sent', 'delivered']")
+                .bind(("lead", lead.id.clone()))
+                .bind(("watermark", read["watermark"].as_i64().unwrap_or(0)))
+                .await?
+                .check()?;
+        }
+        report.status_updates += 1;
+        return Ok(());
+    }
+    let Some(event) = classify(item) else { return Ok(()) };
+    let dedupe = match event.mid {
+        Some(mid) => format!("{page_id}|mid:{mid}"),
+        None => format!("{page_id}|{}|{}|{}", event.psid, event.timestamp_ms, event.kind),
+    };
+    let ident = ctx.crypto.keyed_index("event", &dedupe);
+    let seen: Vec<Value> = ctx
+        .db
+        .client()
+        .query("SELECT id FROM message WHERE ident = $ident LIMIT 1")
+        .bind(("ident", ident.clone()))
+        .await?
+        .take(0)?;
+    if !seen.is_empty() {
+        report.duplicates += 1;
+        return Ok(());
+    }
+    let now = ctx.now();
+    let lead_ident = leads::lead_ident(ctx, page_id, event.psid);
+    let lead = match leads::find_by_ident(ctx, &lead_ident).await? {
+        Some(lead) => lead,
+        // An echo for someone who never wrote here: no opt-in, nothing to keep.
+        None if !event.inbound => return Ok(()),
+        None => {
+            let lead = create_lead(ctx, page, key, page_id, event.psid, &lead_ident, raw_body, signature).await?;
+            let (ctx2, lead_id, page2, psid) = (ctx.clone(), lead.id.clone(), page.clone(), event.psid.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = leads::fetch_profile(&ctx2, &lead_id, &page2, &psid).await {
+                    tracing::warn!(error = %e, "profile fetch failed");
+                }
+            });
+            lead
+        }
+    };
+    let message_key = time_key(now);
+    let at = (event.timestamp_ms / 1000).min(now);
+    ctx.db
+        .client()
+        .query(
+            "CREATE $id SET account = $account, page = $page, lead = $lead, key = $key, ident = $ident, mid = $mid, \
+             direction = $direction, kind = $kind, body_enc = $body, at = $at, at_ms = $at_ms, status = $status, attempts = 0",
+        )
+        .bind(("id", record("message", &message_key)))
+        .bind(("account", page.account.clone()))
+        .bind(("page", page.id.clone()))
+        .bind(("lead", lead.id.clone()))
+        .bind(("key", message_key.clone()))
+        .bind(("ident", ident))
+        .bind(("mid", event.mid.map(str::to_string)))
+        .bind(("direction", if event.inbound { "inbound" } else { "outbound" }))
+        .bind(("kind", if event.inbound { event.kind } else { "echo" }))
+        .bind(("body", seal(key, "message", &message_key, "body", &event.text)))
+        .bind(("at", at))
+        .bind(("at_ms", event.timestamp_ms))
+        .bind(("status", if event.inbound { "received" } else { "sent" }))
+        .await?
+        .check()?;
+    report.stored += 1;
+    // The standard window opens at each message or postback from the person.
+    if event.inbound && matches!(event.kind, "text" | "quick_reply" | "attachment" | "postback") {
+        ctx.db
+            .client()
+            .query("UPDATE $id SET last_interaction_at = $at WHERE last_interaction_at IS NONE OR last_interaction_at < $at")
+            .bind(("id", lead.id.clone()))
+            .bind(("at", at))
+            .await?
+            .check()?;
+    }
+    if event.inbound && event.kind == "text" {
+        if let Some(keyword) = keywords::classify(&event.text) {
+            apply_keyword(ctx, page, &lead, page_id, event.psid, keyword).await?;
+        }
+    }
+    Ok(())
+}
+
+pub fn suppression_key(ctx: &Ctx, page_id: &str, psid: &str) -> String {
+    ctx.crypto.keyed_index("suppress", &format!("{page_id}|{psid}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_lead(
+    ctx: &Ctx,
+    page: &PageRow,
+    key: &SecretKey,
+    page_id: &str,
+    psid: &str,
+    ident: &str,
+    raw_body: &[u8],
+    signature: &str,
+) -> Result<LeadRecord> {
+    let now = ctx.now();
+    let lead_key = time_key(now);
+    let psid_enc = seal(key, "lead", &lead_key, "psid", psid);
+    let suppressed: Option<Value> = ctx
+        .db
+        .client()
+        .query("SELECT id FROM ONLY $id")
+        .bind(("id", record("suppression", &suppression_key(ctx, page_id, psid))))
+        .await?
+        .take(0)?;
+    ctx.db
+        .client()
+        .query(
+            "CREATE $id SET account = $account, page = $page, key = $key, ident = $ident, psid_enc = $psid, \
+             proof_body_enc = $proof_body, proof_signature_enc = $proof_signature, proof_received_at = $now, \
+             subscribed = $subscribed, unavailable = false, created_at = $now, labels = []",
+        )
+        .bind(("id", record("lead", &lead_key)))
+        .bind(("account", page.account.clone()))
+        .bind(("page", page.id.clone()))
+        .bind(("key", lead_key.clone()))
+        .bind(("ident", ident.to_string()))
+        .bind(("psid", psid_enc.clone()))
+        .bind(("proof_body", key.seal(Field::new("lead", &lead_key, "proof_body"), raw_body)))
+        .bind(("proof_signature", seal(key, "lead", &lead_key, "proof_signature", signature)))
+        .bind(("now", now))
+        .bind(("subscribed", suppressed.is_none()))
+        .await?
+        .check()?;
+    Ok(LeadRecord {
+        id: record("lead", &lead_key),
+        account: page.account.clone(),
+        page: page.id.clone(),
+        key: lead_key,
+        psid_enc,
+        first_name_enc: None,
+        last_name_enc: None,
+        subscribed: suppressed.is_none(),
+        unavailable: false,
+        last_interaction_at: None,
+        created_at: now,
+        labels: Vec::new(),
+    })
+}
+
+/// STOP puts the lead on the Page's suppression list; START takes them off.
+/// Either way the lead gets a confirmation (their message just opened the window).
+async fn apply_keyword(ctx: &Ctx, page: &PageRow, lead: &LeadRecord, page_id: &str, psid: &str, keyword: Keyword) -> Result<()> {
+    let suppression = record("suppression", &suppression_key(ctx, page_id, psid));
+    let (statement, confirmation) = match keyword {
+        Keyword::Stop => (
+            "UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now",
+            keywords::STOP_CONFIRMATION,
+        ),
+        Keyword::Start => ("UPDATE $lead SET subscribed = true; DELETE $suppression", keywords::START_CONFIRMATION),
+    };
+    ctx.db
+        .client()
+        .query(statement)
+        .bind(("lead", lead.id.clone()))
+        .bind(("suppression", suppression))
+        .bind(("account", page.account.clone()))
+        .bind(("page", page.id.clone()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    tracing::info!(lead = %key_string(&lead.id), ?keyword, "subscription changed by keyword");
+    let (ctx, page, lead_id) = (ctx.clone(), page.clone(), lead.id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = super::inbox::send_automated(&ctx, &page, &lead_id, confirmation).await {
+            tracing::warn!(error = %e, "keyword confirmation not sent");
+        }
+    });
+    Ok(())
+}
+
+/// For the benchmark and tests: a lead's record id from its Page and PSID.
+pub async fn lead_for(ctx: &Ctx, page_id: &str, psid: &str) -> Result<Option<RecordId>> {
+    Ok(leads::find_by_ident(ctx, &leads::lead_ident(ctx, page_id, psid)).await?.map(|l| l.id))
+}

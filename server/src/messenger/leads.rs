@@ -1,0 +1,417 @@
+//! Leads: people who wrote to a Page, keyed by (Page, PSID), each with the
+//! sealed proof of their opt-in. Labels, filters and name search (names are
+//! encrypted, so search decrypts page by page on the server, in bounded
+//! batches), deletion, and "verify proof".
+
+use std::collections::HashMap;
+
+use app::error::AppError;
+use app::messaging::{reply_rule, STANDARD_WINDOW_SECS};
+use app::types::{LabelView, LeadFilter, LeadPage, LeadRow, ProofCheck, WindowFilter};
+use sha2::Digest;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::pages::{self, PageRow};
+use super::{open, record, signed_in_account, valid_key, Result};
+use crate::context::{Ctx, RequestInfo};
+use crate::crypto::SecretKey;
+use crate::sessions::{account_record, key_string};
+
+const PAGE_SIZE: usize = 50;
+const SCAN_BATCH: i64 = 500;
+/// A search answers after this many leads even with fewer matches; the UI offers "search further".
+const SCAN_LIMIT: u64 = 20_000;
+const DELETE_BATCH: i64 = 1_000;
+const MAX_LABELS: usize = 200;
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct LeadRecord {
+    pub id: RecordId,
+    pub account: RecordId,
+    pub page: RecordId,
+    pub key: String,
+    pub psid_enc: String,
+    pub first_name_enc: Option<String>,
+    pub last_name_enc: Option<String>,
+    pub subscribed: bool,
+    pub unavailable: bool,
+    pub last_interaction_at: Option<i64>,
+    pub created_at: i64,
+    pub labels: Vec<RecordId>,
+}
+
+/// The columns the list needs (not the proof).
+pub const LIST_FIELDS: &str =
+    "id, account, page, key, psid_enc, first_name_enc, last_name_enc, subscribed, unavailable, last_interaction_at, created_at, labels";
+
+impl LeadRecord {
+    pub fn key(&self) -> String {
+        key_string(&self.id)
+    }
+
+    pub fn psid(&self, key: &SecretKey) -> Result<String> {
+        open(key, "lead", &self.key(), "psid", &self.psid_enc)
+    }
+
+    pub fn first_name(&self, key: &SecretKey) -> Result<Option<String>> {
+        self.first_name_enc.as_deref().map(|b| open(key, "lead", &self.key(), "first_name", b)).transpose()
+    }
+
+    pub fn name(&self, key: &SecretKey) -> Result<Option<String>> {
+        let first = self.first_name(key)?;
+        let last = self.last_name_enc.as_deref().map(|b| open(key, "lead", &self.key(), "last_name", b)).transpose()?;
+        let full = [first, last].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+        Ok((!full.is_empty()).then_some(full))
+    }
+}
+
+pub fn lead_ident(ctx: &Ctx, page_id: &str, psid: &str) -> String {
+    ctx.crypto.keyed_index("lead", &format!("{page_id}|{psid}"))
+}
+
+pub async fn find_by_ident(ctx: &Ctx, ident: &str) -> Result<Option<LeadRecord>> {
+    let rows: Vec<LeadRecord> = ctx
+        .db
+        .client()
+        .query(format!("SELECT {LIST_FIELDS} FROM lead WHERE ident = $ident LIMIT 1"))
+        .bind(("ident", ident.to_string()))
+        .await?
+        .take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+/// The lead, if it belongs to the account; "not found" otherwise.
+pub async fn owned(ctx: &Ctx, account_id: &str, lead: &str) -> Result<LeadRecord> {
+    if !valid_key(lead) {
+        return Err(AppError::LeadNotFound.into());
+    }
+    let row: Option<LeadRecord> = ctx
+        .db
+        .client()
+        .query(format!("SELECT {LIST_FIELDS} FROM ONLY $id"))
+        .bind(("id", record("lead", lead)))
+        .await?
+        .take(0)?;
+    match row {
+        Some(row) if key_string(&row.account) == account_id => Ok(row),
+        _ => Err(AppError::LeadNotFound.into()),
+    }
+}
+
+async fn label_names(ctx: &Ctx, account_id: &str) -> Result<HashMap<String, String>> {
+    Ok(labels_of(ctx, account_id).await?.into_iter().map(|l| (l.id, l.name)).collect())
+}
+
+pub fn to_view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey, page_name: &str, labels: &HashMap<String, String>) -> Result<LeadRow> {
+    Ok(LeadRow {
+        id: row.key(),
+        page: key_string(&row.page),
+        page_name: page_name.to_string(),
+        name: row.name(key)?,
+        subscribed: row.subscribed,
+        unavailable: row.unavailable,
+        reply: reply_rule(row.last_interaction_at, ctx.now()),
+        last_interaction_at: row.last_interaction_at,
+        opted_in_at: row.created_at,
+        labels: row
+            .labels
+            .iter()
+            .filter_map(|l| {
+                let id = key_string(l);
+                labels.get(&id).map(|name| LabelView { id, name: name.clone() })
+            })
+            .collect(),
+    })
+}
+
+/// One lead, as the list shows it.
+pub async fn view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey) -> Result<LeadRow> {
+    let page = pages::load(ctx, &key_string(&row.page)).await?;
+    let page_name = page.map(|p| p.name(key)).transpose()?.unwrap_or_default();
+    let labels = label_names(ctx, &key_string(&row.account)).await?;
+    to_view(ctx, row, key, &page_name, &labels)
+}
+
+/// The leads list: one Page (the first if none is chosen), newest first, filtered
+/// in the database; name search decrypts batch by batch and stops at a page of
+/// matches or after `SCAN_LIMIT` leads, answering with a cursor to go on.
+pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Result<LeadPage> {
+    let (session, key) = signed_in_account(ctx, request).await?;
+    let page: PageRow = match &filter.page {
+        Some(p) => pages::owned(ctx, &session.account_id, p).await?,
+        None => {
+            let first: Vec<PageRow> = ctx
+                .db
+                .client()
+                .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at LIMIT 1")
+                .bind(("account", account_record(&session.account_id)))
+                .await?
+                .take(0)?;
+            match first.into_iter().next() {
+                Some(p) => p,
+                None => return Ok(LeadPage { leads: Vec::new(), next: None, scanned: 0 }),
+            }
+        }
+    };
+    let page_name = page.name(&key)?;
+    let labels = label_names(ctx, &session.account_id).await?;
+    let label = match &filter.label {
+        Some(l) if labels.contains_key(l) => Some(record("label", l)),
+        Some(_) => return Err(AppError::LabelNotFound.into()),
+        None => None,
+    };
+    let mut conditions = vec!["page = $page", "key < $before"];
+    if label.is_some() {
+        conditions.push("$label IN labels");
+    }
+    if filter.subscribed.is_some() {
+        conditions.push("subscribed = $subscribed");
+    }
+    match filter.window {
+        Some(WindowFilter::Open) => conditions.push("last_interaction_at > $window_start"),
+        Some(WindowFilter::Closed) => conditions.push("(last_interaction_at IS NONE OR last_interaction_at <= $window_start)"),
+        None => {}
+    }
+    let query = format!("SELECT {LIST_FIELDS} FROM lead WHERE {} ORDER BY key DESC LIMIT $limit", conditions.join(" AND "));
+    let needle = filter.search.trim().to_lowercase();
+    let mut before = filter.after.clone().filter(|a| valid_key(a)).unwrap_or_else(|| "~".to_string());
+    let mut leads = Vec::new();
+    let mut scanned = 0u64;
+    loop {
+        let limit = if needle.is_empty() { PAGE_SIZE as i64 } else { SCAN_BATCH };
+        let rows: Vec<LeadRecord> = ctx
+            .db
+            .client()
+            .query(query.as_str())
+            .bind(("page", page.id.clone()))
+            .bind(("before", before.clone()))
+            .bind(("label", label.clone()))
+            .bind(("subscribed", filter.subscribed.unwrap_or(true)))
+            .bind(("window_start", ctx.now() - STANDARD_WINDOW_SECS))
+            .bind(("limit", limit))
+            .await?
+            .take(0)?;
+        let exhausted = (rows.len() as i64) < limit;
+        for row in &rows {
+            scanned += 1;
+            before = row.key.clone();
+            if !needle.is_empty() && !row.name(&key)?.is_some_and(|n| n.to_lowercase().contains(&needle)) {
+                continue;
+            }
+            leads.push(to_view(ctx, row, &key, &page_name, &labels)?);
+            if leads.len() == PAGE_SIZE {
+                break;
+            }
+        }
+        if exhausted && leads.len() < PAGE_SIZE {
+            return Ok(LeadPage { leads, next: None, scanned });
+        }
+        if leads.len() == PAGE_SIZE || scanned >= SCAN_LIMIT || needle.is_empty() {
+            return Ok(LeadPage { leads, next: Some(before), scanned });
+        }
+    }
+}
+
+/// Deletes a lead and everything about it: conversation, labels, proof.
+pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, lead).await?;
+    erase_lead(ctx, &row.id).await
+}
+
+pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
+    delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
+    ctx.db.client().query("DELETE $id").bind(("id", lead.clone())).await?.check()?;
+    tracing::info!(lead = %key_string(lead), "lead erased");
+    Ok(())
+}
+
+/// A Page's leads, conversations and suppression list (disconnect with erase).
+pub async fn erase_page_data(ctx: &Ctx, page: &RecordId) -> Result<()> {
+    for select in [
+        "SELECT VALUE id FROM message WHERE page = $owner LIMIT $batch",
+        "SELECT VALUE id FROM lead WHERE page = $owner LIMIT $batch",
+        "SELECT VALUE id FROM suppression WHERE page = $owner LIMIT $batch",
+    ] {
+        delete_in_batches(ctx, select, page).await?;
+    }
+    Ok(())
+}
+
+async fn delete_in_batches(ctx: &Ctx, select: &'static str, owner: &RecordId) -> Result<()> {
+    loop {
+        let ids: Vec<RecordId> =
+            ctx.db.client().query(select).bind(("owner", owner.clone())).bind(("batch", DELETE_BATCH)).await?.take(0)?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+    }
+}
+
+#[derive(Debug, SurrealValue)]
+struct ProofRow {
+    account: RecordId,
+    proof_body_enc: String,
+    proof_signature_enc: String,
+    proof_received_at: i64,
+}
+
+/// Recomputes the webhook HMAC over the stored raw bytes with the app secret.
+pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<ProofCheck> {
+    let (session, key) = signed_in_account(ctx, request).await?;
+    if !valid_key(lead) {
+        return Err(AppError::LeadNotFound.into());
+    }
+    let row: Option<ProofRow> = ctx
+        .db
+        .client()
+        .query("SELECT account, proof_body_enc, proof_signature_enc, proof_received_at FROM ONLY $id")
+        .bind(("id", record("lead", lead)))
+        .await?
+        .take(0)?;
+    let row = row.filter(|r| key_string(&r.account) == session.account_id).ok_or(AppError::LeadNotFound)?;
+    let body = key.open(crate::crypto::Field::new("lead", lead, "proof_body"), &row.proof_body_enc)?;
+    let signature = open(&key, "lead", lead, "proof_signature", &row.proof_signature_enc)?;
+    let app = pages::app_settings(ctx).await?;
+    Ok(ProofCheck {
+        valid: super::signature::webhook_signature_valid(app.app_secret.as_bytes(), &body, &signature),
+        received_at: row.proof_received_at,
+        signature_header: signature,
+        body_sha256: hex::encode(sha2::Sha256::digest(&body[..])),
+        body_bytes: body.len() as u64,
+    })
+}
+
+#[derive(Debug, SurrealValue)]
+struct LabelRow {
+    id: RecordId,
+    name: String,
+}
+
+async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
+    let rows: Vec<LabelRow> = ctx
+        .db
+        .client()
+        .query("SELECT id, name FROM label WHERE account = $account ORDER BY name")
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take(0)?;
+    Ok(rows.into_iter().map(|r| LabelView { id: key_string(&r.id), name: r.name }).collect())
+}
+
+pub async fn labels(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<LabelView>> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    labels_of(ctx, &session.account_id).await
+}
+
+fn clean_label(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+        return Err(AppError::InvalidLabel.into());
+    }
+    Ok(name.to_string())
+}
+
+pub async fn create_label(ctx: &Ctx, request: &RequestInfo, name: &str) -> Result<LabelView> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let name = clean_label(name)?;
+    let existing = labels_of(ctx, &session.account_id).await?;
+    if existing.len() >= MAX_LABELS || existing.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
+        return Err(AppError::InvalidLabel.into());
+    }
+    let id = crate::crypto::random_id();
+    ctx.db
+        .client()
+        .query("CREATE $id SET account = $account, name = $name, created_at = $now")
+        .bind(("id", record("label", &id)))
+        .bind(("account", account_record(&session.account_id)))
+        .bind(("name", name.clone()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    Ok(LabelView { id, name })
+}
+
+async fn owned_label(ctx: &Ctx, account_id: &str, label: &str) -> Result<RecordId> {
+    if valid_key(label) && labels_of(ctx, account_id).await?.iter().any(|l| l.id == label) {
+        Ok(record("label", label))
+    } else {
+        Err(AppError::LabelNotFound.into())
+    }
+}
+
+pub async fn rename_label(ctx: &Ctx, request: &RequestInfo, label: &str, name: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let id = owned_label(ctx, &session.account_id, label).await?;
+    let name = clean_label(name)?;
+    if labels_of(ctx, &session.account_id).await?.iter().any(|l| l.id != label && l.name.eq_ignore_ascii_case(&name)) {
+        return Err(AppError::InvalidLabel.into());
+    }
+    ctx.db.client().query("UPDATE $id SET name = $name").bind(("id", id)).bind(("name", name)).await?.check()?;
+    Ok(())
+}
+
+pub async fn delete_label(ctx: &Ctx, request: &RequestInfo, label: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let id = owned_label(ctx, &session.account_id, label).await?;
+    ctx.db
+        .client()
+        .query("UPDATE lead SET labels -= $id WHERE account = $account AND $id IN labels; DELETE $id")
+        .bind(("id", id))
+        .bind(("account", account_record(&session.account_id)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Adds or removes a label on many leads at once; leads of other accounts are ignored.
+pub async fn assign_label(ctx: &Ctx, request: &RequestInfo, leads: &[String], label: &str, assign: bool) -> Result<usize> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let id = owned_label(ctx, &session.account_id, label).await?;
+    let ids: Vec<RecordId> = leads.iter().filter(|l| valid_key(l)).take(10_000).map(|l| record("lead", l)).collect();
+    let statement = if assign {
+        "UPDATE $leads SET labels += $label WHERE account = $account AND $label NOT IN labels RETURN id"
+    } else {
+        "UPDATE $leads SET labels -= $label WHERE account = $account AND $label IN labels RETURN id"
+    };
+    let changed: Vec<serde_json::Value> = ctx
+        .db
+        .client()
+        .query(statement)
+        .bind(("leads", ids))
+        .bind(("label", id))
+        .bind(("account", account_record(&session.account_id)))
+        .await?
+        .take(0)?;
+    Ok(changed.len())
+}
+
+/// Fetches first and last name through the user-profile call, where allowed.
+pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &str) -> Result<()> {
+    let key = ctx.crypto.account_key(&page.account_id()).await?;
+    let Some(token) = page.token(&key)? else { return Ok(()) };
+    let app = pages::app_settings(ctx).await?;
+    let (first, last) = match super::graph::Graph::new(&app).profile(psid, &token).await {
+        Ok(names) => names,
+        Err(e) if e.kind() == super::graph::ErrorKind::TokenInvalid => {
+            return pages::mark_needs_reconnection(ctx, &page.id).await;
+        }
+        // Not allowed for this person or Page, or Facebook is down: the lead stays nameless.
+        Err(e) => {
+            tracing::info!(error = %e, "profile not available");
+            return Ok(());
+        }
+    };
+    let lead_key = key_string(lead);
+    let seal = |field: &str, value: Option<String>| value.filter(|v| !v.is_empty()).map(|v| super::seal(&key, "lead", &lead_key, field, &v));
+    ctx.db
+        .client()
+        .query("UPDATE $id SET first_name_enc = $first, last_name_enc = $last")
+        .bind(("id", lead.clone()))
+        .bind(("first", seal("first_name", first)))
+        .bind(("last", seal("last_name", last)))
+        .await?
+        .check()?;
+    Ok(())
+}
