@@ -17,7 +17,12 @@ const dataDir = process.env.E2E_DATA_DIR;
 const port = Number(process.env.E2E_PORT || 18443);
 const httpPort = Number(process.env.E2E_HTTP_PORT || 18080);
 
+const standinPort = Number(process.env.E2E_STANDIN_PORT || 18600);
+
 export const baseURL = `https://localhost:${port}`;
+/** The Graph API stand-in the app is pointed at, and its control endpoints. */
+export const standinURL = `http://127.0.0.1:${standinPort}`;
+process.env.E2E_STANDIN_URL = standinURL;
 
 export default defineConfig({
   testDir: './tests',
@@ -45,13 +50,15 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update|admin\.spec/ },
+    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update|admin\.spec|messenger\.spec/ },
     // Publishing a policy gates every user, so it runs after everything else;
     // it also sets up the admin that the admin tests use.
     { name: 'policy-update', use: { browserName: 'chromium' }, testMatch: /policy-update/, dependencies: ['chromium'] },
     { name: 'admin', use: { browserName: 'chromium' }, testMatch: /admin\.spec/, dependencies: ['policy-update'] },
+    // Needs the Facebook app settings the admin test saves (pointing at the stand-in).
+    { name: 'messenger', use: { browserName: 'chromium' }, testMatch: /messenger\.spec/, dependencies: ['admin'] },
   ],
-  webServer: {
+  webServer: [{
     // An admin first (its one-time password into the data folder), then the
     // server itself, on the embedded SurrealKV database of a fresh folder.
     command: [
@@ -71,5 +78,19 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     env: { RUST_LOG: 'warn' },
-  },
+  }, {
+    // The Graph API stand-in: Facebook for the app, and leads for the tests.
+    command: [
+      JSON.stringify(serverBin),
+      'standin',
+      `--listen 127.0.0.1:${standinPort}`,
+      `--webhook-url ${baseURL}/webhooks/messenger`,
+    ].join(' '),
+    url: `${standinURL}/_standin/sent`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { RUST_LOG: 'warn', CHATFBTOP_STANDIN_APP_SECRET: 'e2e-app-secret' },
+  }],
 });

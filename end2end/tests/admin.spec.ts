@@ -76,6 +76,7 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await admin.getByLabel('App ID').fill('4242');
   await admin.getByLabel('App Secret').fill('e2e-app-secret');
   await admin.getByLabel('Webhook verify token').fill('e2e-verify');
+  await admin.getByLabel('Graph API base URL').fill(process.env.E2E_STANDIN_URL!);
   await admin.locator('#fb_password').fill(OTHER_STRONG_PASSWORD);
   await admin.getByRole('button', { name: 'Save the Facebook app' }).click();
   await expect(admin.getByTestId('fb-app-saved')).toBeVisible();

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod components;
 mod home;
+mod messenger;
 mod not_found;
 pub(crate) mod privacy;
 
@@ -24,6 +25,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Header />
+            <DemoBanner />
             <privacy::StorageOffer />
             <main class="site-main">
                 <Gated />
@@ -70,6 +72,11 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/privacy") view=privacy::PublicPrivacyPage />
                     <Route path=path!("/admin") view=admin::AdminPage />
                     <Route path=path!("/admin/processing") view=privacy::ProcessingRecordPage />
+                    <Route path=path!("/pages") view=messenger::PagesPage />
+                    <Route path=path!("/pages/facebook") view=messenger::FacebookCallbackPage />
+                    <Route path=path!("/leads") view=messenger::LeadsPage />
+                    <Route path=path!("/inbox/:lead") view=messenger::ConversationPage />
+                    <Route path=path!("/data-deletion") view=messenger::DeletionStatusPage />
                 </Routes>
     }
 }
@@ -92,6 +99,8 @@ fn Header() -> impl IntoView {
             <nav>
                 {move || match auth.user.get() {
                     Some(user) => view! {
+                        <A href="/pages">"Pages"</A>
+                        <A href="/leads">"Leads"</A>
                         <span class="who" data-testid="signed-in-as">{user.display_name.clone().unwrap_or(user.email.clone())}</span>
                         <A href="/account/privacy">"Your data"</A>
                         <A href="/account/security">"Security"</A>
@@ -106,5 +115,20 @@ fn Header() -> impl IntoView {
                 }}
             </nav>
         </header>
+    }
+}
+
+/// Demo mode is always visible: nothing here reaches Facebook.
+#[component]
+fn DemoBanner() -> impl IntoView {
+    let status = LocalResource::new(crate::api::fetch_status);
+    move || {
+        status.get().and_then(|r| r.ok()).filter(|s| s.demo).map(|_| {
+            view! {
+                <p class="demo-banner" role="note" data-testid="demo-banner">
+                    "Demo mode: Facebook is simulated by a built-in stand-in. Nothing is sent to real people."
+                </p>
+            }
+        })
     }
 }

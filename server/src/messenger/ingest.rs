@@ -192,17 +192,9 @@ async fn handle_item(
         Some(lead) => lead,
         // An echo for someone who never wrote here: no opt-in, nothing to keep.
         None if !event.inbound => return Ok(()),
-        None => {
-            let lead = create_lead(ctx, page, key, page_id, event.psid, &lead_ident, raw_body, signature).await?;
-            let (ctx2, lead_id, page2, psid) = (ctx.clone(), lead.id.clone(), page.clone(), event.psid.to_string());
-            tokio::spawn(async move {
-                if let Err(e) = leads::fetch_profile(&ctx2, &lead_id, &page2, &psid).await {
-                    tracing::warn!(error = %e, "profile fetch failed");
-                }
-            });
-            lead
-        }
+        None => create_lead(ctx, page, key, page_id, event.psid, &lead_ident, raw_body, signature).await?,
     };
+    let new_lead = lead.last_interaction_at.is_none() && lead.created_at == now && lead.first_name_enc.is_none();
     let message_key = time_key(now);
     let at = (event.timestamp_ms / 1000).min(now);
     ctx.db
@@ -241,6 +233,15 @@ async fn handle_item(
         if let Some(keyword) = keywords::classify(&event.text) {
             apply_keyword(ctx, page, &lead, page_id, event.psid, keyword).await?;
         }
+    }
+    // After this event's writes, so the profile update does not race them.
+    if new_lead {
+        let (ctx, lead_id, page, psid) = (ctx.clone(), lead.id.clone(), page.clone(), event.psid.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = leads::fetch_profile(&ctx, &lead_id, &page, &psid).await {
+                tracing::warn!(error = %e, "profile fetch failed");
+            }
+        });
     }
     Ok(())
 }

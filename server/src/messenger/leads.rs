@@ -143,7 +143,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Resul
             let first: Vec<PageRow> = ctx
                 .db
                 .client()
-                .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at LIMIT 1")
+                .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at, id LIMIT 1")
                 .bind(("account", account_record(&session.account_id)))
                 .await?
                 .take(0)?;
@@ -405,13 +405,27 @@ pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &st
     };
     let lead_key = key_string(lead);
     let seal = |field: &str, value: Option<String>| value.filter(|v| !v.is_empty()).map(|v| super::seal(&key, "lead", &lead_key, field, &v));
-    ctx.db
-        .client()
-        .query("UPDATE $id SET first_name_enc = $first, last_name_enc = $last")
-        .bind(("id", lead.clone()))
-        .bind(("first", seal("first_name", first)))
-        .bind(("last", seal("last_name", last)))
-        .await?
-        .check()?;
-    Ok(())
+    let (first, last) = (seal("first_name", first), seal("last_name", last));
+    // A message from the same person may be written meanwhile; retry on a write conflict.
+    let mut attempt = 0;
+    loop {
+        let result = ctx
+            .db
+            .client()
+            .query("UPDATE $id SET first_name_enc = $first, last_name_enc = $last")
+            .bind(("id", lead.clone()))
+            .bind(("first", first.clone()))
+            .bind(("last", last.clone()))
+            .await
+            .and_then(|r| r.check());
+        match result {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 4 => {
+                attempt += 1;
+                tracing::debug!(error = %e, attempt, "profile update retried");
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }

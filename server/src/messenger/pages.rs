@@ -86,7 +86,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesO
     let rows: Vec<PageRow> = ctx
         .db
         .client()
-        .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at")
+        .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at, id")
         .bind(("account", account_record(&session.account_id)))
         .await?
         .take(0)?;

@@ -1,0 +1,439 @@
+//! Messenger screens: Pages (connect, disconnect, bot disclosure), the
+//! Facebook Login callback, leads (filters, search, labels), one
+//! conversation (reply by window state, verify the opt-in proof), and the
+//! public status page of a Meta data-deletion request.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::components::A;
+
+use super::account::RequireSignIn;
+use super::components::{outcome, ErrorNote, Why};
+use crate::api;
+use crate::auth::format_time;
+use crate::messaging::{duration, ReplyRule};
+use crate::types::{Direction, LeadFilter, LeadRow, PageStatus, WindowFilter};
+
+fn status_text(status: PageStatus) -> &'static str {
+    match status {
+        PageStatus::Active => "Connected",
+        PageStatus::NeedsReconnection => "Needs reconnection: Facebook no longer accepts its token",
+        PageStatus::Disconnected => "Disconnected (leads kept, read-only)",
+    }
+}
+
+#[component]
+pub fn PagesPage() -> impl IntoView {
+    let overview = LocalResource::new(api::fetch_pages);
+    let start_login = Action::new_local(|_: &()| api::facebook_login_start());
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = start_login.value().get() {
+            let _ = window().location().set_href(&url);
+        }
+    });
+    let page_id = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    let connect = Action::new_local(|(p, t): &(String, String)| api::connect_page(p.clone(), t.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = connect.value().get() {
+            page_id.set(String::new());
+            token.set(String::new());
+            overview.refetch();
+        }
+    });
+    let disconnect = Action::new_local(|(p, erase): &(String, bool)| api::disconnect_page(p.clone(), *erase));
+    let disclosure = Action::new_local(|(p, on): &(String, bool)| api::set_bot_disclosure(p.clone(), *on));
+    Effect::new(move |_| {
+        if disconnect.value().get().is_some_and(|r| r.is_ok()) {
+            overview.refetch();
+        }
+    });
+    view! {
+        <RequireSignIn>
+            <section class="card">
+                <h1>"Your Facebook Pages"</h1>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || overview.get().map(|r| match r {
+                        Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                        Ok(o) => view! {
+                            {(!o.app_configured).then(|| view! {
+                                <p class="notice" role="alert">"The administrator has not set up the Facebook app yet, so no Page can be connected."</p>
+                            })}
+                            {o.pages.is_empty().then(|| view! { <p data-testid="no-pages">"No Page connected yet."</p> })}
+                            <ul class="rows" data-testid="pages">
+                                {o.pages.into_iter().map(|p| {
+                                    let (id1, id2, id3) = (p.id.clone(), p.id.clone(), p.id.clone());
+                                    let active = p.status != PageStatus::Disconnected;
+                                    view! {
+                                        <li data-testid="page-row">
+                                            <strong>{p.name.clone()}</strong>
+                                            " (Facebook id " {p.page_id.clone()} "): "
+                                            <span data-testid="page-status">{status_text(p.status)}</span>
+                                            " · " {p.leads} " leads · "
+                                            <A href=format!("/leads?page={}", p.id)>"Leads"</A>
+                                            {active.then(|| view! {
+                                                <label class="check">
+                                                    <input type="checkbox" prop:checked=p.bot_disclosure
+                                                        on:change=move |ev| { disclosure.dispatch_local((id1.clone(), event_target_checked(&ev))); } />
+                                                    "Say that automated replies are automated (required in California and Germany)"
+                                                </label>
+                                            })}
+                                            <details>
+                                                <summary>"Disconnect…"</summary>
+                                                <p>"Disconnecting stops new messages. Do you also want to erase this Page's leads and conversations?"</p>
+                                                {active.then(|| view! {
+                                                    <button on:click=move |_| { disconnect.dispatch_local((id2.clone(), false)); }>"Disconnect, keep leads"</button>
+                                                })}
+                                                <button class="danger" on:click=move |_| { disconnect.dispatch_local((id3.clone(), true)); }>"Disconnect and erase everything"</button>
+                                            </details>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            {o.demo.then(|| view! { <p class="notice">"Demo mode: Facebook Login opens the built-in stand-in, which creates a demo Page whose simulated leads write to you."</p> })}
+                        }.into_any(),
+                    })}
+                </Suspense>
+                {move || disconnect.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+                {move || disclosure.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            </section>
+            <section class="card">
+                <h2>"Connect with Facebook"</h2>
+                <p>"You sign in on Facebook and pick the Pages; we subscribe to their messages. We never see your Facebook password."</p>
+                <button data-testid="facebook-login" on:click=move |_| { start_login.dispatch_local(()); } disabled=move || start_login.pending().get()>
+                    "Connect with Facebook"
+                </button>
+                {move || start_login.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            </section>
+            <section class="card">
+                <h2>"Connect manually"</h2>
+                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    connect.dispatch_local((page_id.get_untracked(), token.get_untracked()));
+                }>
+                    <label for="manual_page_id">"Page id"</label>
+                    <input id="manual_page_id" inputmode="numeric" required bind:value=page_id />
+                    <Why text="to know which Page's messages are yours." />
+                    <label for="manual_token">"Page access token"</label>
+                    <input id="manual_token" type="password" autocomplete="off" required bind:value=token />
+                    <Why text="Facebook requires it to deliver and send the Page's messages. It is stored encrypted and never shown again." />
+                    <button type="submit" disabled=move || connect.pending().get()>"Check and connect"</button>
+                </form>
+                {outcome(connect.value(), |_| view! { <p class="success" role="status" data-testid="page-connected">"The Page is connected."</p> }.into_any())}
+            </section>
+        </RequireSignIn>
+    }
+}
+
+/// Facebook Login's redirect target: exchange the code, then pick Pages.
+#[component]
+pub fn FacebookCallbackPage() -> impl IntoView {
+    let query = use_query_map();
+    let code = query.read_untracked().get("code").unwrap_or_default();
+    let state = query.read_untracked().get("state").unwrap_or_default();
+    let state_for_connect = state.clone();
+    let offered = LocalResource::new(move || api::facebook_login_finish(code.clone(), state.clone()));
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let connect = Action::new_local(move |ids: &Vec<String>| api::facebook_login_connect(state_for_connect.clone(), ids.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = connect.value().get() {
+            navigate("/pages", Default::default());
+        }
+    });
+    view! {
+        <RequireSignIn>
+            <section class="card">
+                <h1>"Pick the Pages to connect"</h1>
+                <Suspense fallback=|| view! { <p>"Asking Facebook for your Pages…"</p> }>
+                    {move || offered.get().map(|r| match r {
+                        Err(e) => view! { <ErrorNote error=e /> <p><A href="/pages">"Back to your Pages"</A></p> }.into_any(),
+                        Ok(pages) if pages.is_empty() => view! { <p>"Facebook listed no Page you manage."</p> }.into_any(),
+                        Ok(pages) => view! {
+                            <ul class="rows">
+                                {pages.into_iter().map(|p| {
+                                    let id = p.page_id.clone();
+                                    view! {
+                                        <li>
+                                            <label class="check">
+                                                <input type="checkbox" on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen.update(|c| { c.retain(|x| x != &id); if on { c.push(id.clone()); } });
+                                                } />
+                                                {p.name.clone()}
+                                                {p.connected.then_some(" (already connected: its token is refreshed)")}
+                                            </label>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <button on:click=move |_| { connect.dispatch_local(chosen.get_untracked()); }
+                                disabled=move || chosen.with(|c| c.is_empty()) || connect.pending().get()>
+                                "Connect the chosen Pages"
+                            </button>
+                        }.into_any(),
+                    })}
+                </Suspense>
+                {move || connect.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            </section>
+        </RequireSignIn>
+    }
+}
+
+fn window_text(rule: &ReplyRule) -> String {
+    match rule {
+        ReplyRule::Standard { secs_left } => format!("Open, {} left", duration(*secs_left)),
+        ReplyRule::HumanAgent { secs_left } => format!("Closed; human reply possible for {}", duration(*secs_left)),
+        ReplyRule::Closed => "Closed".to_string(),
+    }
+}
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = RwSignal::new(query.read_untracked().get("page"));
+    let label = RwSignal::new(None::<String>);
+    let subscribed = RwSignal::new(None::<bool>);
+    let window_filter = RwSignal::new(None::<WindowFilter>);
+    let search = RwSignal::new(String::new());
+    let after = RwSignal::new(None::<String>);
+    let filter = move || LeadFilter {
+        page: page.get(),
+        label: label.get(),
+        subscribed: subscribed.get(),
+        window: window_filter.get(),
+        search: search.get(),
+        after: after.get(),
+    };
+    let pages = LocalResource::new(api::fetch_pages);
+    let labels = LocalResource::new(api::fetch_labels);
+    let leads = LocalResource::new(move || api::fetch_leads(filter()));
+    let selected = RwSignal::new(Vec::<String>::new());
+    let new_label = RwSignal::new(String::new());
+    let create = Action::new_local(|name: &String| api::create_label(name.clone()));
+    let assign = Action::new_local(|(ids, label, on): &(Vec<String>, String, bool)| api::assign_label(ids.clone(), label.clone(), *on));
+    let remove_label = Action::new_local(|id: &String| api::delete_label(id.clone()));
+    Effect::new(move |_| {
+        if create.value().get().is_some_and(|r| r.is_ok()) {
+            new_label.set(String::new());
+            labels.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if assign.value().get().is_some_and(|r| r.is_ok()) || remove_label.value().get().is_some_and(|r| r.is_ok()) {
+            labels.refetch();
+            leads.refetch();
+        }
+    });
+    let bulk_label = RwSignal::new(String::new());
+    view! {
+        <RequireSignIn>
+            <section class="card">
+                <h1>"Leads"</h1>
+                <p>"People who wrote to your Pages. Each one started the conversation, and we keep the signed proof."</p>
+                <div class="filters">
+                    <label for="lead_page">"Page"</label>
+                    <select id="lead_page" on:change=move |ev| { after.set(None); page.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty())); }>
+                        {move || pages.get().and_then(|r| r.ok()).map(|o| o.pages.into_iter().map(|p| {
+                            let selected_now = page.get_untracked().as_deref() == Some(p.id.as_str());
+                            view! { <option value=p.id.clone() selected=selected_now>{p.name.clone()}</option> }
+                        }).collect_view())}
+                    </select>
+                    <label for="lead_label">"Label"</label>
+                    <select id="lead_label" on:change=move |ev| { after.set(None); label.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty())); }>
+                        <option value="">"Any"</option>
+                        {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| view! { <option value=l.id.clone()>{l.name.clone()}</option> }).collect_view())}
+                    </select>
+                    <label for="lead_subscribed">"Subscription"</label>
+                    <select id="lead_subscribed" on:change=move |ev| { after.set(None); subscribed.set(match event_target_value(&ev).as_str() { "yes" => Some(true), "no" => Some(false), _ => None }); }>
+                        <option value="">"Any"</option>
+                        <option value="yes">"Subscribed"</option>
+                        <option value="no">"Unsubscribed"</option>
+                    </select>
+                    <label for="lead_window">"24-hour window"</label>
+                    <select id="lead_window" on:change=move |ev| { after.set(None); window_filter.set(match event_target_value(&ev).as_str() { "open" => Some(WindowFilter::Open), "closed" => Some(WindowFilter::Closed), _ => None }); }>
+                        <option value="">"Any"</option>
+                        <option value="open">"Open"</option>
+                        <option value="closed">"Closed"</option>
+                    </select>
+                    <label for="lead_search">"Search names"</label>
+                    <input id="lead_search" type="search" on:change=move |ev| { after.set(None); search.set(event_target_value(&ev)); } />
+                </div>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || leads.get().map(|r| match r {
+                        Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                        Ok(found) => {
+                            let next = found.next.clone();
+                            view! {
+                                <table class="leads" data-testid="leads">
+                                    <thead><tr><th></th><th>"Name"</th><th>"Window"</th><th>"Subscribed"</th><th>"Labels"</th><th>"Opted in"</th></tr></thead>
+                                    <tbody>
+                                        {found.leads.into_iter().map(|l| lead_row(l, selected)).collect_view()}
+                                    </tbody>
+                                </table>
+                                <p class="muted">{format!("Looked at {} leads.", found.scanned)}</p>
+                                {next.map(|n| view! { <button class="link" on:click=move |_| after.set(Some(n.clone()))>"More"</button> })}
+                            }.into_any()
+                        }
+                    })}
+                </Suspense>
+            </section>
+            <section class="card">
+                <h2>"Labels"</h2>
+                <div class="filters">
+                    <label for="bulk_label">"Label for the selected leads"</label>
+                    <select id="bulk_label" on:change=move |ev| bulk_label.set(event_target_value(&ev))>
+                        <option value="">"Choose…"</option>
+                        {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| view! { <option value=l.id.clone()>{l.name.clone()}</option> }).collect_view())}
+                    </select>
+                    <button on:click=move |_| { assign.dispatch_local((selected.get_untracked(), bulk_label.get_untracked(), true)); }>"Add label"</button>
+                    <button on:click=move |_| { assign.dispatch_local((selected.get_untracked(), bulk_label.get_untracked(), false)); }>"Remove label"</button>
+                </div>
+                {outcome(assign.value(), |n| view! { <p class="success" role="status" data-testid="labels-assigned">{format!("{n} leads changed.")}</p> }.into_any())}
+                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); create.dispatch_local(new_label.get_untracked()); }>
+                    <label for="new_label">"New label"</label>
+                    <input id="new_label" maxlength="50" required bind:value=new_label />
+                    <Why text="labels are your own words for grouping leads, for example for a campaign." />
+                    <button type="submit">"Create label"</button>
+                </form>
+                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+                <ul class="rows">
+                    {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| {
+                        let id = l.id.clone();
+                        view! { <li>{l.name.clone()} " " <button class="link" on:click=move |_| { remove_label.dispatch_local(id.clone()); }>"Delete"</button></li> }
+                    }).collect_view())}
+                </ul>
+            </section>
+        </RequireSignIn>
+    }
+}
+
+fn lead_row(l: LeadRow, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let id = l.id.clone();
+    let name = l.name.clone().unwrap_or_else(|| "(name not shared)".to_string());
+    view! {
+        <tr data-testid="lead-row">
+            <td><input type="checkbox" aria-label=format!("Select {name}") on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                selected.update(|s| { s.retain(|x| x != &id); if on { s.push(id.clone()); } });
+            } /></td>
+            <td><A href=format!("/inbox/{}", l.id)>{name.clone()}</A>{l.unavailable.then_some(" (unavailable)")}</td>
+            <td data-testid="lead-window">{window_text(&l.reply)}</td>
+            <td>{if l.subscribed { "Yes" } else { "No" }}</td>
+            <td>{l.labels.iter().map(|x| x.name.clone()).collect::<Vec<_>>().join(", ")}</td>
+            <td>{format_time(l.opted_in_at, false)}</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn ConversationPage() -> impl IntoView {
+    let params = use_params_map();
+    let lead = move || params.read().get("lead").unwrap_or_default();
+    let conversation = LocalResource::new(move || api::fetch_conversation(lead()));
+    let text = RwSignal::new(String::new());
+    let send = Action::new_local(|(lead, text): &(String, String)| api::reply(lead.clone(), text.clone()));
+    Effect::new(move |_| {
+        if send.value().get().is_some_and(|r| r.is_ok()) {
+            text.set(String::new());
+            conversation.refetch();
+        }
+    });
+    let proof = Action::new_local(|lead: &String| api::verify_proof(lead.clone()));
+    let delete = Action::new_local(|lead: &String| api::delete_lead(lead.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/leads", Default::default());
+        }
+    });
+    view! {
+        <RequireSignIn>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || conversation.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(c) => {
+                        let rule = c.lead.reply;
+                        let can_reply = rule != ReplyRule::Closed && !c.lead.unavailable && !c.page_needs_reconnection;
+                        let name = c.lead.name.clone().unwrap_or_else(|| "(name not shared)".to_string());
+                        view! {
+                            <section class="card">
+                                <h1 data-testid="lead-name">{name}</h1>
+                                <p class="muted">{c.lead.page_name.clone()} " · opted in " {format_time(c.lead.opted_in_at, false)}
+                                    {(!c.lead.subscribed).then_some(" · unsubscribed from campaigns")}</p>
+                                <ol class="conversation" data-testid="conversation">
+                                    {c.messages.into_iter().map(|m| {
+                                        let class = if m.direction == Direction::Inbound { "in" } else { "out" };
+                                        view! {
+                                            <li class=class data-testid="message">
+                                                <p>{m.text}</p>
+                                                <small>{format_time(m.at, false)} {(m.direction == Direction::Outbound).then(|| format!(" · {}", m.status))}</small>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ol>
+                                <p class="notice" data-testid="reply-rule">{rule.explain()}</p>
+                                {c.lead.unavailable.then(|| view! { <p class="error">"Facebook says this person isn't available right now: messages to them are not accepted."</p> })}
+                                {c.page_needs_reconnection.then(|| view! { <p class="error">"This Page needs reconnection before you can reply. " <A href="/pages">"Go to your Pages"</A></p> })}
+                                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                    ev.prevent_default();
+                                    send.dispatch_local((lead(), text.get_untracked()));
+                                }>
+                                    <label for="reply_text">{if matches!(rule, ReplyRule::HumanAgent { .. }) { "Your reply (written by you, sent with the HUMAN_AGENT tag)" } else { "Your reply" }}</label>
+                                    <textarea id="reply_text" maxlength="2000" required disabled=!can_reply bind:value=text></textarea>
+                                    <button type="submit" disabled=move || !can_reply || send.pending().get()>"Send"</button>
+                                </form>
+                                {outcome(send.value(), |o| view! {
+                                    <p class="success" role="status" data-testid="reply-outcome">{match o {
+                                        crate::types::ReplyOutcome::Sent => "Sent.",
+                                        crate::types::ReplyOutcome::Queued => "Facebook is busy: your reply is queued and will be sent shortly.",
+                                    }}</p>
+                                }.into_any())}
+                            </section>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            <section class="card">
+                <h2>"Proof of opt-in"</h2>
+                <p>"We keep the exact message Facebook delivered when this person first wrote, with Facebook's signature. Anyone with the app secret can check it."</p>
+                <button data-testid="verify-proof" on:click=move |_| { proof.dispatch_local(lead()); }>"Verify proof"</button>
+                {outcome(proof.value(), |p| view! {
+                    <div data-testid="proof-result" class=if p.valid { "success" } else { "error" }>
+                        <p>{if p.valid { "Valid: the signature matches the stored message." } else { "Invalid: the stored message does not match its signature." }}</p>
+                        <p class="muted">{format!("Received {} · {} bytes · SHA-256 {}", format_time(p.received_at, false), p.body_bytes, p.body_sha256)}</p>
+                        <p class="muted"><code>{p.signature_header}</code></p>
+                    </div>
+                }.into_any())}
+            </section>
+            <section class="card">
+                <h2>"Delete this lead"</h2>
+                <p>"Erases the person, the conversation and the proof, for good."</p>
+                <button class="danger" on:click=move |_| { delete.dispatch_local(lead()); }>"Delete lead"</button>
+                {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            </section>
+        </RequireSignIn>
+    }
+}
+
+/// Public: the status of a Meta data-deletion request.
+#[component]
+pub fn DeletionStatusPage() -> impl IntoView {
+    let query = use_query_map();
+    let code = query.read_untracked().get("code").unwrap_or_default();
+    let status = LocalResource::new(move || api::fetch_deletion_status(code.clone()));
+    view! {
+        <section class="card">
+            <h1>"Data deletion request"</h1>
+            <Suspense fallback=|| ()>
+                {move || status.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(None) => view! { <p>"No request with this confirmation code."</p> }.into_any(),
+                    Ok(Some(s)) => view! {
+                        <p data-testid="deletion-status">{format!("Request {} received {}: {}. Conversations erased: {}.", s.confirmation_code, format_time(s.received_at, false), s.status, s.leads_erased)}</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,136 @@
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { registerAndVerify, signIn, uniqueEmail } from './support';
+
+const standin = () => process.env.E2E_STANDIN_URL!;
+
+async function control(request: APIRequestContext, path: string, body?: unknown) {
+  const response = body === undefined
+    ? await request.get(`${standin()}${path}`)
+    : await request.post(`${standin()}${path}`, { data: body });
+  expect(response.ok(), `${path}: ${response.status()}`).toBeTruthy();
+  return response.status() === 204 ? null : response.json();
+}
+
+/** Reloads until `check` passes: the lead's name arrives with a background profile fetch. */
+async function eventually(page: Page, check: () => Promise<void>) {
+  await expect(async () => {
+    await page.reload();
+    await check();
+  }).toPass({ timeout: 20_000 });
+}
+
+test('connect Pages both ways, a lead writes, reply from the inbox, verify the opt-in proof', async ({ page, request }) => {
+  const email = uniqueEmail('messenger');
+  const n = Date.now() % 1_000_000_000;
+  const manualId = `7${n}`;
+  const loginId = `8${n}`;
+  await control(request, '/_standin/pages', { id: manualId, name: `Manual Shop ${n}`, token: `tok-manual-${n}` });
+  await control(request, '/_standin/pages', { id: loginId, name: `Login Shop ${n}`, token: `tok-login-${n}` });
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+
+  // Manually: Page id and token, checked against the Graph API.
+  await page.getByRole('link', { name: 'Pages', exact: true }).click();
+  await expect(page.getByTestId('no-pages')).toBeVisible();
+  await page.getByLabel('Page id').fill(manualId);
+  await page.getByLabel('Page access token').fill('wrong-token');
+  await page.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(page.getByTestId('form-error')).toContainText('did not accept');
+  await page.getByLabel('Page access token').fill(`tok-manual-${n}`);
+  await page.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(page.getByTestId('page-connected')).toBeVisible();
+  await expect(page.getByTestId('pages')).toContainText(`Manual Shop ${n}`);
+
+  // Facebook Login: the stand-in's dialog, then pick the Page.
+  await page.getByTestId('facebook-login').click();
+  await expect(page).toHaveURL(/\/dialog\/oauth\?/);
+  await page.locator('#continue').click();
+  await expect(page).toHaveURL(/\/pages\/facebook\?code=/);
+  await page.getByLabel(`Login Shop ${n}`).check();
+  await page.getByRole('button', { name: 'Connect the chosen Pages' }).click();
+  await expect(page).toHaveURL(/\/pages$/);
+  await expect(page.getByTestId('page-row')).toHaveCount(2);
+  await expect(page.getByTestId('pages')).toContainText(`Login Shop ${n}`);
+
+  // A person writes to the manual Page; their name is markup, shown as text.
+  const psid = `psid-${n}`;
+  const hostile = '<img src=x onerror="document.title=1">';
+  const sent = await control(request, '/_standin/simulate', {
+    page_id: manualId, psid, first_name: hostile, last_name: 'Doe', text: 'Hello from Messenger',
+  });
+  expect(sent.app_status).toBe(200);
+  await page.goto('/leads');
+  await eventually(page, async () => {
+    await page.locator('#lead_page').selectOption({ label: `Login Shop ${n}` });
+    await page.locator('#lead_page').selectOption({ label: `Manual Shop ${n}` });
+    await expect(page.getByTestId('leads')).toContainText(`${hostile} Doe`, { timeout: 1000 });
+  });
+  await expect(page.getByTestId('leads').locator('img')).toHaveCount(0);
+  await expect(page.getByTestId('lead-window').first()).toContainText('Open');
+
+  // The inbox: the message, then a reply the stand-in receives.
+  await page.getByRole('link', { name: `${hostile} Doe` }).click();
+  await expect(page.getByTestId('conversation')).toContainText('Hello from Messenger');
+  await expect(page.getByTestId('reply-rule')).toContainText('Window open');
+  await page.getByLabel('Your reply').fill('Thanks for writing! How can we help?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByTestId('reply-outcome')).toContainText('Sent.');
+  const received = await control(request, '/_standin/sent');
+  const reply = received.find((m: any) => m.psid === psid);
+  expect(reply).toMatchObject({ page_id: manualId, messaging_type: 'RESPONSE', text: 'Thanks for writing! How can we help?' });
+  await expect(page.getByTestId('conversation')).toContainText('Thanks for writing!');
+
+  // The opt-in proof checks out against the app secret.
+  await page.getByTestId('verify-proof').click();
+  await expect(page.getByTestId('proof-result')).toContainText('Valid: the signature matches');
+  expect(await page.title()).not.toBe('1');
+});
+
+test('labels, filters and deleting a lead', async ({ page, request }) => {
+  const email = uniqueEmail('labels');
+  const n = Date.now() % 1_000_000_000;
+  const pageId = `6${n}`;
+  await control(request, '/_standin/pages', { id: pageId, name: `Label Shop ${n}`, token: `tok-label-${n}` });
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  await page.goto('/pages');
+  await page.getByLabel('Page id').fill(pageId);
+  await page.getByLabel('Page access token').fill(`tok-label-${n}`);
+  await page.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(page.getByTestId('page-connected')).toBeVisible();
+  for (const [psid, first] of [[`la-${n}`, 'Ana'], [`lb-${n}`, 'Bruno']]) {
+    await control(request, '/_standin/simulate', { page_id: pageId, psid, first_name: first, last_name: 'Test', text: 'hi' });
+  }
+  await control(request, '/_standin/simulate', { page_id: pageId, psid: `lb-${n}`, text: 'STOP' });
+  await page.goto('/leads');
+  await eventually(page, async () => {
+    await expect(page.getByTestId('lead-row')).toHaveCount(2, { timeout: 1000 });
+    await expect(page.getByTestId('leads')).toContainText('Bruno Test', { timeout: 1000 });
+    await expect(page.getByTestId('leads')).toContainText('Ana Test', { timeout: 1000 });
+  });
+
+  await page.getByLabel('New label').fill('VIP');
+  await page.getByRole('button', { name: 'Create label' }).click();
+  await page.getByLabel('Select Ana Test').check();
+  await page.getByLabel('Label for the selected leads').selectOption({ label: 'VIP' });
+  await page.getByRole('button', { name: 'Add label' }).click();
+  await expect(page.getByTestId('labels-assigned')).toContainText('1 leads changed');
+  await page.locator('#lead_label').selectOption({ label: 'VIP' });
+  await expect(page.getByTestId('lead-row')).toHaveCount(1);
+  await expect(page.getByTestId('leads')).toContainText('Ana Test');
+  await page.locator('#lead_label').selectOption({ label: 'Any' });
+  await page.locator('#lead_subscribed').selectOption({ label: 'Unsubscribed' });
+  await expect(page.getByTestId('lead-row')).toHaveCount(1);
+  await expect(page.getByTestId('leads')).toContainText('Bruno Test');
+  await page.locator('#lead_subscribed').selectOption({ label: 'Any' });
+  await page.getByLabel('Search names').fill('bruno');
+  await page.getByLabel('Search names').press('Enter');
+  await expect(page.getByTestId('lead-row')).toHaveCount(1);
+
+  await page.getByRole('link', { name: 'Bruno Test' }).click();
+  await expect(page.getByTestId('conversation')).toContainText('STOP');
+  await page.getByRole('button', { name: 'Delete lead' }).click();
+  await expect(page).toHaveURL(/\/leads$/);
+  await expect(page.getByTestId('lead-row')).toHaveCount(1);
+  await expect(page.getByTestId('leads')).not.toContainText('Bruno');
+});
