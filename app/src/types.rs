@@ -244,6 +244,10 @@ pub struct PurgeReport {
     pub sessions: i64,
     pub links: i64,
     pub exports: i64,
+    #[serde(default)]
+    pub leads: i64,
+    #[serde(default)]
+    pub messages: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +266,8 @@ pub struct AdminOverview {
     pub acceptance: Vec<AcceptanceCount>,
     pub retention: RetentionSettings,
     pub last_purge: Option<PurgeReport>,
+    /// Webhook events for Pages nobody connected, since this server started.
+    pub dropped_webhook_events: u64,
 }
 
 /// The Facebook app settings as the admin panel shows them: never the secrets.

@@ -33,8 +33,15 @@ pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
         Ok(exports) => report.exports = exports,
         Err(e) => tracing::error!(error = %e, "export purge failed"),
     }
+    match crate::messenger::leads::purge_expired(ctx).await {
+        Ok((leads, messages)) => {
+            report.leads = leads;
+            report.messages = messages;
+        }
+        Err(e) => tracing::error!(error = %e, "lead and message purge failed"),
+    }
     if let Err(e) = crate::privacy::retention::record_purge(ctx, &report).await {
         tracing::error!(error = %e, "recording the purge failed");
     }
-    tracing::info!(signins = report.signins, sessions = report.sessions, links = report.links, exports = report.exports, "retention purge");
+    tracing::info!(signins = report.signins, sessions = report.sessions, links = report.links, exports = report.exports, leads = report.leads, messages = report.messages, "retention purge");
 }

@@ -402,11 +402,15 @@ fn Overview() -> impl IntoView {
                         <RetentionForm initial=o.retention />
                         <p data-testid="last-purge">{match o.last_purge {
                             Some(p) => format!(
-                                "Last purge {}: {} sign-ins, {} sessions, {} links, {} exports deleted.",
-                                format_time(p.at, false), p.signins, p.sessions, p.links, p.exports
+                                "Last purge {}: {} sign-ins, {} sessions, {} links, {} exports, {} inactive leads, {} old messages deleted.",
+                                format_time(p.at, false), p.signins, p.sessions, p.links, p.exports, p.leads, p.messages
                             ),
                             None => "The purge job has not run yet.".to_string(),
                         }}</p>
+                        <p data-testid="dropped-events">{format!(
+                            "Webhook events for Pages nobody connected (dropped since the server started): {}.",
+                            o.dropped_webhook_events
+                        )}</p>
                     }.into_any(),
                 })}
             </Suspense>

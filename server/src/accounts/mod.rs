@@ -801,6 +801,8 @@ pub async fn purge_expired(ctx: &Ctx) -> Result<app::types::PurgeReport> {
         sessions: sessions.unwrap_or(0),
         links: links.unwrap_or(0),
         exports: 0,
+        leads: 0,
+        messages: 0,
     })
 }
 

@@ -314,6 +314,7 @@ pub async fn overview(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::Ad
         acceptance,
         retention: crate::privacy::retention::current(ctx).await?,
         last_purge: crate::privacy::retention::last_purge(ctx).await?,
+        dropped_webhook_events: crate::messenger::webhook::DROPPED_EVENTS.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -429,3 +429,52 @@ pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &st
         }
     }
 }
+
+/// The retention purge: leads inactive for the set period (erased with their
+/// conversations), messages older than theirs, abandoned Facebook sign-ins.
+pub async fn purge_expired(ctx: &Ctx) -> Result<(i64, i64)> {
+    let retention = crate::privacy::retention::current(ctx).await?;
+    let now = ctx.now();
+    let lead_cutoff = now - retention.inactive_leads_days * 86_400;
+    let mut leads = 0;
+    loop {
+        let ids: Vec<RecordId> = ctx
+            .db
+            .client()
+            .query("SELECT VALUE id FROM lead WHERE (last_interaction_at ?? created_at) < $cutoff LIMIT $batch")
+            .bind(("cutoff", lead_cutoff))
+            .bind(("batch", DELETE_BATCH))
+            .await?
+            .take(0)?;
+        if ids.is_empty() {
+            break;
+        }
+        for id in &ids {
+            erase_lead(ctx, id).await?;
+        }
+        leads += ids.len() as i64;
+    }
+    let mut messages = 0;
+    loop {
+        let ids: Vec<RecordId> = ctx
+            .db
+            .client()
+            .query("SELECT VALUE id FROM message WHERE at < $cutoff LIMIT $batch")
+            .bind(("cutoff", now - retention.messages_days * 86_400))
+            .bind(("batch", DELETE_BATCH))
+            .await?
+            .take(0)?;
+        if ids.is_empty() {
+            break;
+        }
+        messages += ids.len() as i64;
+        ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+    }
+    ctx.db
+        .client()
+        .query("DELETE page_login WHERE created_at < $cutoff")
+        .bind(("cutoff", now - super::pages::LOGIN_TTL_SECS))
+        .await?
+        .check()?;
+    Ok((leads, messages))
+}

@@ -15,7 +15,7 @@ use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
 use crate::sessions::{account_record, key_string};
 
-const LOGIN_TTL_SECS: i64 = 15 * 60;
+pub const LOGIN_TTL_SECS: i64 = 15 * 60;
 const MAX_PAGE_ID: usize = 40;
 
 #[derive(Debug, Clone, SurrealValue)]

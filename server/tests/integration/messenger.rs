@@ -551,3 +551,55 @@ async fn truncated_and_multi_entry_deliveries() {
     w.standin.stop();
     w.server.stop().await;
 }
+
+#[tokio::test]
+async fn old_messages_and_inactive_leads_are_purged_after_their_retention() {
+    let mut w = World::start("retention.owner@example.org").await;
+    w.write("old-1", "an old message").await;
+    let lead = w.wait_for_named_lead("old-1").await;
+    // Default retention: messages 90 days, inactive leads 180 days.
+    w.advance(91 * 86_400).await;
+    w.server.purge_now().await;
+    let c = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
+    assert!(c["messages"].as_array().unwrap().is_empty(), "{c}");
+    w.advance(90 * 86_400).await;
+    w.server.purge_now().await;
+    assert_eq!(w.api.post("messenger/conversation", json!({"lead": lead})).await.error(), "LeadNotFound");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn demo_mode_connects_a_demo_page_whose_simulated_leads_write() {
+    let server = TestServer::start(&["--demo"]).await;
+    let email = "demo.user@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(api.get("status").await.ok()["demo"], true);
+    let overview = api.get("messenger/pages").await.ok().clone();
+    assert_eq!((overview["demo"].as_bool(), overview["app_configured"].as_bool()), (Some(true), Some(true)));
+    let dialog = api.post("messenger/facebook-login", json!({})).await.ok().as_str().unwrap().to_string();
+    assert!(dialog.starts_with("http://127.0.0.1:"), "the dialog is the local stand-in: {dialog}");
+    let html = http_client().get(&dialog).send().await.unwrap().text().await.unwrap();
+    let href = html.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let query: std::collections::HashMap<String, String> = url_query(&href).into_iter().collect();
+    let offered = api.post("messenger/facebook-callback", json!({"code": query["code"], "state": query["state"]})).await.ok().clone();
+    assert_eq!(offered[0]["name"], "Demo Page 1");
+    let page_id = offered[0]["page_id"].as_str().unwrap().to_string();
+    api.post("messenger/facebook-connect", json!({"state": query["state"], "page_ids": [page_id]})).await.ok();
+    let filter = json!({"page": null, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = api.post("messenger/leads", json!({"filter": filter})).await.ok().clone();
+        let named = found["leads"].as_array().unwrap().iter().filter(|l| l["name"].is_string()).count();
+        if named == 3 {
+            assert!(found["leads"].as_array().unwrap().iter().any(|l| l["name"] == "Amélie Laurent"));
+            let lead = found["leads"][0]["id"].as_str().unwrap().to_string();
+            assert_eq!(api.post("messenger/reply", json!({"lead": lead, "text": "Welcome to the demo"})).await.ok(), "sent");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo leads did not all write: {found}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.stop().await;
+}
