@@ -113,7 +113,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesO
 }
 
 /// Stores (or refreshes) a connection. A Page another account holds is refused.
-async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, name: &str, token: &str) -> Result<String> {
+pub async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, name: &str, token: &str) -> Result<String> {
     let record_key = page_key(ctx, page_id);
     if let Some(existing) = load(ctx, &record_key).await? {
         if existing.account_id() != account_id {

@@ -1,0 +1,157 @@
+//! Webhook ingest: signed deliveries per second that the real endpoint
+//! verifies, parses and stores encrypted on embedded SurrealKV, next to an
+//! axum handler that only verifies the HMAC (the limit), with p50/p99
+//! latency and the process's RSS. Both run in this process over plain HTTP
+//! (as behind a TLS-terminating proxy), driven by the same client.
+//!
+//! `cargo bench -p server --bench webhook`; BENCH_EVENTS (default 5000),
+//! BENCH_CONCURRENCY (default 16), BENCH_PEOPLE (distinct senders, default 1000).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use clap::Parser;
+use serde_json::json;
+use server::config::Cli;
+use server::standin::{meta_serialise, sign, Standin, StandinConfig};
+
+const SECRET: &str = "bench-app-secret";
+const PAGE_ID: &str = "424242";
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+/// Sends every body with `concurrency` clients; returns (events/s, p50 ms, p99 ms).
+async fn drive(url: &str, bodies: Arc<Vec<(String, String)>>, concurrency: usize) -> (f64, f64, f64) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, bodies, next, url) = (client.clone(), bodies.clone(), next.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((body, signature)) = bodies.get(i) else { break };
+                let t = Instant::now();
+                let r = client.post(&url).header("x-hub-signature-256", signature).body(body.clone()).send().await.unwrap();
+                assert_eq!(r.status(), 200, "delivery {i} refused");
+                r.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let rate = bodies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    (rate, pct(0.50), pct(0.99))
+}
+
+async fn verify_only(headers: HeaderMap, body: Bytes) -> StatusCode {
+    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if server::messenger::signature::webhook_signature_valid(SECRET.as_bytes(), &body, header) {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    }
+}
+
+async fn run() {
+    let events = env("BENCH_EVENTS", 5000);
+    let concurrency = env("BENCH_CONCURRENCY", 16);
+    let people = env("BENCH_PEOPLE", 1000).max(1);
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let data = dir.path().join("data");
+    let config = Cli::try_parse_from([
+        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
+    ])
+    .unwrap()
+    .serve;
+    let running = server::start(&config).await.unwrap();
+    let ctx = running.context().clone();
+    let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
+    let standin = Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook.clone()), demo: false }).await.unwrap();
+    standin.state.add_page(PAGE_ID, "Bench Page", "bench-token");
+    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
+        app_id: "1".into(),
+        app_secret: zeroize::Zeroizing::new(SECRET.into()),
+        verify_token: zeroize::Zeroizing::new("v".into()),
+        graph_base_url: standin.base_url(),
+        graph_version: "v21.0".into(),
+    })
+    .await
+    .unwrap();
+    server::accounts::create_admin(&ctx, "bench.owner@example.org").await.unwrap();
+    let account: Option<surrealdb::types::RecordId> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE id FROM ONLY account LIMIT 1")
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    let account_id = server::sessions::key_string(&account.unwrap());
+    let key = ctx.crypto.account_key(&account_id).await.unwrap();
+    server::messenger::pages::save(&ctx, &account_id, &key, PAGE_ID, "Bench Page", "bench-token").await.unwrap();
+
+    // Signed deliveries in Meta's serialisation, one message event each.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let bodies: Arc<Vec<(String, String)>> = Arc::new(
+        (0..events)
+            .map(|i| {
+                let body = meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE_ID, "time": now_ms, "messaging": [{
+                    "sender": {"id": format!("psid-{}", i % people)}, "recipient": {"id": PAGE_ID}, "timestamp": now_ms + i as i64,
+                    "message": {"mid": format!("m_bench_{i}"), "text": format!("Bonjour, message n°{i}: do you deliver to Zürich?")}}]}]}));
+                let signature = sign(SECRET.as_bytes(), body.as_bytes());
+                (body, signature)
+            })
+            .collect(),
+    );
+    let rss_before = rss_kib("VmRSS:");
+
+    // The limit: verification only.
+    let limit_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let limit_url = format!("http://{}/verify", limit_listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = axum::Router::new().route("/verify", axum::routing::post(verify_only));
+        axum::serve(limit_listener, app).await.unwrap();
+    });
+    let (limit_rate, limit_p50, limit_p99) = drive(&limit_url, bodies.clone(), concurrency).await;
+
+    let (rate, p50, p99) = drive(&webhook, bodies.clone(), concurrency).await;
+    let rss_after = rss_kib("VmRSS:");
+    let peak = rss_kib("VmHWM:");
+    let stored: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
+    let leads: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM lead)").await.unwrap().take(0).unwrap();
+    assert_eq!(stored, Some(events as i64), "every event stored once");
+
+    println!("webhook ingest: {events} signed deliveries from {people} people, {concurrency} concurrent clients, SurrealKV");
+    println!("  verify + parse + store encrypted: {rate:.0} events/s, p50 {p50:.1} ms, p99 {p99:.1} ms ({} leads, {} messages)", leads.unwrap_or(0), stored.unwrap_or(0));
+    println!("  limit, HMAC verification only:    {limit_rate:.0} events/s, p50 {limit_p50:.2} ms, p99 {limit_p99:.2} ms");
+    println!("  ratio (ingest / limit): {:.3}", rate / limit_rate);
+    println!("  process RSS: {} MiB before, {} MiB after, peak {} MiB", rss_before / 1024, rss_after / 1024, peak / 1024);
+    standin.stop();
+    running.shutdown(Duration::from_secs(5)).await.unwrap();
+}
