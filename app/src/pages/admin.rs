@@ -498,6 +498,7 @@ fn MessengerAppForm(view: crate::types::MessengerAppView) -> impl IntoView {
     };
     view! {
         <p>"Callback URL for Meta's dashboard: " <code data-testid="callback-url">{view.callback_url.clone()}</code></p>
+        <p>"Data Deletion Request URL: " <code data-testid="deletion-url">{view.callback_url.replace("/webhooks/messenger", "/webhooks/meta/data-deletion")}</code></p>
         <form on:submit=submit>
             <label for="fb_app_id">"App ID"</label>
             <input id="fb_app_id" type="text" required bind:value=app_id />
