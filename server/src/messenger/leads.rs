@@ -137,14 +137,19 @@ pub async fn view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey) -> Result<LeadRo
 /// matches or after `SCAN_LIMIT` leads, answering with a cursor to go on.
 pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Result<LeadPage> {
     let (session, key) = signed_in_account(ctx, request).await?;
+    list_for(ctx, &session.account_id, &key, filter).await
+}
+
+/// The list for an account whose key is already open (the benchmark calls this).
+pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: LeadFilter) -> Result<LeadPage> {
     let page: PageRow = match &filter.page {
-        Some(p) => pages::owned(ctx, &session.account_id, p).await?,
+        Some(p) => pages::owned(ctx, account_id, p).await?,
         None => {
             let first: Vec<PageRow> = ctx
                 .db
                 .client()
                 .query("SELECT * FROM page WHERE account = $account ORDER BY connected_at, id LIMIT 1")
-                .bind(("account", account_record(&session.account_id)))
+                .bind(("account", account_record(account_id)))
                 .await?
                 .take(0)?;
             match first.into_iter().next() {
@@ -153,8 +158,8 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Resul
             }
         }
     };
-    let page_name = page.name(&key)?;
-    let labels = label_names(ctx, &session.account_id).await?;
+    let page_name = page.name(key)?;
+    let labels = label_names(ctx, account_id).await?;
     let label = match &filter.label {
         Some(l) if labels.contains_key(l) => Some(record("label", l)),
         Some(_) => return Err(AppError::LabelNotFound.into()),
@@ -195,10 +200,10 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Resul
         for row in &rows {
             scanned += 1;
             before = row.key.clone();
-            if !needle.is_empty() && !row.name(&key)?.is_some_and(|n| n.to_lowercase().contains(&needle)) {
+            if !needle.is_empty() && !row.name(key)?.is_some_and(|n| n.to_lowercase().contains(&needle)) {
                 continue;
             }
-            leads.push(to_view(ctx, row, &key, &page_name, &labels)?);
+            leads.push(to_view(ctx, row, key, &page_name, &labels)?);
             if leads.len() == PAGE_SIZE {
                 break;
             }
