@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
+    AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo,
     Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome,
     MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
     RegisterInput, Role, SecurityOverview, ServerStatus,
@@ -75,6 +76,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn conversation(&self, lead: String) -> Result<Conversation, AppError>;
     async fn reply(&self, lead: String, text: String) -> Result<ReplyOutcome, AppError>;
     async fn deletion_status(&self, code: String) -> Result<Option<DeletionStatus>, AppError>;
+    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError>;
+    async fn save_campaign(&self, input: CampaignInput) -> Result<String, AppError>;
+    async fn preview_campaign(&self, input: CampaignInput) -> Result<AudiencePreview, AppError>;
+    async fn campaign(&self, id: String) -> Result<CampaignDetail, AppError>;
+    async fn send_campaign_now(&self, id: String) -> Result<(), AppError>;
+    async fn schedule_campaign(&self, id: String, schedule: ScheduleInput) -> Result<i64, AppError>;
+    async fn pause_campaign(&self, id: String) -> Result<(), AppError>;
+    async fn resume_campaign(&self, id: String) -> Result<(), AppError>;
+    async fn cancel_campaign(&self, id: String) -> Result<(), AppError>;
+    async fn unsubscribe_info(&self, token: String) -> Result<UnsubscribeInfo, AppError>;
+    async fn unsubscribe(&self, token: String) -> Result<(), AppError>;
+    async fn erase_my_data(&self, token: String) -> Result<(), AppError>;
     async fn admin_breach_notify_people(&self, password: String, id: String, account_ids: Option<Vec<String>>) -> Result<usize, AppError>;
 }
 

@@ -97,6 +97,16 @@ pub enum AppError {
     InvalidLabel,
     #[error("That label was not found.")]
     LabelNotFound,
+    #[error("That campaign was not found.")]
+    CampaignNotFound,
+    #[error("Please check the campaign: {reason}")]
+    InvalidCampaign { reason: String },
+    #[error("This campaign cannot do that in its current state.")]
+    CampaignStateConflict,
+    #[error("Please give a date (YYYY-MM-DD), a time (HH:MM) in the future, and a time zone such as Europe/Paris.")]
+    InvalidSchedule,
+    #[error("This unsubscribe link is not valid, or the person's data was already erased.")]
+    InvalidUnsubscribeLink,
 }
 
 impl AppError {
@@ -108,6 +118,8 @@ impl AppError {
             AppError::AccountDisabled | AppError::EmailNotVerified => 403,
             AppError::SessionNotFound | AppError::AccountNotFound | AppError::BreachNotFound => 404,
             AppError::PageNotFound | AppError::LeadNotFound | AppError::LabelNotFound => 404,
+            AppError::CampaignNotFound | AppError::InvalidUnsubscribeLink => 404,
+            AppError::CampaignStateConflict => 409,
             AppError::PageAlreadyConnected => 409,
             AppError::FacebookUnavailable => 502,
             AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,

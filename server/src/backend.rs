@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
+    AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo,
     Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome,
     MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
     PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
@@ -400,5 +401,62 @@ impl Backend for Services {
 
     async fn deletion_status(&self, code: String) -> Result<Option<DeletionStatus>, AppError> {
         crate::messenger::deletion::status(&self.ctx, &code).await.map_err(messenger_error("deletion status"))
+    }
+
+    async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError> {
+        let request = request_info();
+        crate::broadcasts::list(&self.ctx, &request).await.map_err(messenger_error("campaigns"))
+    }
+
+    async fn save_campaign(&self, input: CampaignInput) -> Result<String, AppError> {
+        let request = request_info();
+        crate::broadcasts::save(&self.ctx, &request, input).await.map_err(messenger_error("save campaign"))
+    }
+
+    async fn preview_campaign(&self, input: CampaignInput) -> Result<AudiencePreview, AppError> {
+        let request = request_info();
+        crate::broadcasts::preview(&self.ctx, &request, input).await.map_err(messenger_error("preview campaign"))
+    }
+
+    async fn campaign(&self, id: String) -> Result<CampaignDetail, AppError> {
+        let request = request_info();
+        crate::broadcasts::stats::detail(&self.ctx, &request, &id).await.map_err(messenger_error("campaign"))
+    }
+
+    async fn send_campaign_now(&self, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::broadcasts::send_now(&self.ctx, &request, &id).await.map_err(messenger_error("send campaign"))
+    }
+
+    async fn schedule_campaign(&self, id: String, schedule: ScheduleInput) -> Result<i64, AppError> {
+        let request = request_info();
+        crate::broadcasts::schedule(&self.ctx, &request, &id, schedule).await.map_err(messenger_error("schedule campaign"))
+    }
+
+    async fn pause_campaign(&self, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::broadcasts::pause(&self.ctx, &request, &id).await.map_err(messenger_error("pause campaign"))
+    }
+
+    async fn resume_campaign(&self, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::broadcasts::resume(&self.ctx, &request, &id).await.map_err(messenger_error("resume campaign"))
+    }
+
+    async fn cancel_campaign(&self, id: String) -> Result<(), AppError> {
+        let request = request_info();
+        crate::broadcasts::cancel(&self.ctx, &request, &id).await.map_err(messenger_error("cancel campaign"))
+    }
+
+    async fn unsubscribe_info(&self, token: String) -> Result<UnsubscribeInfo, AppError> {
+        crate::broadcasts::unsubscribe::info(&self.ctx, &token).await.map_err(messenger_error("unsubscribe info"))
+    }
+
+    async fn unsubscribe(&self, token: String) -> Result<(), AppError> {
+        crate::broadcasts::unsubscribe::unsubscribe(&self.ctx, &token).await.map_err(messenger_error("unsubscribe"))
+    }
+
+    async fn erase_my_data(&self, token: String) -> Result<(), AppError> {
+        crate::broadcasts::unsubscribe::erase(&self.ctx, &token).await.map_err(messenger_error("erase my data"))
     }
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod backend;
+pub mod broadcasts;
 pub mod clock;
 pub mod config;
 pub mod context;
@@ -117,7 +118,8 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     let background = vec![
         tokio::spawn(mail::run_worker(ctx.clone(), transport, from, background_stop.clone())),
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
-        tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop)),
+        tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop.clone())),
+        tokio::spawn(broadcasts::sender::run(ctx.clone(), background_stop)),
     ];
 
     let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });

@@ -47,6 +47,9 @@ pub struct SentMessage {
     pub messaging_type: String,
     pub tag: Option<String>,
     pub text: String,
+    pub metadata: Option<String>,
+    pub quick_replies: usize,
+    pub button: Option<String>,
     pub message_id: String,
     pub at_ms: i64,
 }
@@ -69,6 +72,12 @@ struct Inner {
     requests: u64,
     rate_limited: u64,
     counter: u64,
+    /// Webhook events waiting to be posted to the app (echoes, deliveries, reads), retried until accepted.
+    outbox: Vec<(String, Value)>,
+    echoes: bool,
+    deliveries: bool,
+    /// Every n-th delivered message is also read (0: none).
+    read_every: u64,
 }
 
 #[derive(Clone)]
@@ -119,6 +128,9 @@ impl StandinState {
             webhook_url: config.webhook_url,
             demo: config.demo,
             rate_per_sec: 300,
+            echoes: true,
+            deliveries: true,
+            read_every: 2,
             ..Inner::default()
         })))
     }
@@ -162,6 +174,59 @@ impl StandinState {
         inner.delay_ms = delay_ms;
         inner.fail_next_5xx = fail_next_5xx;
         inner.rate_per_sec = rate_per_sec;
+    }
+
+    /// Whether the stand-in posts message echoes, and delivery and read receipts.
+    pub fn set_webhooks(&self, echoes: bool, deliveries: bool, read_every: u64) {
+        let mut inner = self.lock();
+        inner.echoes = echoes;
+        inner.deliveries = deliveries;
+        inner.read_every = read_every;
+    }
+
+    /// Events not yet accepted by the app.
+    pub fn pending_webhooks(&self) -> usize {
+        self.lock().outbox.len()
+    }
+
+    /// Posts queued echoes and receipts, one signed delivery per Page (up to
+    /// 100 events each, as Meta batches); what the app refuses stays queued.
+    async fn flush_webhooks(&self, client: &reqwest::Client) {
+        let (batch, secret, url) = {
+            let mut inner = self.lock();
+            if inner.outbox.is_empty() {
+                return;
+            }
+            let take = inner.outbox.len().min(500);
+            let batch: Vec<(String, Value)> = inner.outbox.drain(..take).collect();
+            (batch, inner.app_secret.clone(), inner.webhook_url.clone())
+        };
+        let (Some(secret), Some(url)) = (secret, url) else { return };
+        let mut by_page: Vec<(String, Vec<Value>)> = Vec::new();
+        for (page, item) in batch {
+            match by_page.iter_mut().find(|(p, items)| *p == page && items.len() < 100) {
+                Some((_, items)) => items.push(item),
+                None => by_page.push((page, vec![item])),
+            }
+        }
+        for (page, items) in by_page {
+            let body = meta_serialise(&json!({"object": "page", "entry": [{"id": page, "time": now_ms(), "messaging": items}]}));
+            let accepted = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sign(secret.as_bytes(), body.as_bytes()))
+                .body(body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if !accepted {
+                // Meta retries failed deliveries; so does the stand-in.
+                let mut inner = self.lock();
+                for item in items {
+                    inner.outbox.push((page.clone(), item));
+                }
+            }
+        }
     }
 
     pub fn sent(&self) -> Vec<SentMessage> {
@@ -320,6 +385,7 @@ pub struct Standin {
     pub addr: SocketAddr,
     pub state: StandinState,
     handle: axum_server::Handle<SocketAddr>,
+    stop_flag: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Standin {
@@ -336,7 +402,24 @@ impl Standin {
                 tracing::error!(error = %e, "the Graph API stand-in stopped");
             }
         });
-        Ok(Standin { addr, state, handle })
+        let flusher = state.clone();
+        let stop_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop_flag.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .danger_accept_invalid_certs(true)
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("static client settings");
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                flusher.flush_webhooks(&client).await;
+            }
+        });
+        Ok(Standin { addr, state, handle, stop_flag })
     }
 
     pub fn base_url(&self) -> String {
@@ -344,6 +427,7 @@ impl Standin {
     }
 
     pub fn stop(&self) {
+        self.stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
         self.handle.shutdown();
     }
 }
@@ -553,12 +637,43 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
         }
         _ => {}
     }
-    let Some(text) = body["message"]["text"].as_str().map(str::to_string) else {
+    let message = &body["message"];
+    let template = &message["attachment"]["payload"];
+    let Some(text) = message["text"].as_str().or(template["text"].as_str()).map(str::to_string) else {
         return graph_error(100, None, "(#100) The parameter message is required", StatusCode::BAD_REQUEST);
     };
     inner.counter += 1;
     let message_id = format!("m_standin_{}", inner.counter);
-    inner.sent.push(SentMessage { page_id, psid: psid.clone(), messaging_type, tag, text, message_id: message_id.clone(), at_ms: now_ms() });
+    let at_ms = now_ms();
+    let metadata = message["metadata"].as_str().map(str::to_string);
+    inner.sent.push(SentMessage {
+        page_id: page_id.clone(),
+        psid: psid.clone(),
+        messaging_type,
+        tag,
+        text: text.clone(),
+        metadata: metadata.clone(),
+        quick_replies: message["quick_replies"].as_array().map_or(0, Vec::len),
+        button: template["buttons"][0]["title"].as_str().map(str::to_string),
+        message_id: message_id.clone(),
+        at_ms,
+    });
+    if inner.echoes {
+        let mut echo = json!({"is_echo": true, "app_id": 1, "mid": message_id, "text": text});
+        if let Some(m) = &metadata {
+            echo["metadata"] = json!(m);
+        }
+        let item = json!({"sender": {"id": page_id}, "recipient": {"id": psid}, "timestamp": at_ms, "message": echo});
+        inner.outbox.push((page_id.clone(), item));
+    }
+    if inner.deliveries {
+        let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 1, "delivery": {"mids": [message_id], "watermark": at_ms}});
+        inner.outbox.push((page_id.clone(), item));
+        if inner.read_every > 0 && inner.counter % inner.read_every == 0 {
+            let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 2, "read": {"watermark": at_ms}});
+            inner.outbox.push((page_id.clone(), item));
+        }
+    }
     Json(json!({"recipient_id": psid, "message_id": message_id})).into_response()
 }
 
@@ -635,6 +750,15 @@ struct BehaviourControl {
     fail_next_5xx: u32,
     #[serde(default = "default_rate")]
     rate_per_sec: u32,
+    #[serde(default)]
+    webhooks: Option<WebhookControl>,
+}
+
+#[derive(Deserialize)]
+struct WebhookControl {
+    echoes: bool,
+    deliveries: bool,
+    read_every: u64,
 }
 
 fn default_rate() -> u32 {
@@ -643,6 +767,9 @@ fn default_rate() -> u32 {
 
 async fn control_behaviour(State(s): State<StandinState>, Json(c): Json<BehaviourControl>) -> StatusCode {
     s.set_behaviour(c.delay_ms, c.fail_next_5xx, c.rate_per_sec);
+    if let Some(w) = c.webhooks {
+        s.set_webhooks(w.echoes, w.deliveries, w.read_every);
+    }
     StatusCode::NO_CONTENT
 }
 

@@ -130,6 +130,11 @@ impl Account {
     }
 }
 
+/// The account's email address, for notices from other modules.
+pub async fn account_email(ctx: &Ctx, id: &str) -> Result<Option<String>> {
+    load_account(ctx, id).await?.map(|a| a.email()).transpose()
+}
+
 async fn load_account(ctx: &Ctx, id: &str) -> Result<Option<Account>> {
     let row: Option<AccountRow> =
         ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", account_record(id))).await?.take(0)?;

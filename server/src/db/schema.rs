@@ -15,6 +15,7 @@ const STEPS: &[(u32, &str)] = &[
     (4, include_str!("schema/v004_admin.surql")),
     (5, include_str!("schema/v005_messenger.surql")),
     (6, include_str!("schema/v006_pages_leads.surql")),
+    (7, include_str!("schema/v007_broadcasts.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

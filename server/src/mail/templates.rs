@@ -146,6 +146,16 @@ pub fn new_signin(to: &str, browser: &str, ip: &str, link: &str) -> Mail {
     )
 }
 
+pub fn campaign_paused(to: &str, campaign: &str, reason: &str, link: &str) -> Mail {
+    mail(
+        "campaign_paused",
+        to,
+        "Your campaign was paused",
+        format!("Your campaign \"{campaign}\" was paused: {reason}\n\nOpen it here to see what was sent, and resume it once the cause is fixed:\n\n{link}"),
+        "it is a notice about a campaign you started, which needs your action.",
+    )
+}
+
 pub fn breach_notice(to: &str, nature: &str, consequences: &str, measures: &str) -> Mail {
     mail(
         "breach_notice",

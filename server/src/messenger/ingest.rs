@@ -146,7 +146,11 @@ async fn handle_item(
         if !mids.is_empty() {
             ctx.db
                 .client()
-                .query("UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'")
+                .query(
+                    "UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'; \
+                     UPDATE campaign_recipient SET delivered = true WHERE mid IN $mids AND account = $account AND delivered = false;",
+                )
+                .bind(("account", page.account.clone()))
                 .bind(("mids", mids))
                 .bind(("page", page.id.clone()))
                 .await?
@@ -160,7 +164,10 @@ async fn handle_item(
         if let Some(lead) = leads::find_by_ident(ctx, &leads::lead_ident(ctx, page_id, psid)).await? {
             ctx.db
                 .client()
-                .query("UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $watermark AND status IN ['sent', 'delivered']")
+                .query(
+                    "UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $watermark AND status IN ['sent', 'delivered']; \
+                     UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $lead AND state = 'sent' AND sent_at_ms <= $watermark AND read = false;",
+                )
                 .bind(("lead", lead.id.clone()))
                 .bind(("watermark", read["watermark"].as_i64().unwrap_or(0)))
                 .await?
@@ -169,11 +176,31 @@ async fn handle_item(
         report.status_updates += 1;
         return Ok(());
     }
+    // The echo of a campaign message: it confirms that recipient was sent.
+    if let Some(metadata) = item["message"]["metadata"].as_str().filter(|_| item["message"]["is_echo"].as_bool() == Some(true)) {
+        if let Some(recipient) = metadata.strip_prefix(crate::broadcasts::sender::METADATA_PREFIX) {
+            let timestamp = item["timestamp"].as_i64().unwrap_or(0);
+            crate::broadcasts::sender::confirm_echo(ctx, &page.account, recipient, item["message"]["mid"].as_str(), timestamp).await?;
+            report.status_updates += 1;
+            return Ok(());
+        }
+    }
     let Some(event) = classify(item) else { return Ok(()) };
     let dedupe = match event.mid {
         Some(mid) => format!("{page_id}|mid:{mid}"),
         None => format!("{page_id}|{}|{}|{}", event.psid, event.timestamp_ms, event.kind),
     };
+    // The echo of a reply sent from the inbox: already in the conversation.
+    if !event.inbound {
+        if let Some(mid) = event.mid {
+            let ours: Vec<Value> =
+                ctx.db.client().query("SELECT id FROM message WHERE mid = $mid LIMIT 1").bind(("mid", mid.to_string())).await?.take(0)?;
+            if !ours.is_empty() {
+                report.duplicates += 1;
+                return Ok(());
+            }
+        }
+    }
     let ident = ctx.crypto.keyed_index("event", &dedupe);
     let seen: Vec<Value> = ctx
         .db

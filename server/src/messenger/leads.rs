@@ -226,6 +226,7 @@ pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> 
 
 pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
+    crate::broadcasts::erase_lead_deliveries(ctx, lead).await?;
     ctx.db.client().query("DELETE $id").bind(("id", lead.clone())).await?.check()?;
     tracing::info!(lead = %key_string(lead), "lead erased");
     Ok(())
@@ -233,6 +234,7 @@ pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
 
 /// A Page's leads, conversations and suppression list (disconnect with erase).
 pub async fn erase_page_data(ctx: &Ctx, page: &RecordId) -> Result<()> {
+    crate::broadcasts::erase_page_campaigns(ctx, page).await?;
     for select in [
         "SELECT VALUE id FROM message WHERE page = $owner LIMIT $batch",
         "SELECT VALUE id FROM lead WHERE page = $owner LIMIT $batch",
@@ -292,6 +294,10 @@ pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
 struct LabelRow {
     id: RecordId,
     name: String,
+}
+
+pub async fn labels_of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
+    labels_of(ctx, account_id).await
 }
 
 async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {

@@ -1,0 +1,400 @@
+//! Broadcasts: campaigns to a Page's leads, only inside Meta's standard
+//! window (with a safety margin), never with a message tag, always with an
+//! unsubscribe link. A durable per-recipient queue in the database makes
+//! sending crash-safe and safe across instances (see `sender`).
+
+pub mod sender;
+pub mod stats;
+pub mod template;
+pub mod unsubscribe;
+
+use app::error::AppError;
+use app::messaging::MAX_TEXT_CHARS;
+use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary, ScheduleInput};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::context::{Ctx, RequestInfo};
+use crate::messenger::pages::{self, PageRow};
+use crate::messenger::{record, signed_in_account, valid_key, MessengerError, Result};
+use crate::sessions::{account_record, key_string};
+
+pub const DEFAULT_MARGIN_HOURS: i64 = 23;
+pub const DEFAULT_RATE: i64 = 250;
+pub const MAX_RATE: i64 = 300;
+/// A button template's text is limited to 640 characters by Meta.
+const MAX_BUTTON_TEXT: usize = 640;
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct CampaignRow {
+    pub id: RecordId,
+    pub account: RecordId,
+    pub page: RecordId,
+    pub name: String,
+    pub text: String,
+    pub fallback_first_name: String,
+    pub fallback_last_name: String,
+    pub quick_replies: Vec<String>,
+    pub button_title: Option<String>,
+    pub button_url: Option<String>,
+    pub include_labels: Vec<RecordId>,
+    pub exclude_labels: Vec<RecordId>,
+    pub margin_hours: i64,
+    pub rate_per_sec: i64,
+    pub state: String,
+    pub pause_reason: Option<String>,
+    pub scheduled_at: Option<i64>,
+    pub schedule_label: Option<String>,
+    pub queue_built: bool,
+    pub queue_after: Option<String>,
+    pub total: i64,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+impl CampaignRow {
+    pub fn key(&self) -> String {
+        key_string(&self.id)
+    }
+
+    pub fn state(&self) -> CampaignState {
+        match self.state.as_str() {
+            "scheduled" => CampaignState::Scheduled,
+            "sending" => CampaignState::Sending,
+            "paused" => CampaignState::Paused,
+            "completed" => CampaignState::Completed,
+            "cancelled" => CampaignState::Cancelled,
+            _ => CampaignState::Draft,
+        }
+    }
+
+    pub fn input(&self) -> CampaignInput {
+        CampaignInput {
+            id: Some(self.key()),
+            name: self.name.clone(),
+            page: key_string(&self.page),
+            text: self.text.clone(),
+            fallback_first_name: self.fallback_first_name.clone(),
+            fallback_last_name: self.fallback_last_name.clone(),
+            quick_replies: self.quick_replies.clone(),
+            button_title: self.button_title.clone(),
+            button_url: self.button_url.clone(),
+            include_labels: self.include_labels.iter().map(key_string).collect(),
+            exclude_labels: self.exclude_labels.iter().map(key_string).collect(),
+            margin_hours: self.margin_hours,
+            rate_per_sec: self.rate_per_sec,
+        }
+    }
+}
+
+fn invalid(reason: &str) -> MessengerError {
+    AppError::InvalidCampaign { reason: reason.to_string() }.into()
+}
+
+/// A checked campaign: the Page it targets and its labels as records.
+struct Checked {
+    page: PageRow,
+    include: Vec<RecordId>,
+    exclude: Vec<RecordId>,
+}
+
+async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Checked> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("give it a name of at most 100 characters."));
+    }
+    let page = pages::owned(ctx, account_id, &input.page).await?;
+    template::validate(&input.text).map_err(|e| invalid(&e))?;
+    let limit = if input.button_title.is_some() { MAX_BUTTON_TEXT } else { MAX_TEXT_CHARS };
+    let longest = template::render(&input.text, Some(&"W".repeat(40)), Some(&"W".repeat(40)), "", "", &"W".repeat(60));
+    if longest.chars().count() + template::UNSUBSCRIBE_RESERVE > limit {
+        return Err(invalid(&format!("the message is too long: at most {} characters with the unsubscribe link.", limit - template::UNSUBSCRIBE_RESERVE)));
+    }
+    if input.quick_replies.len() > 13 || input.quick_replies.iter().any(|q| q.trim().is_empty() || q.chars().count() > 20) {
+        return Err(invalid("quick replies: at most 13, each 1 to 20 characters."));
+    }
+    if input.button_title.is_some() && !input.quick_replies.is_empty() {
+        return Err(invalid("choose quick replies or a button, not both."));
+    }
+    match (&input.button_title, &input.button_url) {
+        (Some(t), Some(u)) if !t.trim().is_empty() && t.chars().count() <= 20 && u.starts_with("https://") && u.len() <= 1000 => {}
+        (None, None) => {}
+        _ => return Err(invalid("a button needs a title of at most 20 characters and an https:// link.")),
+    }
+    if !(1..=24).contains(&input.margin_hours) {
+        return Err(invalid("the window margin is 1 to 24 hours (Meta's window is 24 hours)."));
+    }
+    if !(1..=MAX_RATE).contains(&input.rate_per_sec) {
+        return Err(invalid("the sending rate is 1 to 300 messages per second (Meta's limit per Page)."));
+    }
+    let labels: Vec<String> = crate::messenger::leads::labels_of_account(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
+    let as_records = |ids: &[String]| -> Result<Vec<RecordId>> {
+        ids.iter()
+            .map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) })
+            .collect()
+    };
+    Ok(Checked { page, include: as_records(&input.include_labels)?, exclude: as_records(&input.exclude_labels)? })
+}
+
+pub async fn owned(ctx: &Ctx, account_id: &str, id: &str) -> Result<CampaignRow> {
+    if !valid_key(id) {
+        return Err(AppError::CampaignNotFound.into());
+    }
+    let row: Option<CampaignRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("campaign", id))).await?.take(0)?;
+    match row {
+        Some(row) if key_string(&row.account) == account_id => Ok(row),
+        _ => Err(AppError::CampaignNotFound.into()),
+    }
+}
+
+pub async fn load(ctx: &Ctx, id: &RecordId) -> Result<Option<CampaignRow>> {
+    Ok(ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", id.clone())).await?.take(0)?)
+}
+
+/// Creates a draft, or edits one.
+pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Result<String> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let checked = check(ctx, &session.account_id, &input).await?;
+    let id = match &input.id {
+        Some(id) => {
+            let row = owned(ctx, &session.account_id, id).await?;
+            if row.state() != CampaignState::Draft {
+                return Err(AppError::CampaignStateConflict.into());
+            }
+            row.key()
+        }
+        None => crate::crypto::random_id(),
+    };
+    ctx.db
+        .client()
+        .query(
+            "UPSERT $id SET account = $account, page = $page, name = $name, text = $text, fallback_first_name = $fb_first, \
+             fallback_last_name = $fb_last, quick_replies = $quick, button_title = $button_title, button_url = $button_url, \
+             include_labels = $include, exclude_labels = $exclude, margin_hours = $margin, rate_per_sec = $rate, \
+             state = 'draft', queue_built = false, total = 0, created_at = created_at ?? $now",
+        )
+        .bind(("id", record("campaign", &id)))
+        .bind(("account", account_record(&session.account_id)))
+        .bind(("page", checked.page.id.clone()))
+        .bind(("name", input.name.trim().to_string()))
+        .bind(("text", input.text.trim().to_string()))
+        .bind(("fb_first", input.fallback_first_name.trim().to_string()))
+        .bind(("fb_last", input.fallback_last_name.trim().to_string()))
+        .bind(("quick", input.quick_replies.iter().map(|q| q.trim().to_string()).collect::<Vec<_>>()))
+        .bind(("button_title", input.button_title.map(|t| t.trim().to_string())))
+        .bind(("button_url", input.button_url.map(|u| u.trim().to_string())))
+        .bind(("include", checked.include))
+        .bind(("exclude", checked.exclude))
+        .bind(("margin", input.margin_hours))
+        .bind(("rate", input.rate_per_sec))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    Ok(id)
+}
+
+/// The audience conditions shared by the count and the queue builder.
+pub fn audience_conditions(include: &[RecordId], exclude: &[RecordId]) -> String {
+    let mut conditions = vec!["page = $page"];
+    if !include.is_empty() {
+        conditions.push("labels CONTAINSANY $include");
+    }
+    if !exclude.is_empty() {
+        conditions.push("labels CONTAINSNONE $exclude");
+    }
+    conditions.join(" AND ")
+}
+
+pub async fn preview(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Result<AudiencePreview> {
+    let (session, key) = signed_in_account(ctx, request).await?;
+    let checked = check(ctx, &session.account_id, &input).await?;
+    let conditions = audience_conditions(&checked.include, &checked.exclude);
+    let query = format!(
+        "RETURN count(SELECT id FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND last_interaction_at > $window_start); \
+         RETURN count(SELECT id FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND (last_interaction_at IS NONE OR last_interaction_at <= $window_start)); \
+         RETURN count(SELECT id FROM lead WHERE {conditions} AND (subscribed = false OR unavailable = true));"
+    );
+    let mut response = ctx
+        .db
+        .client()
+        .query(query)
+        .bind(("page", checked.page.id.clone()))
+        .bind(("include", checked.include))
+        .bind(("exclude", checked.exclude))
+        .bind(("window_start", ctx.now() - input.margin_hours * 3600))
+        .await?;
+    let reachable: Option<i64> = response.take(0)?;
+    let outside: Option<i64> = response.take(1)?;
+    let excluded: Option<i64> = response.take(2)?;
+    let page_name = checked.page.name(&key)?;
+    let mut preview = template::render(&input.text, Some("Ana"), Some("Lopez"), &input.fallback_first_name, &input.fallback_last_name, &page_name);
+    if checked.page.bot_disclosure {
+        preview = format!("{} {preview}", crate::messenger::keywords::BOT_DISCLOSURE);
+    }
+    preview.push_str(&template::unsubscribe_footer(&ctx.link("/u/…")));
+    Ok(AudiencePreview {
+        reachable_now: reachable.unwrap_or(0),
+        outside_window: outside.unwrap_or(0),
+        excluded: excluded.unwrap_or(0),
+        preview,
+    })
+}
+
+pub async fn list(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<CampaignSummary>> {
+    let (session, key) = signed_in_account(ctx, request).await?;
+    let rows: Vec<CampaignRow> = ctx
+        .db
+        .client()
+        .query("SELECT * FROM campaign WHERE account = $account ORDER BY created_at DESC LIMIT 200")
+        .bind(("account", account_record(&session.account_id)))
+        .await?
+        .take(0)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(stats::summary(ctx, &row, &key).await?);
+    }
+    Ok(out)
+}
+
+async fn set_state(ctx: &Ctx, id: &RecordId, from: &[&str], to: &str, extra: &str) -> Result<()> {
+    let changed: Vec<serde_json::Value> = ctx
+        .db
+        .client()
+        .query(format!("UPDATE $id SET state = $to{extra} WHERE state IN $from RETURN id"))
+        .bind(("id", id.clone()))
+        .bind(("to", to.to_string()))
+        .bind(("from", from.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+        .bind(("now", ctx.now()))
+        .await?
+        .take(0)?;
+    if changed.is_empty() {
+        return Err(AppError::CampaignStateConflict.into());
+    }
+    Ok(())
+}
+
+/// Starts sending now (from draft or scheduled).
+pub async fn send_now(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    ensure_page_active(ctx, &row).await?;
+    set_state(ctx, &row.id, &["draft", "scheduled"], "sending", ", started_at = $now, scheduled_at = NONE").await?;
+    sender::wake();
+    Ok(())
+}
+
+async fn ensure_page_active(ctx: &Ctx, row: &CampaignRow) -> Result<()> {
+    match pages::load(ctx, &key_string(&row.page)).await? {
+        Some(p) if p.status == "active" => Ok(()),
+        Some(_) => Err(AppError::PageNeedsReconnection.into()),
+        None => Err(AppError::PageNotFound.into()),
+    }
+}
+
+/// Schedules a draft for a local date and time in a named zone; returns the instant.
+pub async fn schedule(ctx: &Ctx, request: &RequestInfo, id: &str, input: ScheduleInput) -> Result<i64> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    let at = parse_schedule(&input).ok_or(AppError::InvalidSchedule)?;
+    if at <= ctx.now() {
+        return Err(AppError::InvalidSchedule.into());
+    }
+    let label = format!("{} {} ({})", input.date.trim(), input.time.trim(), input.time_zone.trim());
+    ctx.db
+        .client()
+        .query("UPDATE $id SET state = 'scheduled', scheduled_at = $at, schedule_label = $label WHERE state IN ['draft', 'scheduled']")
+        .bind(("id", row.id.clone()))
+        .bind(("at", at))
+        .bind(("label", label))
+        .await?
+        .check()?;
+    let now_row = load(ctx, &row.id).await?.ok_or(AppError::CampaignNotFound)?;
+    if now_row.state() != CampaignState::Scheduled {
+        return Err(AppError::CampaignStateConflict.into());
+    }
+    Ok(at)
+}
+
+/// A local date and time in an IANA zone, as Unix seconds (a time that a
+/// daylight-saving change skips resolves to the later side).
+pub fn parse_schedule(input: &ScheduleInput) -> Option<i64> {
+    let date: jiff::civil::Date = input.date.trim().parse().ok()?;
+    let time: jiff::civil::Time = input.time.trim().parse().ok()?;
+    let zone = jiff::tz::TimeZone::get(input.time_zone.trim()).ok()?;
+    let zoned = date.to_datetime(time).to_zoned(zone).ok()?;
+    Some(zoned.timestamp().as_second())
+}
+
+pub async fn pause(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    set_state(ctx, &row.id, &["sending", "scheduled"], "paused", ", pause_reason = 'Paused by you.'").await
+}
+
+pub async fn resume(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    ensure_page_active(ctx, &row).await?;
+    set_state(ctx, &row.id, &["paused"], "sending", ", pause_reason = NONE, started_at = started_at ?? $now").await?;
+    sender::wake();
+    Ok(())
+}
+
+/// Cancels at any point: nothing more is sent; what was queued is skipped.
+pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
+    let (session, _) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    set_state(ctx, &row.id, &["draft", "scheduled", "sending", "paused"], "cancelled", ", finished_at = $now").await?;
+    ctx.db
+        .client()
+        .query("UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $campaign AND state = 'pending'")
+        .bind(("campaign", row.id.clone()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// With a lead: its campaign deliveries go too.
+pub async fn erase_lead_deliveries(ctx: &Ctx, lead: &RecordId) -> Result<()> {
+    ctx.db.client().query("DELETE campaign_recipient WHERE lead = $lead").bind(("lead", lead.clone())).await?.check()?;
+    Ok(())
+}
+
+/// With a Page erased: its campaigns and their queues.
+pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
+    let campaigns: Vec<RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM campaign WHERE page = $page").bind(("page", page.clone())).await?.take(0)?;
+    for campaign in campaigns {
+        loop {
+            let ids: Vec<RecordId> = ctx
+                .db
+                .client()
+                .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $c LIMIT 1000")
+                .bind(("c", campaign.clone()))
+                .await?
+                .take(0)?;
+            if ids.is_empty() {
+                break;
+            }
+            ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+        }
+        ctx.db.client().query("DELETE $id").bind(("id", campaign)).await?.check()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_resolve_in_their_time_zone() {
+        let paris = ScheduleInput { date: "2026-12-24".into(), time: "09:30".into(), time_zone: "Europe/Paris".into() };
+        assert_eq!(parse_schedule(&paris), Some(1_798_101_000)); // 08:30 UTC
+        let ny = ScheduleInput { time_zone: "America/New_York".into(), ..paris.clone() };
+        assert_eq!(parse_schedule(&ny), Some(1_798_101_000 + 6 * 3600));
+        assert_eq!(parse_schedule(&ScheduleInput { time_zone: "Mars/Olympus".into(), ..paris.clone() }), None);
+        assert_eq!(parse_schedule(&ScheduleInput { date: "2026-02-30".into(), ..paris.clone() }), None);
+        assert_eq!(parse_schedule(&ScheduleInput { time: "25:00".into(), ..paris }), None);
+    }
+}

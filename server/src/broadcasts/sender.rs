@@ -1,0 +1,556 @@
+//! The bulk sender. Each campaign has a durable per-recipient queue in the
+//! database; every instance runs this loop and claims work through leases.
+//!
+//! - **Claiming.** A batch of pending recipients is marked `in_flight` with
+//!   this instance's lease in one conditional update, so two instances never
+//!   claim the same recipient.
+//! - **Sending.** Per Page, calls are spaced to the campaign's rate (250/s by
+//!   default, at most 300) with bounded concurrency; recipients are read in
+//!   batches, never all at once. The window (with its margin), the
+//!   subscription and availability are checked at send time.
+//! - **The narrow window between Meta's 200 and our write.** Every message
+//!   carries `metadata = "cfbt:<recipient>"`, which Meta returns in the
+//!   message echo. An echo marks its recipient sent, whatever state it is in.
+//!   After a crash, an `in_flight` recipient whose lease expired is not
+//!   resent at once: it waits a further grace period for its echo (Meta
+//!   retries webhooks, so an echo for a message Meta accepted arrives once the
+//!   server is back). Only without an echo is it queued again. A duplicate is
+//!   therefore possible only if Meta accepted a message and its echo is
+//!   delayed beyond the grace period; a lost message only if Meta accepted it
+//!   and never echoes it (then we resend, and the person may get it twice).
+//!   We chose to resend rather than drop, with the echo making that rare.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+use surrealdb::types::{RecordId, SurrealValue};
+use tokio::sync::Notify;
+
+use super::{audience_conditions, load, template, unsubscribe, CampaignRow};
+use crate::context::Ctx;
+use crate::messenger::graph::{ErrorKind, Graph, GraphError};
+use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
+use crate::messenger::pages::{self, PageRow};
+use crate::messenger::Result;
+use crate::sessions::key_string;
+
+/// How long a claim is valid: longer than a Graph call can take (15 s timeout).
+pub const LEASE_SECS: i64 = 20;
+/// How long an expired claim waits for its echo before it is queued again.
+pub const ECHO_GRACE_SECS: i64 = 10;
+const QUEUE_BATCH: i64 = 1_000;
+const CONCURRENCY: usize = 32;
+const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
+const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
+pub const METADATA_PREFIX: &str = "cfbt:";
+
+fn wakeup() -> &'static Notify {
+    static WAKE: OnceLock<Notify> = OnceLock::new();
+    WAKE.get_or_init(Notify::new)
+}
+
+/// Starts the next pass now (a campaign was started or resumed).
+pub fn wake() {
+    wakeup().notify_one();
+}
+
+/// Spaces calls per Page: each send takes the next slot at 1/rate seconds.
+#[derive(Default)]
+pub struct Throttle {
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl Throttle {
+    async fn acquire(&self, page: &str, rate: i64) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = next.get(page).copied().filter(|t| *t > now).unwrap_or(now);
+            next.insert(page.to_string(), slot + Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+
+    /// After a 613: nothing more to this Page for a second.
+    fn back_off(&self, page: &str) {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let later = Instant::now() + Duration::from_secs(1);
+        let entry = next.entry(page.to_string()).or_insert(later);
+        if *entry < later {
+            *entry = later;
+        }
+    }
+}
+
+pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let instance = crate::crypto::random_id();
+    let throttle = Throttle::default();
+    loop {
+        let worked = match tick(&ctx, &instance, &throttle).await {
+            Ok(worked) => worked,
+            Err(e) => {
+                tracing::warn!(error = %e, "broadcast pass failed; retrying");
+                false
+            }
+        };
+        if *stop.borrow() {
+            return;
+        }
+        if !worked {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = wakeup().notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// One pass over every sending campaign. Returns whether anything was done.
+pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool> {
+    let now = ctx.now();
+    ctx.db
+        .client()
+        .query("UPDATE campaign SET state = 'sending', started_at = started_at ?? $now WHERE state = 'scheduled' AND scheduled_at <= $now")
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let campaigns: Vec<CampaignRow> = ctx.db.client().query("SELECT * FROM campaign WHERE state = 'sending' LIMIT 20").await?.take(0)?;
+    let mut worked = false;
+    for campaign in campaigns {
+        if !campaign.queue_built {
+            build_queue_step(ctx, &campaign).await?;
+            worked = true;
+            continue;
+        }
+        recover_expired(ctx, &campaign).await?;
+        if send_batch(ctx, instance, throttle, &campaign).await? > 0 {
+            worked = true;
+        } else {
+            complete_if_done(ctx, &campaign).await?;
+        }
+    }
+    Ok(worked)
+}
+
+#[derive(Debug, SurrealValue)]
+struct QueueEntry {
+    id: RecordId,
+    account: RecordId,
+    campaign: RecordId,
+    lead: RecordId,
+    state: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    delivered: bool,
+    read: bool,
+}
+
+#[derive(Debug, SurrealValue)]
+struct LeadKey {
+    id: RecordId,
+    key: String,
+}
+
+fn recipient_id(campaign: &str, lead: &str) -> RecordId {
+    RecordId::new("campaign_recipient", format!("{campaign}{lead}"))
+}
+
+/// Adds the next batch of the audience to the queue. Idempotent: a batch
+/// repeated after a crash inserts nothing twice.
+async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
+    let conditions = audience_conditions(&campaign.include_labels, &campaign.exclude_labels);
+    let leads: Vec<LeadKey> = ctx
+        .db
+        .client()
+        .query(format!(
+            "SELECT id, key FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND key > $after ORDER BY key LIMIT $batch"
+        ))
+        .bind(("page", campaign.page.clone()))
+        .bind(("include", campaign.include_labels.clone()))
+        .bind(("exclude", campaign.exclude_labels.clone()))
+        .bind(("after", campaign.queue_after.clone().unwrap_or_default()))
+        .bind(("batch", QUEUE_BATCH))
+        .await?
+        .take(0)?;
+    let campaign_key = campaign.key();
+    let last = leads.last().map(|l| l.key.clone());
+    let done = (leads.len() as i64) < QUEUE_BATCH;
+    if !leads.is_empty() {
+        let entries: Vec<QueueEntry> = leads
+            .into_iter()
+            .map(|l| QueueEntry {
+                id: recipient_id(&campaign_key, &l.key),
+                account: campaign.account.clone(),
+                campaign: campaign.id.clone(),
+                lead: l.id,
+                state: "pending".into(),
+                attempts: 0,
+                next_attempt_at: 0,
+                delivered: false,
+                read: false,
+            })
+            .collect();
+        ctx.db.client().query("INSERT IGNORE INTO campaign_recipient $entries").bind(("entries", entries)).await?.check()?;
+    }
+    if done {
+        ctx.db
+            .client()
+            .query("UPDATE $id SET queue_built = true, total = count(SELECT id FROM campaign_recipient WHERE campaign = $id)")
+            .bind(("id", campaign.id.clone()))
+            .await?
+            .check()?;
+    } else {
+        ctx.db.client().query("UPDATE $id SET queue_after = $last").bind(("id", campaign.id.clone())).bind(("last", last)).await?.check()?;
+    }
+    Ok(())
+}
+
+/// Claims of a crashed instance: after the lease and the echo grace, queued again.
+async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
+    ctx.db
+        .client()
+        .query(
+            "UPDATE campaign_recipient SET state = 'pending', lease_owner = NONE, lease_until = NONE \
+             WHERE campaign = $campaign AND state = 'in_flight' AND lease_until < $cutoff",
+        )
+        .bind(("campaign", campaign.id.clone()))
+        .bind(("cutoff", ctx.now() - ECHO_GRACE_SECS))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct Claimed {
+    id: RecordId,
+    lead: RecordId,
+    attempts: i64,
+}
+
+#[derive(Debug, SurrealValue)]
+struct Outcome {
+    id: RecordId,
+    state: String,
+    reason: Option<String>,
+    mid: Option<String>,
+    sent_at: Option<i64>,
+    sent_at_ms: Option<i64>,
+    attempts: i64,
+    next_attempt_at: i64,
+}
+
+impl Outcome {
+    fn new(claimed: &Claimed, state: &str, reason: Option<&str>) -> Self {
+        Outcome {
+            id: claimed.id.clone(),
+            state: state.into(),
+            reason: reason.map(str::to_string),
+            mid: None,
+            sent_at: None,
+            sent_at_ms: None,
+            attempts: claimed.attempts,
+            next_attempt_at: 0,
+        }
+    }
+}
+
+enum Sent {
+    Done(Outcome),
+    Unavailable(Outcome, RecordId),
+    TokenRejected(Outcome),
+}
+
+fn batch_size(rate: i64) -> i64 {
+    (rate / 2).clamp(10, 150)
+}
+
+async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &CampaignRow) -> Result<usize> {
+    let now = ctx.now();
+    let ids: Vec<RecordId> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $campaign AND state = 'pending' AND next_attempt_at <= $now LIMIT $n")
+        .bind(("campaign", campaign.id.clone()))
+        .bind(("now", now))
+        .bind(("n", batch_size(campaign.rate_per_sec)))
+        .await?
+        .take(0)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let claimed: Vec<Claimed> = ctx
+        .db
+        .client()
+        .query(
+            "UPDATE $ids SET state = 'in_flight', lease_owner = $me, lease_until = $until \
+             WHERE state = 'pending' RETURN id, lead, attempts",
+        )
+        .bind(("ids", ids))
+        .bind(("me", instance.to_string()))
+        .bind(("until", now + LEASE_SECS))
+        .await?
+        .take(0)?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
+        return Ok(0);
+    };
+    let key = ctx.crypto.account_key(&page.account_id()).await?;
+    let lead_ids: Vec<RecordId> = claimed.iter().map(|c| c.lead.clone()).collect();
+    let leads: Vec<LeadRecord> =
+        ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM $ids")).bind(("ids", lead_ids)).await?.take(0)?;
+    let leads: HashMap<String, LeadRecord> = leads.into_iter().map(|l| (key_string(&l.id), l)).collect();
+    let app = pages::app_settings(ctx).await?;
+    let graph = Graph::new(&app);
+    let token = page.token(&key)?;
+    let page_name = page.name(&key)?;
+    let window_start = now - campaign.margin_hours * 3600;
+    let context = SendContext { ctx, throttle, campaign, page: &page, key: &key, graph: &graph, token: token.as_deref(), page_name: &page_name };
+
+    let mut sends = Vec::with_capacity(claimed.len());
+    for c in &claimed {
+        sends.push(decide(&context, c, leads.get(&key_string(&c.lead)), window_start));
+    }
+    let results: Vec<Sent> = futures::stream::iter(sends).buffer_unordered(CONCURRENCY).collect().await;
+
+    let mut outcomes = Vec::with_capacity(results.len());
+    let mut unavailable = Vec::new();
+    let mut token_rejected = false;
+    for result in results {
+        match result {
+            Sent::Done(o) => outcomes.push(o),
+            Sent::Unavailable(o, lead) => {
+                outcomes.push(o);
+                unavailable.push(lead);
+            }
+            Sent::TokenRejected(o) => {
+                token_rejected = true;
+                outcomes.push(o);
+            }
+        }
+    }
+    let count = outcomes.len();
+    ctx.db
+        .client()
+        .query(
+            "FOR $o IN $outcomes { UPDATE $o.id SET state = $o.state, reason = $o.reason, mid = $o.mid ?? mid, \
+             sent_at = $o.sent_at ?? sent_at, sent_at_ms = $o.sent_at_ms ?? sent_at_ms, attempts = $o.attempts, \
+             next_attempt_at = $o.next_attempt_at, lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight' }; \
+             UPDATE $unavailable SET unavailable = true;",
+        )
+        .bind(("outcomes", outcomes))
+        .bind(("unavailable", unavailable))
+        .await?
+        .check()?;
+    if token_rejected {
+        pause_for_token(ctx, campaign, &page).await?;
+    }
+    Ok(count)
+}
+
+/// Skips what must not be sent (with the reason), sends the rest.
+async fn decide(context: &SendContext<'_>, c: &Claimed, lead: Option<&LeadRecord>, window_start: i64) -> Sent {
+    match lead {
+        None => Sent::Done(Outcome::new(c, "skipped", Some("the lead was deleted"))),
+        Some(l) if !l.subscribed => Sent::Done(Outcome::new(c, "skipped", Some("unsubscribed"))),
+        Some(l) if l.unavailable => Sent::Done(Outcome::new(c, "skipped", Some("unavailable (Facebook error 551)"))),
+        Some(l) if l.last_interaction_at.is_none_or(|t| t <= window_start) => {
+            Sent::Done(Outcome::new(c, "skipped", Some("outside the messaging window")))
+        }
+        Some(l) => context.send_one(c, l).await,
+    }
+}
+
+struct SendContext<'a> {
+    ctx: &'a Ctx,
+    throttle: &'a Throttle,
+    campaign: &'a CampaignRow,
+    page: &'a PageRow,
+    key: &'a crate::crypto::SecretKey,
+    graph: &'a Graph,
+    token: Option<&'a str>,
+    page_name: &'a str,
+}
+
+impl SendContext<'_> {
+    async fn send_one(&self, claimed: &Claimed, lead: &LeadRecord) -> Sent {
+        let Some(token) = self.token else {
+            return Sent::TokenRejected(Outcome { state: "pending".into(), ..Outcome::new(claimed, "pending", None) });
+        };
+        let body = match self.message(claimed, lead) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::error!(error = %e, "a broadcast message could not be built");
+                return Sent::Done(Outcome::new(claimed, "failed", Some("the lead's data could not be read")));
+            }
+        };
+        self.throttle.acquire(&self.page.page_id, self.campaign.rate_per_sec).await;
+        let result = self.graph.send(&self.page.page_id, token, &body).await;
+        let now = self.ctx.now();
+        match result {
+            Ok(mid) => Sent::Done(Outcome {
+                mid: Some(mid),
+                sent_at: Some(now),
+                sent_at_ms: Some(now * 1000),
+                ..Outcome::new(claimed, "sent", None)
+            }),
+            Err(e) => self.failure(claimed, lead, e, now),
+        }
+    }
+
+    fn failure(&self, claimed: &Claimed, lead: &LeadRecord, error: GraphError, now: i64) -> Sent {
+        let attempts = claimed.attempts + 1;
+        let retry = |delay: i64| Outcome { attempts, next_attempt_at: now + delay, ..Outcome::new(claimed, "pending", None) };
+        match error.kind() {
+            ErrorKind::Unavailable => Sent::Unavailable(Outcome::new(claimed, "skipped", Some("unavailable (Facebook error 551)")), lead.id.clone()),
+            ErrorKind::OutsideWindow => Sent::Done(Outcome::new(claimed, "skipped", Some("outside the messaging window (Facebook error 10)"))),
+            ErrorKind::TokenInvalid => Sent::TokenRejected(Outcome::new(claimed, "pending", None)),
+            ErrorKind::RateLimited if attempts < MAX_RATE_LIMIT_ATTEMPTS => {
+                self.throttle.back_off(&self.page.page_id);
+                Sent::Done(retry(1 + attempts.min(10)))
+            }
+            ErrorKind::Temporary if attempts < MAX_TEMPORARY_ATTEMPTS => Sent::Done(retry(1 << attempts)),
+            ErrorKind::Temporary | ErrorKind::RateLimited => Sent::Done(Outcome {
+                attempts,
+                ..Outcome::new(claimed, "failed", Some("Facebook kept failing (timeouts, server errors or rate limits)"))
+            }),
+            ErrorKind::InvalidRequest => Sent::Done(Outcome { attempts, ..Outcome::new(claimed, "failed", Some("rejected by Facebook as invalid (error 100)")) }),
+            ErrorKind::Other => {
+                let reason = match error {
+                    GraphError::Api { code, .. } => format!("Facebook error {code}"),
+                    other => other.to_string(),
+                };
+                Sent::Done(Outcome { attempts, ..Outcome::new(claimed, "failed", Some(&reason)) })
+            }
+        }
+    }
+
+    /// The Send API body: the text with its variables, the bot disclosure if
+    /// the Page asked for one, and the unsubscribe link, always.
+    fn message(&self, claimed: &Claimed, lead: &LeadRecord) -> Result<Value> {
+        let first = lead.first_name(self.key)?;
+        let name = lead.name(self.key)?;
+        let last = match (&first, &name) {
+            (Some(f), Some(n)) => n.strip_prefix(f.as_str()).map(|l| l.trim().to_string()),
+            (None, Some(n)) => Some(n.clone()),
+            _ => None,
+        };
+        let c = self.campaign;
+        let mut text = template::render(&c.text, first.as_deref(), last.as_deref(), &c.fallback_first_name, &c.fallback_last_name, self.page_name);
+        if self.page.bot_disclosure {
+            text = format!("{} {text}", crate::messenger::keywords::BOT_DISCLOSURE);
+        }
+        text.push_str(&template::unsubscribe_footer(&unsubscribe::link(self.ctx, &lead.key(), &key_string(&lead.page))));
+        let metadata = format!("{METADATA_PREFIX}{}", key_string(&claimed.id));
+        let message = match (&c.button_title, &c.button_url) {
+            (Some(title), Some(url)) => json!({
+                "attachment": {"type": "template", "payload": {"template_type": "button", "text": text,
+                    "buttons": [{"type": "web_url", "url": url, "title": title}]}},
+                "metadata": metadata,
+            }),
+            _ => {
+                let mut m = json!({"text": text, "metadata": metadata});
+                if !c.quick_replies.is_empty() {
+                    m["quick_replies"] = c
+                        .quick_replies
+                        .iter()
+                        .enumerate()
+                        .map(|(i, q)| json!({"content_type": "text", "title": q, "payload": format!("QR_{i}")}))
+                        .collect();
+                }
+                m
+            }
+        };
+        let psid = lead.psid(self.key)?;
+        // A proactive message inside the window: UPDATE, never a message tag.
+        Ok(json!({"recipient": {"id": psid}, "messaging_type": "UPDATE", "message": message}))
+    }
+}
+
+/// Error 190: the campaign pauses, the Page is marked, the owner gets a mail.
+async fn pause_for_token(ctx: &Ctx, campaign: &CampaignRow, page: &PageRow) -> Result<()> {
+    pages::mark_needs_reconnection(ctx, &page.id).await?;
+    let paused: Vec<Value> = ctx
+        .db
+        .client()
+        .query("UPDATE $id SET state = 'paused', pause_reason = $reason WHERE state = 'sending' RETURN id")
+        .bind(("id", campaign.id.clone()))
+        .bind(("reason", "Facebook no longer accepts the Page's access token (error 190): reconnect the Page, then resume."))
+        .await?
+        .take(0)?;
+    if !paused.is_empty() {
+        let account = key_string(&campaign.account);
+        if let Ok(Some(email)) = crate::accounts::account_email(ctx, &account).await {
+            let mail = crate::mail::templates::campaign_paused(
+                &email,
+                &campaign.name,
+                "Facebook no longer accepts the Page's access token. Reconnect the Page, then resume the campaign.",
+                &ctx.link(&format!("/campaigns/{}", campaign.key())),
+            )
+            .for_account(&account);
+            if let Err(e) = crate::mail::enqueue(ctx, mail).await {
+                tracing::error!(error = %e, "campaign pause notice not queued");
+            }
+        }
+        tracing::warn!(campaign = %campaign.key(), "campaign paused: page token rejected");
+    }
+    Ok(())
+}
+
+async fn complete_if_done(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
+    let mut response = ctx
+        .db
+        .client()
+        .query(
+            "RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND state = 'pending'); \
+             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND state = 'in_flight');",
+        )
+        .bind(("id", campaign.id.clone()))
+        .await?;
+    let pending: Option<i64> = response.take(0)?;
+    let in_flight: Option<i64> = response.take(1)?;
+    if pending.unwrap_or(0) + in_flight.unwrap_or(0) == 0 {
+        ctx.db
+            .client()
+            .query("UPDATE $id SET state = 'completed', finished_at = $now WHERE state = 'sending'")
+            .bind(("id", campaign.id.clone()))
+            .bind(("now", ctx.now()))
+            .await?
+            .check()?;
+        tracing::info!(campaign = %campaign.key(), "campaign completed");
+    }
+    Ok(())
+}
+
+/// A message echo carrying our metadata: that recipient was sent, even if
+/// our own write was lost to a crash.
+pub async fn confirm_echo(ctx: &Ctx, account: &RecordId, recipient_key: &str, mid: Option<&str>, timestamp_ms: i64) -> Result<()> {
+    if !crate::messenger::valid_key(recipient_key) {
+        return Ok(());
+    }
+    ctx.db
+        .client()
+        .query(
+            "UPDATE $id SET state = 'sent', reason = NONE, mid = $mid ?? mid, sent_at = sent_at ?? $at, sent_at_ms = sent_at_ms ?? $at_ms, \
+             lease_owner = NONE, lease_until = NONE WHERE account = $account AND state IN ['in_flight', 'pending']",
+        )
+        .bind(("id", RecordId::new("campaign_recipient", recipient_key.to_string())))
+        .bind(("mid", mid.map(str::to_string)))
+        .bind(("at", timestamp_ms / 1000))
+        .bind(("at_ms", timestamp_ms))
+        .bind(("account", account.clone()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// For the benchmarks and tests: the campaign, reloaded.
+pub async fn reload(ctx: &Ctx, campaign: &RecordId) -> Result<Option<CampaignRow>> {
+    load(ctx, campaign).await
+}

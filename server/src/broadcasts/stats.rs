@@ -1,0 +1,158 @@
+//! Progress and statistics: counts per state (live while sending, with an
+//! ETA), delivered and read counts from the webhooks, sends over time for
+//! the chart, and the report of failures and skips with their reasons.
+
+use app::types::{CampaignDetail, CampaignProgress, CampaignState, CampaignSummary, ChartBucket, ReportRow};
+use serde_json::Value;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{owned, CampaignRow};
+use crate::context::{Ctx, RequestInfo};
+use crate::crypto::SecretKey;
+use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
+use crate::messenger::{pages, signed_in_account, Result};
+use crate::sessions::key_string;
+
+const CHART_BUCKETS: i64 = 24;
+const REPORT_ROWS: i64 = 100;
+
+pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgress> {
+    let mut response = ctx
+        .db
+        .client()
+        .query(
+            "SELECT state, count() AS n FROM campaign_recipient WHERE campaign = $id GROUP BY state; \
+             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND delivered = true); \
+             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND read = true);",
+        )
+        .bind(("id", campaign.id.clone()))
+        .await?;
+    let by_state: Vec<Value> = response.take(0)?;
+    let delivered: Option<i64> = response.take(1)?;
+    let read: Option<i64> = response.take(2)?;
+    let mut p = CampaignProgress { delivered: delivered.unwrap_or(0), read: read.unwrap_or(0), ..Default::default() };
+    for row in by_state {
+        let n = row["n"].as_i64().unwrap_or(0);
+        match row["state"].as_str() {
+            Some("pending") => p.pending = n,
+            Some("in_flight") => p.in_flight = n,
+            Some("sent") => p.sent = n,
+            Some("failed") => p.failed = n,
+            Some("skipped") => p.skipped = n,
+            _ => {}
+        }
+    }
+    p.total = p.pending + p.in_flight + p.sent + p.failed + p.skipped;
+    if campaign.state() == CampaignState::Sending {
+        p.eta_secs = Some((p.pending + p.in_flight + campaign.rate_per_sec - 1) / campaign.rate_per_sec.max(1));
+    }
+    Ok(p)
+}
+
+pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<CampaignSummary> {
+    let page = pages::load(ctx, &key_string(&row.page)).await?;
+    Ok(CampaignSummary {
+        id: row.key(),
+        name: row.name.clone(),
+        page_name: page.map(|p| p.name(key)).transpose()?.unwrap_or_default(),
+        state: row.state(),
+        scheduled_at: row.scheduled_at,
+        schedule_label: row.schedule_label.clone(),
+        created_at: row.created_at,
+        progress: progress(ctx, row).await?,
+        pause_reason: row.pause_reason.clone(),
+    })
+}
+
+#[derive(Debug, SurrealValue)]
+struct ReportEntry {
+    lead: RecordId,
+    state: String,
+    reason: Option<String>,
+}
+
+pub async fn detail(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<CampaignDetail> {
+    let (session, key) = signed_in_account(ctx, request).await?;
+    let row = owned(ctx, &session.account_id, id).await?;
+    let summary = summary(ctx, &row, &key).await?;
+    Ok(CampaignDetail { input: row.input(), chart: chart(ctx, &row).await?, reasons: reasons(ctx, &row).await?, report: report(ctx, &row, &key).await?, summary })
+}
+
+/// Sends over time in up to 24 buckets, with their delivered and read counts.
+async fn chart(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<ChartBucket>> {
+    let Some(start) = row.started_at else { return Ok(Vec::new()) };
+    let end = row.finished_at.unwrap_or_else(|| ctx.now()).max(start + 1);
+    let width = ((end - start) / CHART_BUCKETS).max(1);
+    let mut response = ctx
+        .db
+        .client()
+        .query(
+            "SELECT math::floor((sent_at - $start) / $width) AS bucket, count() AS n FROM campaign_recipient \
+               WHERE campaign = $id AND state = 'sent' GROUP BY bucket; \
+             SELECT math::floor((sent_at - $start) / $width) AS bucket, count() AS n FROM campaign_recipient \
+               WHERE campaign = $id AND state = 'sent' AND delivered = true GROUP BY bucket; \
+             SELECT math::floor((sent_at - $start) / $width) AS bucket, count() AS n FROM campaign_recipient \
+               WHERE campaign = $id AND state = 'sent' AND read = true GROUP BY bucket;",
+        )
+        .bind(("id", row.id.clone()))
+        .bind(("start", start))
+        .bind(("width", width))
+        .await?;
+    let mut buckets: Vec<ChartBucket> = (0..=CHART_BUCKETS).map(|i| ChartBucket { at: start + i * width, sent: 0, delivered: 0, read: 0 }).collect();
+    for (index, field) in [(0usize, 0u8), (1, 1), (2, 2)] {
+        let rows: Vec<Value> = response.take(index)?;
+        for r in rows {
+            let b = r["bucket"].as_f64().or_else(|| r["bucket"].as_i64().map(|i| i as f64)).unwrap_or(0.0).max(0.0) as usize;
+            let n = r["n"].as_i64().unwrap_or(0);
+            if let Some(bucket) = buckets.get_mut(b.min(CHART_BUCKETS as usize)) {
+                match field {
+                    0 => bucket.sent += n,
+                    1 => bucket.delivered += n,
+                    _ => bucket.read += n,
+                }
+            }
+        }
+    }
+    while buckets.last().is_some_and(|b| b.sent == 0) && buckets.len() > 1 {
+        buckets.pop();
+    }
+    Ok(buckets)
+}
+
+async fn reasons(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<Value> = ctx
+        .db
+        .client()
+        .query("SELECT reason, count() AS n FROM campaign_recipient WHERE campaign = $id AND state IN ['failed', 'skipped'] GROUP BY reason")
+        .bind(("id", row.id.clone()))
+        .await?
+        .take(0)?;
+    let mut out: Vec<(String, i64)> =
+        rows.iter().map(|r| (r["reason"].as_str().unwrap_or("unknown").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1));
+    Ok(out)
+}
+
+async fn report(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<Vec<ReportRow>> {
+    let entries: Vec<ReportEntry> = ctx
+        .db
+        .client()
+        .query("SELECT lead, state, reason FROM campaign_recipient WHERE campaign = $id AND state IN ['failed', 'skipped'] LIMIT $n")
+        .bind(("id", row.id.clone()))
+        .bind(("n", REPORT_ROWS))
+        .await?
+        .take(0)?;
+    let lead_ids: Vec<RecordId> = entries.iter().map(|e| e.lead.clone()).collect();
+    let leads: Vec<LeadRecord> = ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM $ids")).bind(("ids", lead_ids)).await?.take(0)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let lead = leads.iter().find(|l| l.id == e.lead);
+        out.push(ReportRow {
+            lead: key_string(&e.lead),
+            lead_name: lead.map(|l| l.name(key)).transpose()?.flatten(),
+            state: e.state,
+            reason: e.reason.unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,93 @@
+//! The public unsubscribe page behind `/u/<token>`. The token names the lead
+//! and carries a keyed MAC of (lead, Page), so it cannot be guessed or
+//! forged, and it stays valid after the campaign ends. No sign-in: one POST
+//! unsubscribes; "erase my data" erases everything about the lead for that
+//! Page (the keyed-hash suppression entry stays, so no campaign reaches them).
+
+use app::error::AppError;
+use app::types::UnsubscribeInfo;
+
+use crate::context::Ctx;
+use crate::messenger::leads::{self, LeadRecord};
+use crate::messenger::{ingest, pages, valid_key, Result};
+use crate::sessions::key_string;
+
+const MAC_CHARS: usize = 32;
+
+fn mac(ctx: &Ctx, lead_key: &str, page_key: &str) -> String {
+    ctx.crypto.keyed_index("unsubscribe", &format!("{lead_key}|{page_key}"))[..MAC_CHARS].to_string()
+}
+
+pub fn token(ctx: &Ctx, lead_key: &str, page_key: &str) -> String {
+    format!("{lead_key}{}", mac(ctx, lead_key, page_key))
+}
+
+pub fn link(ctx: &Ctx, lead_key: &str, page_key: &str) -> String {
+    ctx.link(&format!("/u/{}", token(ctx, lead_key, page_key)))
+}
+
+/// The lead a token names, if the MAC matches (compared in constant time).
+async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
+    let token = token.trim();
+    if !valid_key(token) || token.len() <= MAC_CHARS {
+        return Err(AppError::InvalidUnsubscribeLink.into());
+    }
+    let (lead_key, given) = token.split_at(token.len() - MAC_CHARS);
+    let row: Option<LeadRecord> = ctx
+        .db
+        .client()
+        .query(format!("SELECT {} FROM ONLY $id", leads::LIST_FIELDS))
+        .bind(("id", crate::messenger::record("lead", lead_key)))
+        .await?
+        .take(0)?;
+    let row = row.ok_or(AppError::InvalidUnsubscribeLink)?;
+    let expected = mac(ctx, lead_key, &key_string(&row.page));
+    let same = expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !same {
+        return Err(AppError::InvalidUnsubscribeLink.into());
+    }
+    Ok(row)
+}
+
+pub async fn info(ctx: &Ctx, token: &str) -> Result<UnsubscribeInfo> {
+    let lead = lead_of(ctx, token).await?;
+    let page = pages::load(ctx, &key_string(&lead.page)).await?.ok_or(AppError::InvalidUnsubscribeLink)?;
+    let key = ctx.crypto.account_key(&page.account_id()).await?;
+    Ok(UnsubscribeInfo { page_name: page.name(&key)?, subscribed: lead.subscribed })
+}
+
+/// Unsubscribes: the lead is marked and goes on the Page's suppression list.
+pub async fn unsubscribe(ctx: &Ctx, token: &str) -> Result<()> {
+    let lead = lead_of(ctx, token).await?;
+    suppress(ctx, &lead).await?;
+    tracing::info!(lead = %lead.key(), "unsubscribed through the link");
+    Ok(())
+}
+
+async fn suppress(ctx: &Ctx, lead: &LeadRecord) -> Result<()> {
+    let page = pages::load(ctx, &key_string(&lead.page)).await?.ok_or(AppError::InvalidUnsubscribeLink)?;
+    let key = ctx.crypto.account_key(&page.account_id()).await?;
+    let psid = lead.psid(&key)?;
+    let suppression = crate::messenger::record("suppression", &ingest::suppression_key(ctx, &page.page_id, &psid));
+    ctx.db
+        .client()
+        .query("UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now")
+        .bind(("lead", lead.id.clone()))
+        .bind(("suppression", suppression))
+        .bind(("account", lead.account.clone()))
+        .bind(("page", lead.page.clone()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// "Erase my data": unsubscribes, then erases the lead, its conversation,
+/// its proof and its campaign deliveries.
+pub async fn erase(ctx: &Ctx, token: &str) -> Result<()> {
+    let lead = lead_of(ctx, token).await?;
+    suppress(ctx, &lead).await?;
+    leads::erase_lead(ctx, &lead.id).await?;
+    tracing::info!("a lead erased their data through the unsubscribe link");
+    Ok(())
+}
