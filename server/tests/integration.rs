@@ -18,6 +18,8 @@ mod accounts;
 mod admin;
 #[path = "integration/at_rest.rs"]
 mod at_rest;
+#[path = "integration/broadcasts.rs"]
+mod broadcasts;
 #[path = "integration/messenger.rs"]
 mod messenger;
 #[path = "integration/privacy.rs"]

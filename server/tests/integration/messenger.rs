@@ -76,21 +76,21 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use server::standin::{SimulatedEvent, Standin, StandinConfig};
 
-const SECRET: &str = "integration-app-secret";
-const PAGE_ID: &str = "100200300";
-const PAGE_TOKEN: &str = "page-token-abc";
+pub const SECRET: &str = "integration-app-secret";
+pub const PAGE_ID: &str = "100200300";
+pub const PAGE_TOKEN: &str = "page-token-abc";
 
 /// A server, a stand-in wired to it, and a signed-in user with a connected Page.
-struct World {
-    server: TestServer,
-    standin: Standin,
-    api: Api,
-    page: String,
-    email: String,
+pub struct World {
+    pub server: TestServer,
+    pub standin: Standin,
+    pub api: Api,
+    pub page: String,
+    pub email: String,
 }
 
 impl World {
-    async fn start(email: &str) -> World {
+    pub async fn start(email: &str) -> World {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
         let server = TestServer::start(&[]).await;
         let webhook = format!("{}/webhooks/messenger", server.base);
@@ -118,22 +118,22 @@ impl World {
     }
 
     /// Moves the clock on; sessions expire meanwhile, so the user signs in again.
-    async fn advance(&mut self, secs: i64) {
+    pub async fn advance(&mut self, secs: i64) {
         self.server.clock.advance(secs);
         let email = self.email.clone();
         self.api.login(&email, STRONG_PASSWORD, false).await.ok();
     }
 
-    fn ctx(&self) -> &server::context::Ctx {
+    pub fn ctx(&self) -> &server::context::Ctx {
         self.server.running.as_ref().unwrap().context()
     }
 
-    async fn write(&self, psid: &str, text: &str) -> u16 {
+    pub async fn write(&self, psid: &str, text: &str) -> u16 {
         let event = SimulatedEvent { first_name: Some("Ada".into()), last_name: Some(format!("Lovelace {psid}")), ..SimulatedEvent::text(PAGE_ID, psid, text) };
         self.standin.state.simulate(event).await.unwrap().0
     }
 
-    async fn leads(&mut self, filter: Value) -> Value {
+    pub async fn leads(&mut self, filter: Value) -> Value {
         let mut f = json!({"page": self.page, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
         for (k, v) in filter.as_object().unwrap() {
             f[k] = v.clone();
@@ -142,7 +142,7 @@ impl World {
     }
 
     /// Waits until the profile fetch named the lead.
-    async fn wait_for_named_lead(&mut self, psid: &str) -> String {
+    pub async fn wait_for_named_lead(&mut self, psid: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let found = self.leads(json!({"search": format!("Lovelace {psid}")})).await;
@@ -154,7 +154,7 @@ impl World {
         }
     }
 
-    async fn wait_for_sent(&self, count: usize) -> Vec<server::standin::SentMessage> {
+    pub async fn wait_for_sent(&self, count: usize) -> Vec<server::standin::SentMessage> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let sent = self.standin.state.sent();

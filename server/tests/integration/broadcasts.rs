@@ -1,0 +1,255 @@
+//! Broadcasts against the Graph API stand-in: the audience (window margin,
+//! labels, suppression), template variables, the unsubscribe link, Meta's
+//! errors, the lifecycle, isolation, and a crash test with SIGKILL.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use server::standin::SimulatedEvent;
+
+use super::messenger::{World, PAGE_ID};
+use super::support::*;
+
+fn campaign(w: &World, name: &str, include: &[&str], exclude: &[&str]) -> Value {
+    json!({"input": {
+        "id": null, "name": name, "page": w.page,
+        "text": "Hi {{first_name}}, news from {{page_name}}!",
+        "fallback_first_name": "friend", "fallback_last_name": "",
+        "quick_replies": ["Show me", "Later"], "button_title": null, "button_url": null,
+        "include_labels": include, "exclude_labels": exclude,
+        "margin_hours": 23, "rate_per_sec": 250
+    }})
+}
+
+/// A lead whose last message was `ago` seconds before the server's clock.
+async fn lead_at(w: &mut World, psid: &str, first: &str, ago: i64) -> String {
+    let at_ms = (w.server.clock_now() - ago) * 1000;
+    let event = SimulatedEvent {
+        first_name: Some(first.into()),
+        last_name: Some(format!("Lovelace {psid}")),
+        timestamp_ms: Some(at_ms),
+        ..SimulatedEvent::text(PAGE_ID, psid, "hello")
+    };
+    assert_eq!(w.standin.state.simulate(event).await.unwrap().0, 200);
+    w.wait_for_named_lead(psid).await
+}
+
+async fn label(w: &mut World, name: &str, leads: &[&String]) -> String {
+    let id = w.api.post("messenger/create-label", json!({"name": name})).await.ok()["id"].as_str().unwrap().to_string();
+    w.api.post("messenger/assign-label", json!({"leads": leads, "label": id, "assign": true})).await.ok();
+    id
+}
+
+/// Waits for the campaign to reach `state`, moving the clock on by `step` seconds each round (for retries).
+async fn wait_for_state(w: &mut World, id: &str, state: &str, step: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
+        if detail["summary"]["state"] == state {
+            return detail;
+        }
+        assert!(Instant::now() < deadline, "campaign never reached {state}: {detail}");
+        if step > 0 {
+            w.advance(step).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn token_in(text: &str) -> String {
+    text.split("/u/").nth(1).expect("an unsubscribe link").trim().to_string()
+}
+
+#[tokio::test]
+async fn the_audience_the_window_margin_variables_and_the_unsubscribe_link() {
+    let mut w = World::start("broadcast.owner@example.org").await;
+    w.standin.state.set_webhooks(false, false, 0);
+    let a = lead_at(&mut w, "ba", "Ada", 60).await;
+    let b = lead_at(&mut w, "bb", "", 60).await; // no first name: the fallback
+    let c = lead_at(&mut w, "bc", "Cy", 60).await; // not in the label
+    let d = lead_at(&mut w, "bd", "Di", 60).await; // excluded by label
+    let e = lead_at(&mut w, "be", "Ed", 60).await; // unsubscribes
+    let f = lead_at(&mut w, "bf", "Flo", 23 * 3600).await; // exactly 23 hours: outside the margin
+    let g = lead_at(&mut w, "bg", "Gus", 23 * 3600 - 1).await; // one second inside
+    assert_eq!(w.write("be", "STOP").await, 200);
+    w.wait_for_sent(1).await; // the STOP confirmation
+    let vip = label(&mut w, "VIP", &[&a, &b, &d, &e, &f, &g]).await;
+    let excluded = label(&mut w, "Excluded", &[&d]).await;
+    let _ = &c;
+
+    let input = campaign(&w, "Spring news", &[&vip], &[&excluded]);
+    let preview = w.api.post("broadcasts/preview", input.clone()).await.ok().clone();
+    assert_eq!((preview["reachable_now"].as_i64(), preview["outside_window"].as_i64(), preview["excluded"].as_i64()), (Some(3), Some(1), Some(1)), "{preview}");
+    assert!(preview["preview"].as_str().unwrap().starts_with("Hi Ana, news from Fleur & Co!\n\nUnsubscribe: https://"), "{preview}");
+
+    let id = w.api.post("broadcasts/save", input).await.ok().as_str().unwrap().to_string();
+    let before = w.standin.state.sent().len();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "completed", 0).await;
+    let p = &detail["summary"]["progress"];
+    assert_eq!((p["sent"].as_i64(), p["skipped"].as_i64(), p["failed"].as_i64()), (Some(3), Some(1), Some(0)), "{detail}");
+    assert_eq!(detail["report"][0]["reason"], "outside the messaging window");
+    assert_eq!(detail["report"][0]["lead"], f.as_str());
+
+    let sent: Vec<_> = w.standin.state.sent().into_iter().skip(before).collect();
+    let mut psids: Vec<&str> = sent.iter().map(|m| m.psid.as_str()).collect();
+    psids.sort();
+    assert_eq!(psids, ["ba", "bb", "bg"]);
+    for m in &sent {
+        assert_eq!((m.messaging_type.as_str(), m.tag.as_deref(), m.quick_replies), ("UPDATE", None, 2), "never a message tag");
+        assert!(m.text.contains("\n\nUnsubscribe: https://localhost:"), "{}", m.text);
+        assert!(m.metadata.as_deref().is_some_and(|x| x.starts_with("cfbt:")));
+    }
+    let to = |psid: &str| sent.iter().find(|m| m.psid == psid).unwrap().text.clone();
+    assert!(to("ba").starts_with("Hi Ada, news from Fleur & Co!"), "{}", to("ba"));
+    assert!(to("bb").starts_with("Hi friend, news from Fleur & Co!"), "{}", to("bb"));
+
+    // The link works without signing in; a forged one does not.
+    let mut public = w.server.client();
+    let token_a = token_in(&to("ba"));
+    let info = public.post("unsubscribe/info", json!({"token": token_a})).await.ok().clone();
+    assert_eq!((info["page_name"].as_str(), info["subscribed"].as_bool()), (Some("Fleur & Co"), Some(true)));
+    let mut forged = token_a.clone();
+    forged.replace_range(forged.len() - 1.., if forged.ends_with('0') { "1" } else { "0" });
+    assert_eq!(public.post("unsubscribe/info", json!({"token": forged})).await.error(), "InvalidUnsubscribeLink");
+    public.post("unsubscribe/confirm", json!({"token": token_a})).await.ok();
+    assert_eq!(public.post("unsubscribe/info", json!({"token": token_a})).await.ok()["subscribed"], false);
+
+    // "Erase my data" removes the lead.
+    let token_b = token_in(&to("bb"));
+    public.post("unsubscribe/erase", json!({"token": token_b})).await.ok();
+    assert_eq!(w.api.post("messenger/conversation", json!({"lead": b})).await.error(), "LeadNotFound");
+    assert_eq!(public.post("unsubscribe/info", json!({"token": token_b})).await.error(), "InvalidUnsubscribeLink");
+
+    // The next campaign skips the unsubscribed lead: only g is left.
+    let id2 = w.api.post("broadcasts/save", campaign(&w, "Summer news", &[&vip], &[&excluded])).await.ok().as_str().unwrap().to_string();
+    let before = w.standin.state.sent().len();
+    w.api.post("broadcasts/send-now", json!({"id": id2})).await.ok();
+    wait_for_state(&mut w, &id2, "completed", 0).await;
+    let psids: Vec<String> = w.standin.state.sent().into_iter().skip(before).map(|m| m.psid).collect();
+    assert_eq!(psids, ["bg"]);
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn graph_errors_during_a_campaign_are_handled_as_meta_documents() {
+    let mut w = World::start("broadcast.errors@example.org").await;
+    for psid in ["x551", "x10", "x613a", "x613b", "x613c", "x5xx"] {
+        lead_at(&mut w, psid, "Pat", 60).await;
+    }
+    w.standin.state.fail_for("x551", 551);
+    w.standin.state.fail_for("x10", 10);
+    // Two calls a second: the rest get 613 and are retried after a back-off; one 5xx is retried.
+    w.standin.state.set_behaviour(0, 1, 2);
+    let id = w.api.post("broadcasts/save", campaign(&w, "Errors", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "completed", 2).await;
+    let p = &detail["summary"]["progress"];
+    assert_eq!((p["sent"].as_i64(), p["skipped"].as_i64(), p["failed"].as_i64()), (Some(4), Some(2), Some(0)), "{detail}");
+    let reasons: Vec<&str> = detail["report"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"unavailable (Facebook error 551)") && reasons.contains(&"outside the messaging window (Facebook error 10)"), "{reasons:?}");
+    let (_, limited) = w.standin.state.counters();
+    assert!(limited > 0, "the stand-in refused some calls with 613");
+    let sent = w.standin.state.sent();
+    for psid in ["x613a", "x613b", "x613c", "x5xx"] {
+        assert_eq!(sent.iter().filter(|m| m.psid == psid).count(), 1, "{psid} got exactly one message");
+    }
+    let filter = json!({"page": w.page, "label": null, "subscribed": null, "window": null, "search": "x551", "after": null});
+    assert_eq!(w.api.post("messenger/leads", json!({"filter": filter})).await.ok()["leads"][0]["unavailable"], true);
+
+    // Temporary failures beyond the limit: failed, with the reason.
+    w.standin.state.set_behaviour(0, 1000, 300);
+    let id = w.api.post("broadcasts/save", campaign(&w, "Down", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "completed", 20).await;
+    assert_eq!(detail["summary"]["progress"]["failed"].as_i64(), Some(5), "every lead but the unavailable one: {detail}");
+    assert!(detail["reasons"].to_string().contains("Facebook kept failing"), "{detail}");
+
+    // 190: the campaign pauses, the Page needs reconnection, the owner gets a mail.
+    w.standin.state.set_behaviour(0, 0, 300);
+    w.standin.state.revoke(PAGE_ID);
+    let id = w.api.post("broadcasts/save", campaign(&w, "Revoked", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "paused", 0).await;
+    assert!(detail["summary"]["pause_reason"].as_str().unwrap().contains("error 190"));
+    assert_eq!(detail["summary"]["progress"]["sent"].as_i64(), Some(0));
+    assert_eq!(w.api.get("messenger/pages").await.ok()["pages"][0]["status"], "needs_reconnection");
+    let mail = wait_for_mail(&w.server.mail_dir(), "broadcast.errors@example.org", "campaign was paused").await;
+    assert!(mail.contains("Revoked"));
+    assert_eq!(w.api.post("broadcasts/resume", json!({"id": id})).await.error(), "PageNeedsReconnection");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn schedule_pause_resume_cancel_and_isolation() {
+    let mut w = World::start("broadcast.life@example.org").await;
+    for psid in ["l1", "l2", "l3"] {
+        lead_at(&mut w, psid, "Lou", 60).await;
+    }
+    let id = w.api.post("broadcasts/save", campaign(&w, "Later", &[], &[])).await.ok().as_str().unwrap().to_string();
+    // Validation: bad variables, margins and rates are refused with the reason.
+    let mut bad = campaign(&w, "Bad", &[], &[]);
+    bad["input"]["text"] = json!("Hi {{email}}");
+    assert!(w.api.post("broadcasts/save", bad.clone()).await.error()["InvalidCampaign"]["reason"].as_str().unwrap().contains("{{email}}"));
+    bad["input"]["text"] = json!("Hi");
+    bad["input"]["margin_hours"] = json!(25);
+    assert!(w.api.post("broadcasts/save", bad.clone()).await.error()["InvalidCampaign"].is_object());
+    bad["input"]["margin_hours"] = json!(23);
+    bad["input"]["rate_per_sec"] = json!(301);
+    assert!(w.api.post("broadcasts/save", bad).await.error()["InvalidCampaign"].is_object());
+
+    // Scheduling: a date, a time and a zone; the past is refused.
+    let past = json!({"id": id, "schedule": {"date": "2020-01-01", "time": "10:00", "time_zone": "Europe/Paris"}});
+    assert_eq!(w.api.post("broadcasts/schedule", past).await.error(), "InvalidSchedule");
+    let zone = json!({"id": id, "schedule": {"date": "2030-01-01", "time": "10:00", "time_zone": "Nowhere/City"}});
+    assert_eq!(w.api.post("broadcasts/schedule", zone).await.error(), "InvalidSchedule");
+    let in_two_hours = w.server.clock_now() + 2 * 3600;
+    let (date, time) = utc_date_time(in_two_hours);
+    let at = w.api.post("broadcasts/schedule", json!({"id": id, "schedule": {"date": date, "time": time, "time_zone": "UTC"}})).await.ok().clone();
+    assert_eq!(at.as_i64(), Some(in_two_hours - in_two_hours % 60));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(w.api.post("broadcasts/detail", json!({"id": id})).await.ok()["summary"]["state"], "scheduled");
+    // Editing is for drafts only.
+    let mut edit = campaign(&w, "Edited", &[], &[]);
+    edit["input"]["id"] = json!(id);
+    assert_eq!(w.api.post("broadcasts/save", edit).await.error(), "CampaignStateConflict");
+    w.advance(2 * 3600).await;
+    wait_for_state(&mut w, &id, "completed", 0).await;
+
+    // Pause, resume, cancel.
+    w.standin.state.set_behaviour(300, 0, 300);
+    let id = w.api.post("broadcasts/save", campaign(&w, "Slow", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    w.api.post("broadcasts/pause", json!({"id": id})).await.ok();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
+    assert_eq!(detail["summary"]["state"], "paused");
+    w.standin.state.set_behaviour(0, 0, 300);
+    w.api.post("broadcasts/resume", json!({"id": id})).await.ok();
+    wait_for_state(&mut w, &id, "completed", 0).await;
+    let id = w.api.post("broadcasts/save", campaign(&w, "Never", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/cancel", json!({"id": id})).await.ok();
+    assert_eq!(w.api.post("broadcasts/send-now", json!({"id": id})).await.error(), "CampaignStateConflict");
+    let l1: Vec<_> = w.standin.state.sent().into_iter().filter(|m| m.psid == "l1").collect();
+    assert_eq!(l1.len(), 2, "one message per completed campaign");
+
+    // Another account sees and touches nothing.
+    let mut b = verified_account(&w.server, "broadcast.intruder@example.org", STRONG_PASSWORD).await;
+    b.login("broadcast.intruder@example.org", STRONG_PASSWORD, false).await.ok();
+    assert!(b.get("broadcasts/campaigns").await.ok().as_array().unwrap().is_empty());
+    for endpoint in ["broadcasts/detail", "broadcasts/send-now", "broadcasts/pause", "broadcasts/resume", "broadcasts/cancel"] {
+        assert_eq!(b.post(endpoint, json!({"id": id})).await.error(), "CampaignNotFound", "{endpoint}");
+    }
+    let mut theirs = campaign(&w, "Theirs", &[], &[]);
+    theirs["input"]["page"] = json!(w.page);
+    assert_eq!(b.post("broadcasts/save", theirs).await.error(), "PageNotFound");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+fn utc_date_time(unix: i64) -> (String, String) {
+    let ts = jiff::Timestamp::from_second(unix).unwrap().to_zoned(jiff::tz::TimeZone::UTC);
+    (ts.strftime("%Y-%m-%d").to_string(), ts.strftime("%H:%M").to_string())
+}
