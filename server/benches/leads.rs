@@ -116,5 +116,6 @@ async fn run() {
         started.elapsed().as_secs_f64() * 1000.0
     );
     println!("  process RSS: {} MiB at start of the queries, {} MiB after, peak {} MiB", rss_start / 1024, rss_kib("VmRSS:") / 1024, rss_kib("VmHWM:") / 1024);
+    drop(ctx);
     core.close().await;
 }

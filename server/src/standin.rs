@@ -73,7 +73,7 @@ struct Inner {
     rate_limited: u64,
     counter: u64,
     /// Webhook events waiting to be posted to the app (echoes, deliveries, reads), retried until accepted.
-    outbox: Vec<(String, Value)>,
+    outbox: Vec<(i64, String, Value)>,
     echoes: bool,
     deliveries: bool,
     /// Every n-th delivered message is also read (0: none).
@@ -197,8 +197,13 @@ impl StandinState {
             if inner.outbox.is_empty() {
                 return;
             }
-            let take = inner.outbox.len().min(500);
-            let batch: Vec<(String, Value)> = inner.outbox.drain(..take).collect();
+            // Due events first, at most 500 per flush; receipts come a moment after the echo.
+            let now = now_ms();
+            let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.outbox).into_iter().partition(|(at, _, _)| *at <= now);
+            let mut due = due;
+            let rest = if due.len() > 500 { due.split_off(500) } else { Vec::new() };
+            inner.outbox = rest.into_iter().chain(later).collect();
+            let batch: Vec<(String, Value)> = due.into_iter().map(|(_, page, item)| (page, item)).collect();
             (batch, inner.app_secret.clone(), inner.webhook_url.clone())
         };
         let (Some(secret), Some(url)) = (secret, url) else { return };
@@ -222,8 +227,9 @@ impl StandinState {
             if !accepted {
                 // Meta retries failed deliveries; so does the stand-in.
                 let mut inner = self.lock();
+                let retry_at = now_ms() + 200;
                 for item in items {
-                    inner.outbox.push((page.clone(), item));
+                    inner.outbox.push((retry_at, page.clone(), item));
                 }
             }
         }
@@ -664,14 +670,14 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
             echo["metadata"] = json!(m);
         }
         let item = json!({"sender": {"id": page_id}, "recipient": {"id": psid}, "timestamp": at_ms, "message": echo});
-        inner.outbox.push((page_id.clone(), item));
+        inner.outbox.push((at_ms, page_id.clone(), item));
     }
     if inner.deliveries {
         let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 1, "delivery": {"mids": [message_id], "watermark": at_ms}});
-        inner.outbox.push((page_id.clone(), item));
+        inner.outbox.push((at_ms + 1000, page_id.clone(), item));
         if inner.read_every > 0 && inner.counter % inner.read_every == 0 {
             let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 2, "read": {"watermark": at_ms}});
-            inner.outbox.push((page_id.clone(), item));
+            inner.outbox.push((at_ms + 1500, page_id.clone(), item));
         }
     }
     Json(json!({"recipient_id": psid, "message_id": message_id})).into_response()

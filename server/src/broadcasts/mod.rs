@@ -378,7 +378,7 @@ pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
             }
             ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
         }
-        ctx.db.client().query("DELETE $id").bind(("id", campaign)).await?.check()?;
+        ctx.db.client().query("DELETE campaign_echo WHERE campaign = $id; DELETE $id").bind(("id", campaign)).await?.check()?;
     }
     Ok(())
 }

@@ -10,11 +10,13 @@
 //!   subscription and availability are checked at send time.
 //! - **The narrow window between Meta's 200 and our write.** Every message
 //!   carries `metadata = "cfbt:<recipient>"`, which Meta returns in the
-//!   message echo. An echo marks its recipient sent, whatever state it is in.
-//!   After a crash, an `in_flight` recipient whose lease expired is not
-//!   resent at once: it waits a further grace period for its echo (Meta
-//!   retries webhooks, so an echo for a message Meta accepted arrives once the
-//!   server is back). Only without an echo is it queued again. A duplicate is
+//!   message echo; echoes are recorded in their own table (`campaign_echo`),
+//!   so webhooks never conflict with the sender's writes. After a crash, an
+//!   `in_flight` recipient whose lease expired is not resent at once: it
+//!   waits a further grace period for its echo (Meta retries webhooks, so an
+//!   echo for a message Meta accepted arrives once the server is back). With
+//!   an echo it is marked sent; only without one is it queued again, and a
+//!   recipient is checked for an echo once more just before any resend. A duplicate is
 //!   therefore possible only if Meta accepted a message and its echo is
 //!   delayed beyond the grace period; a lost message only if Meta accepted it
 //!   and never echoes it (then we resend, and the person may get it twice).
@@ -43,6 +45,7 @@ pub const LEASE_SECS: i64 = 20;
 pub const ECHO_GRACE_SECS: i64 = 10;
 const QUEUE_BATCH: i64 = 1_000;
 const CONCURRENCY: usize = 32;
+const OUTCOME_CHUNK: usize = 25;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
 const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
 pub const METADATA_PREFIX: &str = "cfbt:";
@@ -210,19 +213,98 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
     Ok(())
 }
 
-/// Claims of a crashed instance: after the lease and the echo grace, queued again.
+#[derive(Debug, SurrealValue)]
+struct Echo {
+    id: RecordId,
+    mid: Option<String>,
+    at_ms: i64,
+}
+
+/// The echoes recorded for these recipients, by recipient key.
+async fn echoes_of(ctx: &Ctx, recipients: &[RecordId]) -> Result<HashMap<String, Echo>> {
+    let ids: Vec<RecordId> = recipients.iter().map(|r| RecordId::new("campaign_echo", key_string(r))).collect();
+    let found: Vec<Echo> = ctx.db.client().query("SELECT id, mid, at_ms FROM $ids").bind(("ids", ids)).await?.take(0)?;
+    Ok(found.into_iter().map(|e| (key_string(&e.id), e)).collect())
+}
+
+/// Marks recipients sent from their echoes.
+async fn mark_echoed(ctx: &Ctx, echoed: Vec<(RecordId, &Echo)>) -> Result<()> {
+    if echoed.is_empty() {
+        return Ok(());
+    }
+    let outcomes: Vec<Outcome> = echoed
+        .into_iter()
+        .map(|(id, e)| Outcome {
+            id,
+            state: "sent".into(),
+            reason: None,
+            mid: e.mid.clone(),
+            sent_at: Some(e.at_ms / 1000),
+            sent_at_ms: Some(e.at_ms),
+            attempts: 1,
+            next_attempt_at: 0,
+        })
+        .collect();
+    write_outcomes(ctx, outcomes, Vec::new(), &["in_flight", "pending"]).await
+}
+
+/// Claims of a crashed instance, after the lease and the echo grace: sent if
+/// Meta echoed them, queued again otherwise.
 async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
-    ctx.db
+    let expired: Vec<RecordId> = ctx
+        .db
         .client()
-        .query(
-            "UPDATE campaign_recipient SET state = 'pending', lease_owner = NONE, lease_until = NONE \
-             WHERE campaign = $campaign AND state = 'in_flight' AND lease_until < $cutoff",
-        )
+        .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $campaign AND state = 'in_flight' AND lease_until < $cutoff LIMIT 1000")
         .bind(("campaign", campaign.id.clone()))
         .bind(("cutoff", ctx.now() - ECHO_GRACE_SECS))
         .await?
+        .take(0)?;
+    if expired.is_empty() {
+        return Ok(());
+    }
+    let echoes = echoes_of(ctx, &expired).await?;
+    let (echoed, silent): (Vec<RecordId>, Vec<RecordId>) = expired.into_iter().partition(|r| echoes.contains_key(&key_string(r)));
+    tracing::info!(echoed = echoed.len(), requeued = silent.len(), "recovered recipients of an interrupted sender");
+    mark_echoed(ctx, echoed.into_iter().map(|r| { let e = &echoes[&key_string(&r)]; (r, e) }).collect()).await?;
+    ctx.db
+        .client()
+        .query("UPDATE $ids SET state = 'pending', lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight'")
+        .bind(("ids", silent))
+        .await?
         .check()?;
     Ok(())
+}
+
+/// Writes outcomes, retrying on a transaction conflict; a row is only
+/// changed while it is still in one of `from` states.
+async fn write_outcomes(ctx: &Ctx, outcomes: Vec<Outcome>, unavailable: Vec<RecordId>, from: &[&str]) -> Result<()> {
+    let from: Vec<String> = from.iter().map(|s| s.to_string()).collect();
+    let mut attempt = 0;
+    loop {
+        let result = ctx
+            .db
+            .client()
+            .query(
+                "FOR $o IN $outcomes { UPDATE $o.id SET state = $o.state, reason = $o.reason, mid = $o.mid ?? mid, \
+                 sent_at = $o.sent_at ?? sent_at, sent_at_ms = $o.sent_at_ms ?? sent_at_ms, attempts = $o.attempts, \
+                 next_attempt_at = $o.next_attempt_at, lease_owner = NONE, lease_until = NONE WHERE state IN $from }; \
+                 UPDATE $unavailable SET unavailable = true;",
+            )
+            .bind(("outcomes", outcomes.iter().map(Outcome::copy).collect::<Vec<_>>()))
+            .bind(("unavailable", unavailable.clone()))
+            .bind(("from", from.clone()))
+            .await
+            .and_then(|r| r.check());
+        match result {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::debug!(error = %e, attempt, "outcome write retried");
+                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 #[derive(Debug, SurrealValue)]
@@ -245,6 +327,19 @@ struct Outcome {
 }
 
 impl Outcome {
+    fn copy(&self) -> Outcome {
+        Outcome {
+            id: self.id.clone(),
+            state: self.state.clone(),
+            reason: self.reason.clone(),
+            mid: self.mid.clone(),
+            sent_at: self.sent_at,
+            sent_at_ms: self.sent_at_ms,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at,
+        }
+    }
+
     fn new(claimed: &Claimed, state: &str, reason: Option<&str>) -> Self {
         Outcome {
             id: claimed.id.clone(),
@@ -313,41 +408,39 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     let window_start = now - campaign.margin_hours * 3600;
     let context = SendContext { ctx, throttle, campaign, page: &page, key: &key, graph: &graph, token: token.as_deref(), page_name: &page_name };
 
+    // Echoed already (a late echo for a recipient queued again): sent, not resent.
+    let echoes = echoes_of(ctx, &claimed.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await?;
     let mut sends = Vec::with_capacity(claimed.len());
+    let mut echoed = Vec::new();
     for c in &claimed {
-        sends.push(decide(&context, c, leads.get(&key_string(&c.lead)), window_start));
-    }
-    let results: Vec<Sent> = futures::stream::iter(sends).buffer_unordered(CONCURRENCY).collect().await;
-
-    let mut outcomes = Vec::with_capacity(results.len());
-    let mut unavailable = Vec::new();
-    let mut token_rejected = false;
-    for result in results {
-        match result {
-            Sent::Done(o) => outcomes.push(o),
-            Sent::Unavailable(o, lead) => {
-                outcomes.push(o);
-                unavailable.push(lead);
-            }
-            Sent::TokenRejected(o) => {
-                token_rejected = true;
-                outcomes.push(o);
-            }
+        match echoes.get(&key_string(&c.id)) {
+            Some(e) => echoed.push((c.id.clone(), e)),
+            None => sends.push(decide(&context, c, leads.get(&key_string(&c.lead)), window_start)),
         }
     }
-    let count = outcomes.len();
-    ctx.db
-        .client()
-        .query(
-            "FOR $o IN $outcomes { UPDATE $o.id SET state = $o.state, reason = $o.reason, mid = $o.mid ?? mid, \
-             sent_at = $o.sent_at ?? sent_at, sent_at_ms = $o.sent_at_ms ?? sent_at_ms, attempts = $o.attempts, \
-             next_attempt_at = $o.next_attempt_at, lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight' }; \
-             UPDATE $unavailable SET unavailable = true;",
-        )
-        .bind(("outcomes", outcomes))
-        .bind(("unavailable", unavailable))
-        .await?
-        .check()?;
+    mark_echoed(ctx, echoed).await?;
+    let count = claimed.len();
+    let mut results = futures::stream::iter(sends).buffer_unordered(CONCURRENCY).ready_chunks(OUTCOME_CHUNK);
+    let mut token_rejected = false;
+    // Written as they complete, in small groups, so receipts find their rows.
+    while let Some(chunk) = results.next().await {
+        let mut outcomes = Vec::with_capacity(chunk.len());
+        let mut unavailable = Vec::new();
+        for result in chunk {
+            match result {
+                Sent::Done(o) => outcomes.push(o),
+                Sent::Unavailable(o, lead) => {
+                    outcomes.push(o);
+                    unavailable.push(lead);
+                }
+                Sent::TokenRejected(o) => {
+                    token_rejected = true;
+                    outcomes.push(o);
+                }
+            }
+        }
+        write_outcomes(ctx, outcomes, unavailable, &["in_flight"]).await?;
+    }
     if token_rejected {
         pause_for_token(ctx, campaign, &page).await?;
     }
@@ -528,22 +621,32 @@ async fn complete_if_done(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
     Ok(())
 }
 
-/// A message echo carrying our metadata: that recipient was sent, even if
-/// our own write was lost to a crash.
-pub async fn confirm_echo(ctx: &Ctx, account: &RecordId, recipient_key: &str, mid: Option<&str>, timestamp_ms: i64) -> Result<()> {
-    if !crate::messenger::valid_key(recipient_key) {
-        return Ok(());
-    }
+#[derive(Debug, SurrealValue)]
+struct EchoRow {
+    id: RecordId,
+    campaign: RecordId,
+    mid: Option<String>,
+    at_ms: i64,
+}
+
+/// Echoes of campaign messages (recipient key, mid, time): recorded, so that
+/// those recipients count as sent even if our own write was lost to a crash.
+pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, Option<String>, i64)>) -> Result<()> {
+    // A recipient key is the campaign's random key (30 hex characters) followed by the lead's.
+    let rows: Vec<EchoRow> = echoes
+        .into_iter()
+        .filter(|(key, _, _)| crate::messenger::valid_key(key) && key.len() > 30)
+        .map(|(key, mid, at_ms)| EchoRow {
+            campaign: RecordId::new("campaign", key[..30].to_string()),
+            id: RecordId::new("campaign_echo", key),
+            mid,
+            at_ms,
+        })
+        .collect();
     ctx.db
         .client()
-        .query(
-            "UPDATE $id SET state = 'sent', reason = NONE, mid = $mid ?? mid, sent_at = sent_at ?? $at, sent_at_ms = sent_at_ms ?? $at_ms, \
-             lease_owner = NONE, lease_until = NONE WHERE account = $account AND state IN ['in_flight', 'pending']",
-        )
-        .bind(("id", RecordId::new("campaign_recipient", recipient_key.to_string())))
-        .bind(("mid", mid.map(str::to_string)))
-        .bind(("at", timestamp_ms / 1000))
-        .bind(("at_ms", timestamp_ms))
+        .query("FOR $e IN $rows { UPSERT $e.id SET account = $account, campaign = $e.campaign, mid = $e.mid, at_ms = $e.at_ms }")
+        .bind(("rows", rows))
         .bind(("account", account.clone()))
         .await?
         .check()?;

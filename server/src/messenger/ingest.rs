@@ -76,6 +76,16 @@ fn classify(item: &Value) -> Option<Event<'_>> {
     None
 }
 
+/// The echo of a campaign message: (recipient key, mid, timestamp).
+fn campaign_echo(item: &Value) -> Option<(String, Option<String>, i64)> {
+    let message = item.get("message")?;
+    if message["is_echo"].as_bool() != Some(true) {
+        return None;
+    }
+    let recipient = message["metadata"].as_str()?.strip_prefix(crate::broadcasts::sender::METADATA_PREFIX)?;
+    Some((recipient.to_string(), message["mid"].as_str().map(str::to_string), item["timestamp"].as_i64().unwrap_or(0)))
+}
+
 /// Per-delivery cache: each Page and account key is looked up once.
 struct Routing {
     pages: HashMap<String, Option<(PageRow, SecretKey)>>,
@@ -113,8 +123,17 @@ pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Valu
             DROPPED_EVENTS.fetch_add(items.len() as u64, Ordering::Relaxed);
             continue;
         };
+        // Echoes of campaign messages are recorded together, in one write.
+        let mut echoes = Vec::new();
         for item in items {
-            handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?;
+            match campaign_echo(item) {
+                Some(echo) => echoes.push(echo),
+                None => handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?,
+            }
+        }
+        if !echoes.is_empty() {
+            report.status_updates += echoes.len() as u64;
+            crate::broadcasts::sender::confirm_echoes(ctx, &page.account, echoes).await?;
         }
     }
     Ok(report)
@@ -175,15 +194,6 @@ async fn handle_item(
         }
         report.status_updates += 1;
         return Ok(());
-    }
-    // The echo of a campaign message: it confirms that recipient was sent.
-    if let Some(metadata) = item["message"]["metadata"].as_str().filter(|_| item["message"]["is_echo"].as_bool() == Some(true)) {
-        if let Some(recipient) = metadata.strip_prefix(crate::broadcasts::sender::METADATA_PREFIX) {
-            let timestamp = item["timestamp"].as_i64().unwrap_or(0);
-            crate::broadcasts::sender::confirm_echo(ctx, &page.account, recipient, item["message"]["mid"].as_str(), timestamp).await?;
-            report.status_updates += 1;
-            return Ok(());
-        }
     }
     let Some(event) = classify(item) else { return Ok(()) };
     let dedupe = match event.mid {

@@ -253,3 +253,194 @@ fn utc_date_time(unix: i64) -> (String, String) {
     let ts = jiff::Timestamp::from_second(unix).unwrap().to_zoned(jiff::tz::TimeZone::UTC);
     (ts.strftime("%Y-%m-%d").to_string(), ts.strftime("%H:%M").to_string())
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Seeds an account, a Page, `count` leads with an open window and a campaign
+/// to all of them in state "sending", on the SurrealKV folder the binary will use.
+async fn seed_crash_campaign(data: &std::path::Path, db: &str, graph: &str, count: usize) {
+    use clap::Parser;
+    let config = server::config::Cli::try_parse_from(["server", "--db", db, "--data-dir", data.to_str().unwrap()]).unwrap().serve;
+    let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
+    let ctx = core.ctx.clone();
+    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
+        app_id: "1".into(),
+        app_secret: zeroize::Zeroizing::new(CRASH_SECRET.into()),
+        verify_token: zeroize::Zeroizing::new("v".into()),
+        graph_base_url: graph.into(),
+        graph_version: "v21.0".into(),
+    })
+    .await
+    .unwrap();
+    server::accounts::create_admin(&ctx, "crash.owner@example.org").await.unwrap();
+    let account: Option<surrealdb::types::RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
+    let account = account.unwrap();
+    let account_id = server::sessions::key_string(&account);
+    let key = ctx.crypto.account_key(&account_id).await.unwrap();
+    let page_key = server::messenger::pages::save(&ctx, &account_id, &key, CRASH_PAGE, "Crash Page", "crash-token").await.unwrap();
+    let page = surrealdb::types::RecordId::new("page", page_key);
+    let now = ctx.now();
+    for chunk in (0..count).step_by(1_000) {
+        let rows: Vec<Value> = (chunk..(chunk + 1_000).min(count))
+            .map(|i| {
+                let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
+                json!({
+                    "key": lead_key,
+                    "psid": key.seal_str(server::crypto::Field::new("lead", &lead_key, "psid"), &format!("crash-{i}")),
+                    "first": key.seal_str(server::crypto::Field::new("lead", &lead_key, "first_name"), "Kim"),
+                })
+            })
+            .collect();
+        ctx.db
+            .client()
+            .query(
+                "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
+                 psid_enc = $r.psid, first_name_enc = $r.first, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, \
+                 subscribed = true, unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
+            )
+            .bind(("rows", rows))
+            .bind(("account", account.clone()))
+            .bind(("page", page.clone()))
+            .bind(("now", now - 60))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+    }
+    ctx.db
+        .client()
+        .query(
+            "CREATE type::record('campaign', $key) SET account = $account, page = $page, name = 'Crash test', text = 'Hello {{first_name}}', \
+             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
+             margin_hours = 23, rate_per_sec = 300, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
+        )
+        .bind(("key", server::crypto::random_id()))
+        .bind(("account", account))
+        .bind(("page", page))
+        .bind(("now", now))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    drop(ctx);
+    core.close().await;
+}
+
+const CRASH_SECRET: &str = "crash-app-secret";
+const CRASH_PAGE: &str = "909090";
+
+/// The server process; killed if the test fails, so no orphan outlives it.
+struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_server(data: &std::path::Path, db: &str, port: u16) -> ServerProcess {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(["--data-dir", data.to_str().unwrap(), "--db", db, "--port", &port.to_string(), "--no-http-redirect", "--site-dir", "/nonexistent"])
+        .env("RUST_LOG", std::env::var("CRASH_LOG").unwrap_or_else(|_| "warn".into()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CHATFBTOP_") {
+            cmd.env_remove(key);
+        }
+    }
+    ServerProcess(cmd.spawn().expect("the server binary starts"))
+}
+
+async fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let http = http_client();
+    while http.get(format!("https://127.0.0.1:{port}/healthz")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// SIGKILL the server at least three times during a 10k-recipient campaign,
+/// restarting it each time: the stand-in must receive at most one message per
+/// lead, and every lead must get one. CRASH_RECIPIENTS changes the size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_survives_sigkill_and_reaches_every_lead_exactly_once() {
+    let recipients: usize = std::env::var("CRASH_RECIPIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let db = format!("surrealkv://{}", data.join("db").display());
+    let port = free_port();
+    let standin = server::standin::Standin::start(
+        "127.0.0.1:0".parse().unwrap(),
+        server::standin::StandinConfig {
+            app_secret: Some(CRASH_SECRET.into()),
+            webhook_url: Some(format!("https://127.0.0.1:{port}/webhooks/messenger")),
+            demo: false,
+        },
+    )
+    .await
+    .unwrap();
+    standin.state.add_page(CRASH_PAGE, "Crash Page", "crash-token");
+    // Echoes are what confirm a send whose result a kill cut off; receipts are not needed here.
+    standin.state.set_webhooks(true, false, 0);
+    seed_crash_campaign(&data, &db, &standin.base_url(), recipients).await;
+
+    let started = Instant::now();
+    let mut kills = 0;
+    let mut kill_times = Vec::new();
+    let mut child = spawn_server(&data, &db, port);
+    wait_healthy(port).await;
+    // Kill at growing progress marks, so every kill lands mid-campaign.
+    for mark in [recipients / 10, recipients * 3 / 10, recipients / 2] {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while standin.state.sent().len() < mark {
+            assert!(Instant::now() < deadline, "sending stalled at {} of {recipients}", standin.state.sent().len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        kill_times.push(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis());
+        child.0.kill().unwrap(); // SIGKILL
+        child.0.wait().unwrap();
+        kills += 1;
+        child = spawn_server(&data, &db, port);
+        wait_healthy(port).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(420);
+    loop {
+        let sent = standin.state.sent();
+        let mut psids: Vec<&str> = sent.iter().map(|m| m.psid.as_str()).collect();
+        psids.sort_unstable();
+        let before = psids.len();
+        psids.dedup();
+        if psids.len() != before {
+            let mut seen = std::collections::HashMap::new();
+            for m in &sent {
+                seen.entry(m.psid.clone()).or_insert_with(Vec::new).push((m.at_ms, m.metadata.clone()));
+            }
+            for (psid, sends) in seen.iter().filter(|(_, v)| v.len() > 1) {
+                eprintln!("duplicate {psid}: {sends:?}");
+            }
+            eprintln!("kills at {kill_times:?}");
+        }
+        assert_eq!(psids.len(), before, "a lead got the campaign twice ({} webhook events still queued in the stand-in)", standin.state.pending_webhooks());
+        if psids.len() == recipients {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {} of {recipients} leads got the campaign", psids.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let the recovery run its course (lease + echo grace), then check nothing more goes out.
+    tokio::time::sleep(Duration::from_secs((server::broadcasts::sender::LEASE_SECS + server::broadcasts::sender::ECHO_GRACE_SECS + 3) as u64)).await;
+    assert_eq!(standin.state.sent().len(), recipients, "nothing was sent twice after recovery");
+    assert!(kills >= 3);
+    println!("crash test: {recipients} recipients, {kills} SIGKILLs, {:.0} s", started.elapsed().as_secs_f64());
+    let pid = child.0.id().to_string();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    child.0.wait().unwrap();
+    standin.stop();
+}
