@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod auth;
+mod broadcasts;
 mod components;
 mod home;
 mod messenger;
@@ -77,6 +78,9 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/leads") view=messenger::LeadsPage />
                     <Route path=path!("/inbox/:lead") view=messenger::ConversationPage />
                     <Route path=path!("/data-deletion") view=messenger::DeletionStatusPage />
+                    <Route path=path!("/campaigns") view=broadcasts::CampaignsPage />
+                    <Route path=path!("/campaigns/:id") view=broadcasts::CampaignPage />
+                    <Route path=path!("/u/:token") view=broadcasts::UnsubscribePage />
                 </Routes>
     }
 }
@@ -101,6 +105,7 @@ fn Header() -> impl IntoView {
                     Some(user) => view! {
                         <A href="/pages">"Pages"</A>
                         <A href="/leads">"Leads"</A>
+                        <A href="/campaigns">"Campaigns"</A>
                         <span class="who" data-testid="signed-in-as">{user.display_name.clone().unwrap_or(user.email.clone())}</span>
                         <A href="/account/privacy">"Your data"</A>
                         <A href="/account/security">"Security"</A>

@@ -1,0 +1,367 @@
+//! Campaigns: compose (with a live audience count and a preview), schedule,
+//! send, pause, resume, cancel; live progress, an SVG chart and the report.
+//! And the public unsubscribe page behind every message's link.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use super::account::RequireSignIn;
+use super::components::{outcome, ErrorNote, Why};
+use crate::api;
+use crate::auth::format_time;
+use crate::messaging::duration;
+use crate::types::{CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ChartBucket, ScheduleInput};
+
+fn state_text(state: CampaignState) -> &'static str {
+    match state {
+        CampaignState::Draft => "Draft",
+        CampaignState::Scheduled => "Scheduled",
+        CampaignState::Sending => "Sending",
+        CampaignState::Paused => "Paused",
+        CampaignState::Completed => "Completed",
+        CampaignState::Cancelled => "Cancelled",
+    }
+}
+
+/// The browser's IANA time zone, for the schedule form's default.
+fn browser_time_zone() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        if let Some(zone) = js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|v| v.as_string()) {
+            return zone;
+        }
+    }
+    "UTC".to_string()
+}
+
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    let campaigns = LocalResource::new(api::fetch_campaigns);
+    view! {
+        <RequireSignIn>
+            <section class="card">
+                <h1>"Campaigns"</h1>
+                <p>"Bulk messages go only to subscribed leads whose 24-hour window is open, and every message carries an unsubscribe link."</p>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || campaigns.get().map(|r| match r {
+                        Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p>"No campaign yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table data-testid="campaigns">
+                                <thead><tr><th>"Name"</th><th>"Page"</th><th>"State"</th><th>"Sent"</th><th>"Created"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td><A href=format!("/campaigns/{}", c.id)>{c.name.clone()}</A></td>
+                                            <td>{c.page_name.clone()}</td>
+                                            <td>{state_text(c.state)}</td>
+                                            <td>{format!("{} of {}", c.progress.sent, c.progress.total)}</td>
+                                            <td>{format_time(c.created_at, false)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <Compose />
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn Compose() -> impl IntoView {
+    let pages = LocalResource::new(api::fetch_pages);
+    let labels = LocalResource::new(api::fetch_labels);
+    let input = RwSignal::new(CampaignInput::default());
+    let quick = RwSignal::new(String::new());
+    let with_quick = move || {
+        let mut i = input.get_untracked();
+        if i.page.is_empty() {
+            if let Some(Ok(o)) = pages.get_untracked() {
+                i.page = o.pages.iter().find(|p| p.status == crate::types::PageStatus::Active).map(|p| p.id.clone()).unwrap_or_default();
+            }
+        }
+        i.quick_replies = quick.get_untracked().split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
+        i
+    };
+    let preview = Action::new_local(|i: &CampaignInput| api::preview_campaign(i.clone()));
+    let save = Action::new_local(|i: &CampaignInput| api::save_campaign(i.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("/campaigns/{id}"), Default::default());
+        }
+    });
+    let toggle_label = move |include: bool, id: String| {
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            input.update(|i| {
+                let list = if include { &mut i.include_labels } else { &mut i.exclude_labels };
+                list.retain(|x| x != &id);
+                if on {
+                    list.push(id.clone());
+                }
+            });
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"New campaign"</h2>
+            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); save.dispatch_local(with_quick()); }>
+                <label for="campaign_name">"Name"</label>
+                <input id="campaign_name" required maxlength="100" on:input=move |ev| input.update(|i| i.name = event_target_value(&ev)) />
+                <Why text="only you see it, to find the campaign again." />
+                <label for="campaign_page">"Page"</label>
+                <select id="campaign_page" on:change=move |ev| input.update(|i| i.page = event_target_value(&ev))>
+                    {move || pages.get().and_then(|r| r.ok()).map(|o| o.pages.into_iter().filter(|p| p.status == crate::types::PageStatus::Active).map(|p| {
+                        view! { <option value=p.id.clone()>{p.name.clone()}</option> }
+                    }).collect_view())}
+                </select>
+                <label for="campaign_text">"Message"</label>
+                <textarea id="campaign_text" required rows="4" on:input=move |ev| input.update(|i| i.text = event_target_value(&ev))></textarea>
+                <small class="why">"Variables: {{first_name}}, {{last_name}}, {{page_name}}. An unsubscribe link is always added at the end; it cannot be removed."</small>
+                <label for="fallback_first">"If the first name is unknown, write"</label>
+                <input id="fallback_first" prop:value=move || input.get().fallback_first_name on:input=move |ev| input.update(|i| i.fallback_first_name = event_target_value(&ev)) />
+                <label for="fallback_last">"If the last name is unknown, write"</label>
+                <input id="fallback_last" on:input=move |ev| input.update(|i| i.fallback_last_name = event_target_value(&ev)) />
+                <label for="campaign_quick">"Quick replies (optional, separated by commas)"</label>
+                <input id="campaign_quick" bind:value=quick />
+                <label for="button_title">"Button title (optional)"</label>
+                <input id="button_title" maxlength="20" on:input=move |ev| { let v = event_target_value(&ev); input.update(|i| i.button_title = (!v.trim().is_empty()).then_some(v)); } />
+                <label for="button_url">"Button link (https://…)"</label>
+                <input id="button_url" type="url" on:input=move |ev| { let v = event_target_value(&ev); input.update(|i| i.button_url = (!v.trim().is_empty()).then_some(v)); } />
+                <fieldset>
+                    <legend>"Audience"</legend>
+                    <p class="muted">"Only subscribed leads; the suppression list always applies."</p>
+                    {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| {
+                        let (a, b) = (l.id.clone(), l.id.clone());
+                        view! {
+                            <div class="choice">
+                                <label class="check"><input type="checkbox" on:change=toggle_label(true, a) /> {format!("Include {}", l.name)}</label>
+                                <label class="check"><input type="checkbox" on:change=toggle_label(false, b) /> {format!("Exclude {}", l.name)}</label>
+                            </div>
+                        }
+                    }).collect_view())}
+                </fieldset>
+                <label for="margin_hours">"Treat the window as open for (hours)"</label>
+                <input id="margin_hours" type="number" min="1" max="24" prop:value=move || input.get().margin_hours.to_string()
+                    on:input=move |ev| input.update(|i| i.margin_hours = event_target_value(&ev).parse().unwrap_or(23)) />
+                <Why text="Meta allows campaign messages only within 24 hours of the lead's last message; 23 keeps a safety margin." />
+                <label for="rate">"Messages per second"</label>
+                <input id="rate" type="number" min="1" max="300" prop:value=move || input.get().rate_per_sec.to_string()
+                    on:input=move |ev| input.update(|i| i.rate_per_sec = event_target_value(&ev).parse().unwrap_or(250)) />
+                <div class="choice">
+                    <button type="button" on:click=move |_| { preview.dispatch_local(with_quick()); }>"Preview audience"</button>
+                    <button type="submit" disabled=move || save.pending().get()>"Save draft"</button>
+                </div>
+            </form>
+            {outcome(preview.value(), |p| view! {
+                <div data-testid="audience-preview">
+                    <p data-testid="audience-count">{format!("Reachable now: {} · outside the window: {} · unsubscribed or unavailable: {}", p.reachable_now, p.outside_window, p.excluded)}</p>
+                    <p class="muted">"As the lead will see it:"</p>
+                    <blockquote class="preview">{p.preview}</blockquote>
+                </div>
+            }.into_any())}
+            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+        </section>
+    }
+}
+
+fn progress_bar(p: &CampaignProgress) -> impl IntoView {
+    let done = p.sent + p.failed + p.skipped;
+    let percent = if p.total > 0 { done * 100 / p.total } else { 0 };
+    view! {
+        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string() data-testid="progress">
+            <div class="progress-fill" style=format!("width: {percent}%")></div>
+        </div>
+        <p data-testid="progress-text">
+            {format!("{percent}% · sent {} · failed {} · skipped {} · pending {} · delivered {} · read {}", p.sent, p.failed, p.skipped, p.pending + p.in_flight, p.delivered, p.read)}
+            {p.eta_secs.filter(|s| *s > 0).map(|s| format!(" · about {} left", duration(s)))}
+        </p>
+    }
+}
+
+/// Sends per bucket as bars, with delivery and read rates as lines; plain SVG.
+fn chart(buckets: &[ChartBucket]) -> impl IntoView {
+    let (w, h) = (480.0, 160.0);
+    let max = buckets.iter().map(|b| b.sent).max().unwrap_or(0).max(1) as f64;
+    let n = buckets.len().max(1) as f64;
+    let bar = w / n;
+    let rate_line = |f: fn(&ChartBucket) -> i64| {
+        buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.sent > 0)
+            .map(|(i, b)| format!("{:.1},{:.1}", i as f64 * bar + bar / 2.0, h - h * f(b) as f64 / b.sent as f64))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    view! {
+        <svg class="chart" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Sends over time, with delivery and read rates" data-testid="chart">
+            {buckets.iter().enumerate().map(|(i, b)| {
+                let height = h * b.sent as f64 / max;
+                view! { <rect x=format!("{:.1}", i as f64 * bar + 1.0) y=format!("{:.1}", h - height) width=format!("{:.1}", (bar - 2.0).max(1.0)) height=format!("{:.1}", height) class="bar"><title>{format!("{} sent", b.sent)}</title></rect> }
+            }).collect_view()}
+            <polyline points=rate_line(|b| b.delivered) class="delivered" />
+            <polyline points=rate_line(|b| b.read) class="read" />
+        </svg>
+        <p class="muted">"Bars: messages sent. Lines: share delivered (green) and read (blue)."</p>
+    }
+}
+
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = LocalResource::new(move || api::fetch_campaign(id()));
+    // Live progress: refreshed every second while the campaign is under way.
+    Effect::new(move |_| {
+        let live = detail.get().and_then(|r| r.ok()).is_some_and(|d| matches!(d.summary.state, CampaignState::Sending | CampaignState::Scheduled));
+        if live {
+            set_timeout(move || detail.refetch(), std::time::Duration::from_millis(1000));
+        }
+    });
+    let act = Action::new_local(|(what, id): &(&'static str, String)| {
+        let (what, id) = (*what, id.clone());
+        async move {
+            match what {
+                "send" => api::send_campaign_now(id).await,
+                "pause" => api::pause_campaign(id).await,
+                "resume" => api::resume_campaign(id).await,
+                _ => api::cancel_campaign(id).await,
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if act.value().get().is_some_and(|r| r.is_ok()) {
+            detail.refetch();
+        }
+    });
+    let date = RwSignal::new(String::new());
+    let time = RwSignal::new(String::new());
+    let zone = RwSignal::new(browser_time_zone());
+    let schedule = Action::new_local(|(id, s): &(String, ScheduleInput)| api::schedule_campaign(id.clone(), s.clone()));
+    Effect::new(move |_| {
+        if schedule.value().get().is_some_and(|r| r.is_ok()) {
+            detail.refetch();
+        }
+    });
+    view! {
+        <RequireSignIn>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || detail.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(d) => campaign_view(d, act, id, date, time, zone, schedule).into_any(),
+                })}
+            </Suspense>
+            {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            {move || schedule.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+        </RequireSignIn>
+    }
+}
+
+type CampaignAction = Action<(&'static str, String), Result<(), crate::error::AppError>>;
+type ScheduleAction = Action<(String, ScheduleInput), Result<i64, crate::error::AppError>>;
+
+fn campaign_view(
+    d: CampaignDetail,
+    act: CampaignAction,
+    id: impl Fn() -> String + Copy + Send + Sync + 'static,
+    date: RwSignal<String>,
+    time: RwSignal<String>,
+    zone: RwSignal<String>,
+    schedule: ScheduleAction,
+) -> impl IntoView {
+    let s = &d.summary;
+    let state = s.state;
+    let can_send = matches!(state, CampaignState::Draft | CampaignState::Scheduled);
+    let can_pause = matches!(state, CampaignState::Sending | CampaignState::Scheduled);
+    let can_cancel = !matches!(state, CampaignState::Completed | CampaignState::Cancelled);
+    view! {
+        <section class="card">
+            <h1>{s.name.clone()}</h1>
+            <p>{s.page_name.clone()} " · " <strong data-testid="campaign-state">{state_text(state)}</strong>
+                {s.schedule_label.clone().filter(|_| state == CampaignState::Scheduled).map(|l| format!(" for {l}"))}</p>
+            {s.pause_reason.clone().filter(|_| state == CampaignState::Paused).map(|r| view! { <p class="notice" role="alert">{r}</p> })}
+            {progress_bar(&s.progress)}
+            <div class="choice">
+                {can_send.then(|| view! { <button on:click=move |_| { act.dispatch_local(("send", id())); }>"Send now"</button> })}
+                {can_pause.then(|| view! { <button on:click=move |_| { act.dispatch_local(("pause", id())); }>"Pause"</button> })}
+                {(state == CampaignState::Paused).then(|| view! { <button on:click=move |_| { act.dispatch_local(("resume", id())); }>"Resume"</button> })}
+                {can_cancel.then(|| view! { <button class="danger" on:click=move |_| { act.dispatch_local(("cancel", id())); }>"Cancel campaign"</button> })}
+            </div>
+            {can_send.then(|| view! {
+                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    schedule.dispatch_local((id(), ScheduleInput { date: date.get_untracked(), time: time.get_untracked(), time_zone: zone.get_untracked() }));
+                }>
+                    <h2>"Schedule"</h2>
+                    <label for="schedule_date">"Date"</label>
+                    <input id="schedule_date" type="date" required bind:value=date />
+                    <label for="schedule_time">"Time"</label>
+                    <input id="schedule_time" type="time" required bind:value=time />
+                    <label for="schedule_zone">"Time zone"</label>
+                    <input id="schedule_zone" required bind:value=zone />
+                    <Why text="the campaign starts at this local time in this zone (for example Europe/Paris)." />
+                    <button type="submit">"Schedule"</button>
+                </form>
+            })}
+            <h2>"Message"</h2>
+            <blockquote class="preview">{d.input.text.clone()}</blockquote>
+        </section>
+        <section class="card">
+            <h2>"Sends over time"</h2>
+            {chart(&d.chart)}
+            <h2>"Failures and skips"</h2>
+            <ul data-testid="reasons">
+                {d.reasons.into_iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
+            </ul>
+            <table data-testid="report">
+                <thead><tr><th>"Lead"</th><th>"Outcome"</th><th>"Reason"</th></tr></thead>
+                <tbody>
+                    {d.report.into_iter().map(|r| view! {
+                        <tr>
+                            <td><A href=format!("/inbox/{}", r.lead)>{r.lead_name.unwrap_or_else(|| "(name not shared)".into())}</A></td>
+                            <td>{r.state}</td>
+                            <td>{r.reason}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// Public: one-click unsubscribe and "erase my data", no sign-in.
+#[component]
+pub fn UnsubscribePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let info = LocalResource::new(move || api::fetch_unsubscribe_info(token()));
+    let unsubscribe = Action::new_local(|t: &String| api::unsubscribe(t.clone()));
+    let erase = Action::new_local(|t: &String| api::erase_my_data(t.clone()));
+    view! {
+        <section class="card narrow">
+            <h1>"Your messages from this Page"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || info.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(i) => view! {
+                        <p>{format!("You get campaign messages from {} on Messenger because you wrote to it.", i.page_name)}</p>
+                        {(!i.subscribed).then(|| view! { <p class="success" data-testid="already-unsubscribed">"You are unsubscribed: no campaign will reach you."</p> })}
+                    }.into_any(),
+                })}
+            </Suspense>
+            <button data-testid="unsubscribe" on:click=move |_| { unsubscribe.dispatch_local(token()); }>"Unsubscribe"</button>
+            {outcome(unsubscribe.value(), |_| view! { <p class="success" role="status" data-testid="unsubscribed">"Done: you are unsubscribed. This Page will send you no more campaign messages."</p> }.into_any())}
+            <h2>"Erase my data"</h2>
+            <p>"Erases everything this Page's account holds about you here: your name, your conversation and the proof that you wrote. You are also unsubscribed."</p>
+            <button class="danger" data-testid="erase" on:click=move |_| { erase.dispatch_local(token()); }>"Erase my data"</button>
+            {outcome(erase.value(), |_| view! { <p class="success" role="status" data-testid="erased">"Your data was erased."</p> }.into_any())}
+        </section>
+    }
+}
