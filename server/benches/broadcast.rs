@@ -1,0 +1,194 @@
+//! Broadcast sending against the Graph API stand-in, on embedded SurrealKV,
+//! with echoes, delivery and read receipts flowing back through the webhook.
+//!
+//! - **P2**: 100k recipients with the stand-in enforcing 300 calls/s per Page
+//!   and the campaign at 300/s. The limit is 100k / 300 = 333 s. Also prints
+//!   the process's peak RSS during the run.
+//! - **P3**: the same with the stand-in unthrottled and the campaign's rate
+//!   set above any reachable value (bench only, written straight to the
+//!   database): sends per second, next to the stand-in's own raw request rate
+//!   measured in the same run.
+//!
+//! `cargo bench -p server --bench broadcast`; BENCH_RECIPIENTS (default 100000).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::json;
+use server::config::Cli;
+use server::crypto::Field;
+use server::standin::{Standin, StandinConfig};
+
+const SECRET: &str = "bench-app-secret";
+const PAGE_ID: &str = "313131";
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+struct Run {
+    seconds: f64,
+    sent: usize,
+    peak_rss_mib: u64,
+}
+
+/// Seeds `count` leads with an open window and a campaign to them, then waits until every lead got it.
+async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> (Run, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let data = dir.path().join("data");
+    let config = Cli::try_parse_from([
+        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
+    ])
+    .unwrap()
+    .serve;
+    let running = server::start(&config).await.unwrap();
+    let ctx = running.context().clone();
+    let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
+    let standin = Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false }).await.unwrap();
+    standin.state.add_page(PAGE_ID, "Bench Page", "bench-token");
+    standin.state.set_behaviour(0, 0, stand_in_limit);
+    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
+        app_id: "1".into(),
+        app_secret: zeroize::Zeroizing::new(SECRET.into()),
+        verify_token: zeroize::Zeroizing::new("v".into()),
+        graph_base_url: standin.base_url(),
+        graph_version: "v21.0".into(),
+    })
+    .await
+    .unwrap();
+    server::accounts::create_admin(&ctx, "broadcast.bench@example.org").await.unwrap();
+    let account: Option<surrealdb::types::RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
+    let account = account.unwrap();
+    let account_id = server::sessions::key_string(&account);
+    let key = ctx.crypto.account_key(&account_id).await.unwrap();
+    let page_key = server::messenger::pages::save(&ctx, &account_id, &key, PAGE_ID, "Bench Page", "bench-token").await.unwrap();
+    let page = surrealdb::types::RecordId::new("page", page_key);
+    let now = ctx.now();
+    for chunk in (0..count).step_by(2_000) {
+        let rows: Vec<serde_json::Value> = (chunk..(chunk + 2_000).min(count))
+            .map(|i| {
+                let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
+                json!({
+                    "key": lead_key,
+                    "psid": key.seal_str(Field::new("lead", &lead_key, "psid"), &format!("bench-{i}")),
+                    "first": key.seal_str(Field::new("lead", &lead_key, "first_name"), "Kim"),
+                })
+            })
+            .collect();
+        ctx.db
+            .client()
+            .query(
+                "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
+                 psid_enc = $r.psid, first_name_enc = $r.first, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, \
+                 subscribed = true, unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
+            )
+            .bind(("rows", rows))
+            .bind(("account", account.clone()))
+            .bind(("page", page.clone()))
+            .bind(("now", now - 60))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+    }
+    // The stand-in's raw request rate, measured in this run before the campaign.
+    standin.state.set_webhooks(false, false, 0);
+    let raw_rate = raw_standin_rate(&standin.base_url(), stand_in_limit).await;
+    standin.state.set_webhooks(true, true, 2);
+
+    let peak = Arc::new(AtomicU64::new(rss_kib()));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    ctx.db
+        .client()
+        .query(
+            "CREATE type::record('campaign', $key) SET account = $account, page = $page, name = 'Bench', text = 'Hello {{first_name}}, news!', \
+             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
+             margin_hours = 23, rate_per_sec = $rate, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
+        )
+        .bind(("key", server::crypto::random_id()))
+        .bind(("account", account))
+        .bind(("page", page))
+        .bind(("rate", campaign_rate))
+        .bind(("now", now))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    server::broadcasts::sender::wake();
+    let baseline = standin.state.sent().len();
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    while standin.state.sent().len() - baseline < count {
+        assert!(Instant::now() < deadline, "the campaign did not finish within an hour");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    sampler.abort();
+    let sent = standin.state.sent();
+    let mut psids: Vec<&str> = sent[baseline..].iter().map(|m| m.psid.as_str()).collect();
+    psids.sort_unstable();
+    psids.dedup();
+    assert_eq!(psids.len(), count, "every lead exactly once");
+    standin.stop();
+    drop(ctx);
+    running.shutdown(Duration::from_secs(10)).await.unwrap();
+    (Run { seconds, sent: count, peak_rss_mib: peak.load(Ordering::Relaxed) / 1024 }, raw_rate)
+}
+
+/// Send API calls per second the stand-in answers (to a probe Page and PSID), 32 concurrent clients.
+async fn raw_standin_rate(base: &str, limit: u32) -> f64 {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(32).build().unwrap();
+    let requests = if limit == 0 { 20_000 } else { 900 };
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (client, next, url) = (client.clone(), next.clone(), format!("{base}/v21.0/{PAGE_ID}/messages"));
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                let body = json!({"recipient": {"id": "probe"}, "messaging_type": "UPDATE", "message": {"text": "probe"}});
+                let r = client.post(&url).bearer_auth("bench-token").json(&body).send().await.unwrap();
+                r.bytes().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    requests as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn run() {
+    let count: usize = std::env::var("BENCH_RECIPIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let limit_secs = count as f64 / 300.0;
+    let (p2, _) = campaign_run(count, 300, 300).await;
+    println!("P2: {} recipients, stand-in at 300 calls/s per Page, campaign at 300/s (echoes and receipts flowing back)", p2.sent);
+    println!("  time {:.1} s, limit {:.1} s, ratio {:.3} ({:.0} sends/s)", p2.seconds, limit_secs, p2.seconds / limit_secs, p2.sent as f64 / p2.seconds);
+    println!("  peak RSS during the run: {} MiB (server, stand-in and bench in one process)", p2.peak_rss_mib);
+
+    let (p3, raw) = campaign_run(count, 0, 1_000_000).await;
+    let rate = p3.sent as f64 / p3.seconds;
+    println!("P3: {} recipients, stand-in unthrottled, campaign rate uncapped (bench only)", p3.sent);
+    println!("  sends/s {rate:.0}; the stand-in's raw rate in this run {raw:.0} requests/s; ratio {:.3}", rate / raw);
+    println!("  time {:.1} s, peak RSS {} MiB", p3.seconds, p3.peak_rss_mib);
+}
