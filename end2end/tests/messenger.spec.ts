@@ -115,7 +115,10 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
   await page.getByLabel('Label for the selected leads').selectOption({ label: 'VIP' });
   await page.getByRole('button', { name: 'Add label' }).click();
   await expect(page.getByTestId('labels-assigned')).toContainText('1 leads changed');
-  await page.locator('#lead_label').selectOption({ label: 'VIP' });
+  await page.getByLabel('New name for VIP').fill('Gold');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByTestId('leads')).toContainText('Gold');
+  await page.locator('#lead_label').selectOption({ label: 'Gold' });
   await expect(page.getByTestId('lead-row')).toHaveCount(1);
   await expect(page.getByTestId('leads')).toContainText('Ana Test');
   await page.locator('#lead_label').selectOption({ label: 'Any' });

@@ -213,6 +213,7 @@ pub fn LeadsPage() -> impl IntoView {
     let create = Action::new_local(|name: &String| api::create_label(name.clone()));
     let assign = Action::new_local(|(ids, label, on): &(Vec<String>, String, bool)| api::assign_label(ids.clone(), label.clone(), *on));
     let remove_label = Action::new_local(|id: &String| api::delete_label(id.clone()));
+    let rename = Action::new_local(|(id, name): &(String, String)| api::rename_label(id.clone(), name.clone()));
     Effect::new(move |_| {
         if create.value().get().is_some_and(|r| r.is_ok()) {
             new_label.set(String::new());
@@ -220,7 +221,10 @@ pub fn LeadsPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if assign.value().get().is_some_and(|r| r.is_ok()) || remove_label.value().get().is_some_and(|r| r.is_ok()) {
+        if assign.value().get().is_some_and(|r| r.is_ok())
+            || remove_label.value().get().is_some_and(|r| r.is_ok())
+            || rename.value().get().is_some_and(|r| r.is_ok())
+        {
             labels.refetch();
             leads.refetch();
         }
@@ -297,12 +301,20 @@ pub fn LeadsPage() -> impl IntoView {
                     <button type="submit">"Create label"</button>
                 </form>
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
-                <ul class="rows">
+                <ul class="rows" data-testid="labels">
                     {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| {
-                        let id = l.id.clone();
-                        view! { <li>{l.name.clone()} " " <button class="link" on:click=move |_| { remove_label.dispatch_local(id.clone()); }>"Delete"</button></li> }
+                        let (id, rename_id) = (l.id.clone(), l.id.clone());
+                        let new_name = RwSignal::new(l.name.clone());
+                        view! {
+                            <li class="choice">
+                                <input aria-label=format!("New name for {}", l.name) maxlength="50" bind:value=new_name />
+                                <button class="link" on:click=move |_| { rename.dispatch_local((rename_id.clone(), new_name.get_untracked())); }>"Rename"</button>
+                                <button class="link" on:click=move |_| { remove_label.dispatch_local(id.clone()); }>"Delete"</button>
+                            </li>
+                        }
                     }).collect_view())}
                 </ul>
+                {move || rename.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             </section>
         </RequireSignIn>
     }

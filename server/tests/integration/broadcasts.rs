@@ -444,3 +444,53 @@ async fn a_campaign_survives_sigkill_and_reaches_every_lead_exactly_once() {
     child.0.wait().unwrap();
     standin.stop();
 }
+
+/// Two senders on one database (as two instances would run): leases mean
+/// each lead gets the campaign exactly once.
+#[tokio::test]
+async fn two_instances_on_one_database_never_double_send() {
+    let mut w = World::start("broadcast.instances@example.org").await;
+    w.standin.state.set_webhooks(false, false, 0);
+    let ctx = w.ctx().clone();
+    let account = server::sessions::account_record(&account_id(&w.server, "broadcast.instances@example.org").await);
+    let page = surrealdb::types::RecordId::new("page", w.page.clone());
+    let key = ctx.crypto.account_key(&server::sessions::key_string(&account)).await.unwrap();
+    let now = ctx.now();
+    let rows: Vec<Value> = (0..300)
+        .map(|i| {
+            let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
+            json!({"key": lead_key, "psid": key.seal_str(server::crypto::Field::new("lead", &lead_key, "psid"), &format!("twin-{i}"))})
+        })
+        .collect();
+    ctx.db
+        .client()
+        .query(
+            "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
+             psid_enc = $r.psid, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, subscribed = true, \
+             unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
+        )
+        .bind(("rows", rows))
+        .bind(("account", account))
+        .bind(("page", page))
+        .bind(("now", now - 60))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    // A second instance's sender, next to the server's own.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let twin = tokio::spawn(server::broadcasts::sender::run(ctx.clone(), stopped));
+    let id = w.api.post("broadcasts/save", campaign(&w, "Twins", &[], &[])).await.ok().as_str().unwrap().to_string();
+    w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "completed", 0).await;
+    assert_eq!(detail["summary"]["progress"]["sent"].as_i64(), Some(300), "{detail}");
+    let mut psids: Vec<String> = w.standin.state.sent().into_iter().map(|m| m.psid).filter(|p| p.starts_with("twin-")).collect();
+    psids.sort();
+    let total = psids.len();
+    psids.dedup();
+    assert_eq!((total, psids.len()), (300, 300), "each lead exactly once");
+    let _ = stop.send(true);
+    twin.await.unwrap();
+    w.standin.stop();
+    w.server.stop().await;
+}
