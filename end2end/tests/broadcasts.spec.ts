@@ -1,15 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { registerAndVerify, signIn, uniqueEmail } from './support';
-
-const standin = () => process.env.E2E_STANDIN_URL!;
-
-async function control(request: APIRequestContext, path: string, body?: unknown) {
-  const response = body === undefined
-    ? await request.get(`${standin()}${path}`)
-    : await request.post(`${standin()}${path}`, { data: body });
-  expect(response.ok(), `${path}: ${response.status()}`).toBeTruthy();
-  return response.status() === 204 ? null : response.json();
-}
+import { expect, test, type Page } from '@playwright/test';
+import { connectPage, registerAndVerify, signIn, standin, uniqueEmail } from './support';
 
 async function sendCampaign(page: Page, name: string, label: string, expectReachable: number) {
   await page.goto('/campaigns');
@@ -31,17 +21,13 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   const email = uniqueEmail('campaign');
   const n = Date.now() % 1_000_000_000;
   const pageId = `5${n}`;
-  await control(request, '/_standin/pages', { id: pageId, name: `Campaign Shop ${n}`, token: `tok-campaign-${n}` });
+  await standin(request, '/_standin/pages', { id: pageId, name: `Campaign Shop ${n}`, token: `tok-campaign-${n}` });
   await registerAndVerify(page, email);
   await signIn(page, email);
-  await page.goto('/pages');
-  await page.getByLabel('Page id').fill(pageId);
-  await page.getByLabel('Page access token').fill(`tok-campaign-${n}`);
-  await page.getByRole('button', { name: 'Check and connect' }).click();
-  await expect(page.getByTestId('page-connected')).toBeVisible();
+  await connectPage(page, pageId, `tok-campaign-${n}`);
   const people = [[`ca-${n}`, 'Ana'], [`cb-${n}`, 'Bruno'], [`cc-${n}`, 'Carla']];
   for (const [psid, first] of people) {
-    await control(request, '/_standin/simulate', { page_id: pageId, psid, first_name: first, last_name: 'Shopper', text: 'hello' });
+    await standin(request, '/_standin/simulate', { page_id: pageId, psid, first_name: first, last_name: 'Shopper', text: 'hello' });
   }
 
   // Label two of the three leads.
@@ -62,7 +48,7 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   await expect(page.getByTestId('labels-assigned')).toContainText('2 leads changed');
 
   await sendCampaign(page, 'Spring launch', 'Spring', 2);
-  const sent = await control(request, '/_standin/sent');
+  const sent = await standin(request, '/_standin/sent');
   const toAna = sent.find((m: any) => m.psid === `ca-${n}`);
   const toBruno = sent.find((m: any) => m.psid === `cb-${n}`);
   expect(sent.find((m: any) => m.psid === `cc-${n}`)).toBeUndefined();
@@ -80,9 +66,9 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   await expect(lead.getByTestId('already-unsubscribed')).toBeVisible();
 
   // The next campaign to the same label skips Ana.
-  const before = (await control(request, '/_standin/sent')).length;
+  const before = (await standin(request, '/_standin/sent')).length;
   await sendCampaign(page, 'Spring reminder', 'Spring', 1);
-  const after = (await control(request, '/_standin/sent')).slice(before);
+  const after = (await standin(request, '/_standin/sent')).slice(before);
   expect(after.map((m: any) => m.psid)).toEqual([`cb-${n}`]);
 
   // "Erase my data" from Bruno's link removes the lead.

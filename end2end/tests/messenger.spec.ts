@@ -1,15 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { registerAndVerify, signIn, uniqueEmail } from './support';
-
-const standin = () => process.env.E2E_STANDIN_URL!;
-
-async function control(request: APIRequestContext, path: string, body?: unknown) {
-  const response = body === undefined
-    ? await request.get(`${standin()}${path}`)
-    : await request.post(`${standin()}${path}`, { data: body });
-  expect(response.ok(), `${path}: ${response.status()}`).toBeTruthy();
-  return response.status() === 204 ? null : response.json();
-}
+import { expect, test, type Page } from '@playwright/test';
+import { connectPage, registerAndVerify, signIn, standin, uniqueEmail } from './support';
 
 /** Reloads until `check` passes: the lead's name arrives with a background profile fetch. */
 async function eventually(page: Page, check: () => Promise<void>) {
@@ -24,8 +14,8 @@ test('connect Pages both ways, a lead writes, reply from the inbox, verify the o
   const n = Date.now() % 1_000_000_000;
   const manualId = `7${n}`;
   const loginId = `8${n}`;
-  await control(request, '/_standin/pages', { id: manualId, name: `Manual Shop ${n}`, token: `tok-manual-${n}` });
-  await control(request, '/_standin/pages', { id: loginId, name: `Login Shop ${n}`, token: `tok-login-${n}` });
+  await standin(request, '/_standin/pages', { id: manualId, name: `Manual Shop ${n}`, token: `tok-manual-${n}` });
+  await standin(request, '/_standin/pages', { id: loginId, name: `Login Shop ${n}`, token: `tok-login-${n}` });
   await registerAndVerify(page, email);
   await signIn(page, email);
 
@@ -55,7 +45,7 @@ test('connect Pages both ways, a lead writes, reply from the inbox, verify the o
   // A person writes to the manual Page; their name is markup, shown as text.
   const psid = `psid-${n}`;
   const hostile = '<img src=x onerror="document.title=1">';
-  const sent = await control(request, '/_standin/simulate', {
+  const sent = await standin(request, '/_standin/simulate', {
     page_id: manualId, psid, first_name: hostile, last_name: 'Doe', text: 'Hello from Messenger',
   });
   expect(sent.app_status).toBe(200);
@@ -75,7 +65,7 @@ test('connect Pages both ways, a lead writes, reply from the inbox, verify the o
   await page.getByLabel('Your reply').fill('Thanks for writing! How can we help?');
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByTestId('reply-outcome')).toContainText('Sent.');
-  const received = await control(request, '/_standin/sent');
+  const received = await standin(request, '/_standin/sent');
   const reply = received.find((m: any) => m.psid === psid);
   expect(reply).toMatchObject({ page_id: manualId, messaging_type: 'RESPONSE', text: 'Thanks for writing! How can we help?' });
   await expect(page.getByTestId('conversation')).toContainText('Thanks for writing!');
@@ -90,18 +80,14 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
   const email = uniqueEmail('labels');
   const n = Date.now() % 1_000_000_000;
   const pageId = `6${n}`;
-  await control(request, '/_standin/pages', { id: pageId, name: `Label Shop ${n}`, token: `tok-label-${n}` });
+  await standin(request, '/_standin/pages', { id: pageId, name: `Label Shop ${n}`, token: `tok-label-${n}` });
   await registerAndVerify(page, email);
   await signIn(page, email);
-  await page.goto('/pages');
-  await page.getByLabel('Page id').fill(pageId);
-  await page.getByLabel('Page access token').fill(`tok-label-${n}`);
-  await page.getByRole('button', { name: 'Check and connect' }).click();
-  await expect(page.getByTestId('page-connected')).toBeVisible();
+  await connectPage(page, pageId, `tok-label-${n}`);
   for (const [psid, first] of [[`la-${n}`, 'Ana'], [`lb-${n}`, 'Bruno']]) {
-    await control(request, '/_standin/simulate', { page_id: pageId, psid, first_name: first, last_name: 'Test', text: 'hi' });
+    await standin(request, '/_standin/simulate', { page_id: pageId, psid, first_name: first, last_name: 'Test', text: 'hi' });
   }
-  await control(request, '/_standin/simulate', { page_id: pageId, psid: `lb-${n}`, text: 'STOP' });
+  await standin(request, '/_standin/simulate', { page_id: pageId, psid: `lb-${n}`, text: 'STOP' });
   await page.goto('/leads');
   await eventually(page, async () => {
     await expect(page.getByTestId('lead-row')).toHaveCount(2, { timeout: 1000 });

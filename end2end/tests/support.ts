@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const STRONG_PASSWORD = 'velvet tractor orbit 7 lagoon';
 export const OTHER_STRONG_PASSWORD = 'copper whistle meadow 42 canyon';
@@ -74,4 +74,21 @@ export async function browserState(page: Page) {
     session: Object.keys(sessionStorage),
     cookie: document.cookie,
   }));
+}
+
+/** Calls the Graph API stand-in's control endpoints (`/_standin/...`): GET without a body, POST with one. */
+export async function standin(request: APIRequestContext, path: string, body?: unknown) {
+  const base = process.env.E2E_STANDIN_URL!;
+  const response = body === undefined ? await request.get(`${base}${path}`) : await request.post(`${base}${path}`, { data: body });
+  expect(response.ok(), `${path}: ${response.status()}`).toBeTruthy();
+  return response.status() === 204 ? null : response.json();
+}
+
+/** Connects a stand-in Page by hand from the Pages screen. */
+export async function connectPage(page: Page, pageId: string, token: string) {
+  await page.goto('/pages');
+  await page.getByLabel('Page id').fill(pageId);
+  await page.getByLabel('Page access token').fill(token);
+  await page.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(page.getByTestId('page-connected')).toBeVisible();
 }

@@ -18,18 +18,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use serde_json::json;
 use server::config::Cli;
-use server::crypto::Field;
 use server::standin::{Standin, StandinConfig};
+
+#[path = "support/mod.rs"]
+mod support;
 
 const SECRET: &str = "bench-app-secret";
 const PAGE_ID: &str = "313131";
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -67,75 +62,25 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     })
     .await
     .unwrap();
-    server::accounts::create_admin(&ctx, "broadcast.bench@example.org").await.unwrap();
-    let account: Option<surrealdb::types::RecordId> =
-        ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
-    let account = account.unwrap();
-    let account_id = server::sessions::key_string(&account);
-    let key = ctx.crypto.account_key(&account_id).await.unwrap();
-    let page_key = server::messenger::pages::save(&ctx, &account_id, &key, PAGE_ID, "Bench Page", "bench-token").await.unwrap();
-    let page = surrealdb::types::RecordId::new("page", page_key);
-    let now = ctx.now();
-    for chunk in (0..count).step_by(2_000) {
-        let rows: Vec<serde_json::Value> = (chunk..(chunk + 2_000).min(count))
-            .map(|i| {
-                let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
-                json!({
-                    "key": lead_key,
-                    "psid": key.seal_str(Field::new("lead", &lead_key, "psid"), &format!("bench-{i}")),
-                    "first": key.seal_str(Field::new("lead", &lead_key, "first_name"), "Kim"),
-                })
-            })
-            .collect();
-        ctx.db
-            .client()
-            .query(
-                "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
-                 psid_enc = $r.psid, first_name_enc = $r.first, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, \
-                 subscribed = true, unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
-            )
-            .bind(("rows", rows))
-            .bind(("account", account.clone()))
-            .bind(("page", page.clone()))
-            .bind(("now", now - 60))
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
-    }
+    let owner = support::owner_with_page(&ctx, "broadcast.bench@example.org", PAGE_ID, "bench-token").await;
+    support::seed_leads(&ctx, &owner, count, "bench-", &["Kim"], ctx.now() - 60).await;
     // The stand-in's raw request rate, measured in this run before the campaign.
     standin.state.set_webhooks(false, false, 0);
     let raw_rate = raw_standin_rate(&standin.base_url(), stand_in_limit).await;
     standin.state.set_webhooks(true, true, 2);
 
-    let peak = Arc::new(AtomicU64::new(rss_kib()));
+    let peak = Arc::new(AtomicU64::new(support::rss_kib("VmRSS:")));
     let sampler = {
         let peak = peak.clone();
         tokio::spawn(async move {
             loop {
-                peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                peak.fetch_max(support::rss_kib("VmRSS:"), Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
     };
     let started = Instant::now();
-    ctx.db
-        .client()
-        .query(
-            "CREATE type::record('campaign', $key) SET account = $account, page = $page, name = 'Bench', text = 'Hello {{first_name}}, news!', \
-             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
-             margin_hours = 23, rate_per_sec = $rate, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
-        )
-        .bind(("key", server::crypto::random_id()))
-        .bind(("account", account))
-        .bind(("page", page))
-        .bind(("rate", campaign_rate))
-        .bind(("now", now))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
-    server::broadcasts::sender::wake();
+    support::start_campaign(&ctx, &owner, campaign_rate).await;
     let baseline = standin.state.sent().len();
     let deadline = Instant::now() + Duration::from_secs(3600);
     while standin.state.sent().len() - baseline < count {

@@ -11,12 +11,8 @@ use serde_json::json;
 use server::config::Cli;
 use server::crypto::Field;
 
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "support/mod.rs"]
+mod support;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -73,7 +69,7 @@ async fn run() {
             .unwrap();
     }
     println!("seeded {total} leads on one Page (SurrealKV) in {:.1} s", seeding.elapsed().as_secs_f64());
-    let rss_start = rss_kib("VmRSS:");
+    let rss_start = support::rss_kib("VmRSS:");
 
     let filter = |search: &str, after: Option<String>| LeadFilter {
         page: Some(page_key.clone()),
@@ -115,7 +111,7 @@ async fn run() {
         "  search a rare name through all {total} leads: {:.0} ms in {requests} requests, {found} found",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    println!("  process RSS: {} MiB at start of the queries, {} MiB after, peak {} MiB", rss_start / 1024, rss_kib("VmRSS:") / 1024, rss_kib("VmHWM:") / 1024);
+    println!("  process RSS: {} MiB at start of the queries, {} MiB after, peak {} MiB", rss_start / 1024, support::rss_kib("VmRSS:") / 1024, support::rss_kib("VmHWM:") / 1024);
     drop(ctx);
     core.close().await;
 }

@@ -20,23 +20,19 @@ fn row_counts() -> (usize, usize) {
     (total * 3 / 5, total * 2 / 5)
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "support/mod.rs"]
+mod support;
 
 /// Runs `op`, sampling RSS every 5 ms; returns (seconds, peak MiB above the start).
 async fn measure<F: std::future::Future<Output = ()>>(op: F) -> (f64, f64) {
-    let base = rss_kib();
+    let base = support::rss_kib("VmRSS:");
     let peak = Arc::new(AtomicU64::new(base));
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (peak, done) = (peak.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                peak.fetch_max(support::rss_kib("VmRSS:"), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
         })

@@ -24,12 +24,8 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "support/mod.rs"]
+mod support;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -103,18 +99,7 @@ async fn run() {
     })
     .await
     .unwrap();
-    server::accounts::create_admin(&ctx, "bench.owner@example.org").await.unwrap();
-    let account: Option<surrealdb::types::RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM ONLY account LIMIT 1")
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
-    let account_id = server::sessions::key_string(&account.unwrap());
-    let key = ctx.crypto.account_key(&account_id).await.unwrap();
-    server::messenger::pages::save(&ctx, &account_id, &key, PAGE_ID, "Bench Page", "bench-token").await.unwrap();
+    support::owner_with_page(&ctx, "bench.owner@example.org", PAGE_ID, "bench-token").await;
 
     // Signed deliveries in Meta's serialisation, one message event each.
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -129,7 +114,7 @@ async fn run() {
             })
             .collect(),
     );
-    let rss_before = rss_kib("VmRSS:");
+    let rss_before = support::rss_kib("VmRSS:");
 
     // The limit: verification only.
     let limit_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -141,8 +126,8 @@ async fn run() {
     let (limit_rate, limit_p50, limit_p99) = drive(&limit_url, bodies.clone(), concurrency).await;
 
     let (rate, p50, p99) = drive(&webhook, bodies.clone(), concurrency).await;
-    let rss_after = rss_kib("VmRSS:");
-    let peak = rss_kib("VmHWM:");
+    let rss_after = support::rss_kib("VmRSS:");
+    let peak = support::rss_kib("VmHWM:");
     let stored: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
     let leads: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM lead)").await.unwrap().take(0).unwrap();
     assert_eq!(stored, Some(events as i64), "every event stored once");

@@ -20,6 +20,8 @@ mod admin;
 mod at_rest;
 #[path = "integration/broadcasts.rs"]
 mod broadcasts;
+#[path = "../benches/support/mod.rs"]
+mod seed;
 #[path = "integration/messenger.rs"]
 mod messenger;
 #[path = "integration/privacy.rs"]

@@ -274,57 +274,9 @@ async fn seed_crash_campaign(data: &std::path::Path, db: &str, graph: &str, coun
     })
     .await
     .unwrap();
-    server::accounts::create_admin(&ctx, "crash.owner@example.org").await.unwrap();
-    let account: Option<surrealdb::types::RecordId> =
-        ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
-    let account = account.unwrap();
-    let account_id = server::sessions::key_string(&account);
-    let key = ctx.crypto.account_key(&account_id).await.unwrap();
-    let page_key = server::messenger::pages::save(&ctx, &account_id, &key, CRASH_PAGE, "Crash Page", "crash-token").await.unwrap();
-    let page = surrealdb::types::RecordId::new("page", page_key);
-    let now = ctx.now();
-    for chunk in (0..count).step_by(1_000) {
-        let rows: Vec<Value> = (chunk..(chunk + 1_000).min(count))
-            .map(|i| {
-                let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
-                json!({
-                    "key": lead_key,
-                    "psid": key.seal_str(server::crypto::Field::new("lead", &lead_key, "psid"), &format!("crash-{i}")),
-                    "first": key.seal_str(server::crypto::Field::new("lead", &lead_key, "first_name"), "Kim"),
-                })
-            })
-            .collect();
-        ctx.db
-            .client()
-            .query(
-                "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
-                 psid_enc = $r.psid, first_name_enc = $r.first, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, \
-                 subscribed = true, unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
-            )
-            .bind(("rows", rows))
-            .bind(("account", account.clone()))
-            .bind(("page", page.clone()))
-            .bind(("now", now - 60))
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
-    }
-    ctx.db
-        .client()
-        .query(
-            "CREATE type::record('campaign', $key) SET account = $account, page = $page, name = 'Crash test', text = 'Hello {{first_name}}', \
-             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
-             margin_hours = 23, rate_per_sec = 300, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
-        )
-        .bind(("key", server::crypto::random_id()))
-        .bind(("account", account))
-        .bind(("page", page))
-        .bind(("now", now))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
+    let owner = super::seed::owner_with_page(&ctx, "crash.owner@example.org", CRASH_PAGE, "crash-token").await;
+    super::seed::seed_leads(&ctx, &owner, count, "crash-", &["Kim"], ctx.now() - 60).await;
+    super::seed::start_campaign(&ctx, &owner, 300).await;
     drop(ctx);
     core.close().await;
 }
@@ -452,31 +404,8 @@ async fn two_instances_on_one_database_never_double_send() {
     let mut w = World::start("broadcast.instances@example.org").await;
     w.standin.state.set_webhooks(false, false, 0);
     let ctx = w.ctx().clone();
-    let account = server::sessions::account_record(&account_id(&w.server, "broadcast.instances@example.org").await);
-    let page = surrealdb::types::RecordId::new("page", w.page.clone());
-    let key = ctx.crypto.account_key(&server::sessions::key_string(&account)).await.unwrap();
-    let now = ctx.now();
-    let rows: Vec<Value> = (0..300)
-        .map(|i| {
-            let lead_key = format!("{:011}{:06x}{:08x}", now - 60, i, i);
-            json!({"key": lead_key, "psid": key.seal_str(server::crypto::Field::new("lead", &lead_key, "psid"), &format!("twin-{i}"))})
-        })
-        .collect();
-    ctx.db
-        .client()
-        .query(
-            "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
-             psid_enc = $r.psid, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $now, subscribed = true, \
-             unavailable = false, last_interaction_at = $now, created_at = $now, labels = [] }",
-        )
-        .bind(("rows", rows))
-        .bind(("account", account))
-        .bind(("page", page))
-        .bind(("now", now - 60))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
+    let owner = super::seed::owner_of(&ctx, "broadcast.instances@example.org", PAGE_ID, super::messenger::PAGE_TOKEN).await;
+    super::seed::seed_leads(&ctx, &owner, 300, "twin-", &[], ctx.now() - 60).await;
     // A second instance's sender, next to the server's own.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let twin = tokio::spawn(server::broadcasts::sender::run(ctx.clone(), stopped));

@@ -1,0 +1,105 @@
+//! Shared by the benchmarks and the integration tests (`#[path]`-included):
+//! an owner with a connected Page, leads and campaigns seeded straight into
+//! the database, and the process's memory figures.
+#![allow(dead_code)]
+
+use serde_json::json;
+use server::context::Ctx;
+use server::crypto::{Field, SecretKey};
+use surrealdb::types::RecordId;
+
+/// `VmRSS:` or `VmHWM:` of this process, in KiB.
+pub fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+pub struct Owner {
+    pub account: RecordId,
+    pub account_id: String,
+    pub key: SecretKey,
+    pub page: RecordId,
+}
+
+/// An account (created as an admin, so no mail round trip) with a connected Page.
+pub async fn owner_with_page(ctx: &Ctx, email: &str, page_id: &str, page_token: &str) -> Owner {
+    server::accounts::create_admin(ctx, email).await.unwrap();
+    owner_of(ctx, email, page_id, page_token).await
+}
+
+/// As `owner_with_page`, for an account that already exists.
+pub async fn owner_of(ctx: &Ctx, email: &str, page_id: &str, page_token: &str) -> Owner {
+    let account: Option<RecordId> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
+        .bind(("i", ctx.crypto.email_index(email)))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    let account = account.expect("the account exists");
+    let account_id = server::sessions::key_string(&account);
+    let key = ctx.crypto.account_key(&account_id).await.unwrap();
+    let page_key = server::messenger::pages::save(ctx, &account_id, &key, page_id, "Bench Page", page_token).await.unwrap();
+    Owner { account, account_id, key, page: RecordId::new("page", page_key) }
+}
+
+/// `count` leads on the owner's Page, psids `<prefix><i>`, each with a sealed
+/// first name from `names` (cycled; none if empty) and the given last-interaction time.
+pub async fn seed_leads(ctx: &Ctx, owner: &Owner, count: usize, prefix: &str, names: &[&str], last_interaction_at: i64) {
+    for chunk in (0..count).step_by(2_000) {
+        let rows: Vec<serde_json::Value> = (chunk..(chunk + 2_000).min(count))
+            .map(|i| {
+                let lead_key = format!("{:011}{:06x}{:08x}", last_interaction_at, i, i);
+                let first = (!names.is_empty()).then(|| owner.key.seal_str(Field::new("lead", &lead_key, "first_name"), names[i % names.len()]));
+                json!({
+                    "key": lead_key,
+                    "psid": owner.key.seal_str(Field::new("lead", &lead_key, "psid"), &format!("{prefix}{i}")),
+                    "first": first,
+                })
+            })
+            .collect();
+        ctx.db
+            .client()
+            .query(
+                "FOR $r IN $rows { CREATE type::record('lead', $r.key) SET account = $account, page = $page, key = $r.key, ident = $r.key, \
+                 psid_enc = $r.psid, first_name_enc = $r.first, proof_body_enc = 'x', proof_signature_enc = 'x', proof_received_at = $at, \
+                 subscribed = true, unavailable = false, last_interaction_at = $at, created_at = $at, labels = [] }",
+            )
+            .bind(("rows", rows))
+            .bind(("account", owner.account.clone()))
+            .bind(("page", owner.page.clone()))
+            .bind(("at", last_interaction_at))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+    }
+}
+
+/// A campaign to every lead of the Page, already "sending"; the rate is
+/// written as given (benchmarks go above the UI's limit on purpose).
+pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> RecordId {
+    let id = RecordId::new("campaign", server::crypto::random_id());
+    ctx.db
+        .client()
+        .query(
+            "CREATE $id SET account = $account, page = $page, name = 'Seeded', text = 'Hello {{first_name}}, news!', \
+             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
+             margin_hours = 23, rate_per_sec = $rate, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
+        )
+        .bind(("id", id.clone()))
+        .bind(("account", owner.account.clone()))
+        .bind(("page", owner.page.clone()))
+        .bind(("rate", rate_per_sec))
+        .bind(("now", ctx.now()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    server::broadcasts::sender::wake();
+    id
+}
