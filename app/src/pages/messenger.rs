@@ -220,11 +220,16 @@ pub fn LeadsPage() -> impl IntoView {
             labels.refetch();
         }
     });
+    // Assigning changes the leads only; the label list (and its inputs) stays as it is.
     Effect::new(move |_| {
-        if assign.value().get().is_some_and(|r| r.is_ok())
-            || remove_label.value().get().is_some_and(|r| r.is_ok())
-            || rename.value().get().is_some_and(|r| r.is_ok())
-        {
+        if assign.value().get().is_some_and(|r| r.is_ok()) {
+            leads.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        // Read both, so the effect tracks each of them.
+        let changed = [remove_label.value().get().is_some_and(|r| r.is_ok()), rename.value().get().is_some_and(|r| r.is_ok())];
+        if changed.contains(&true) {
             labels.refetch();
             leads.refetch();
         }
