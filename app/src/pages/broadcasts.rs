@@ -90,6 +90,14 @@ fn Compose() -> impl IntoView {
     };
     let preview = Action::new_local(|i: &CampaignInput| api::preview_campaign(i.clone()));
     let save = Action::new_local(|i: &CampaignInput| api::save_campaign(i.clone()));
+    // The audience count stays live: it is recounted whenever the audience rules change.
+    let audience = Memo::new(move |_| input.with(|i| (i.include_labels.clone(), i.exclude_labels.clone(), i.margin_hours, i.page.clone())));
+    Effect::new(move |_| {
+        audience.track();
+        if input.with_untracked(|i| !i.name.trim().is_empty() && !i.text.trim().is_empty()) {
+            preview.dispatch_local(with_quick());
+        }
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = save.value().get() {
