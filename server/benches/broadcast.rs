@@ -81,9 +81,9 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     };
     let started = Instant::now();
     support::start_campaign(&ctx, &owner, campaign_rate).await;
-    let baseline = standin.state.sent().len();
+    let baseline = standin.state.sent_count();
     let deadline = Instant::now() + Duration::from_secs(3600);
-    while standin.state.sent().len() - baseline < count {
+    while standin.state.sent_count() - baseline < count {
         assert!(Instant::now() < deadline, "the campaign did not finish within an hour");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

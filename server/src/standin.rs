@@ -235,6 +235,11 @@ impl StandinState {
         }
     }
 
+    /// How many messages were accepted, without copying them.
+    pub fn sent_count(&self) -> usize {
+        self.lock().sent.len()
+    }
+
     pub fn sent(&self) -> Vec<SentMessage> {
         self.lock().sent.clone()
     }
