@@ -54,12 +54,15 @@ pub async fn seed_leads(ctx: &Ctx, owner: &Owner, count: usize, prefix: &str, na
         let rows: Vec<serde_json::Value> = (chunk..(chunk + 2_000).min(count))
             .map(|i| {
                 let lead_key = format!("{:011}{:06x}{:08x}", last_interaction_at, i, i);
-                let first = (!names.is_empty()).then(|| owner.key.seal_str(Field::new("lead", &lead_key, "first_name"), names[i % names.len()]));
-                json!({
+                let mut row = json!({
                     "key": lead_key,
                     "psid": owner.key.seal_str(Field::new("lead", &lead_key, "psid"), &format!("{prefix}{i}")),
-                    "first": first,
-                })
+                });
+                // Left out rather than null: a missing field is NONE, which the schema takes.
+                if !names.is_empty() {
+                    row["first"] = json!(owner.key.seal_str(Field::new("lead", &lead_key, "first_name"), names[i % names.len()]));
+                }
+                row
             })
             .collect();
         ctx.db
