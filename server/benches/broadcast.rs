@@ -15,10 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use serde_json::json;
-use server::config::Cli;
-use server::standin::{Standin, StandinConfig};
 
 #[path = "support/mod.rs"]
 mod support;
@@ -39,29 +36,9 @@ struct Run {
 
 /// Seeds `count` leads with an open window and a campaign to them, then waits until every lead got it.
 async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> (Run, f64) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("surrealkv://{}", dir.path().join("db").display());
-    let data = dir.path().join("data");
-    let config = Cli::try_parse_from([
-        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
-    ])
-    .unwrap()
-    .serve;
-    let running = server::start(&config).await.unwrap();
+    let support::Bench { dir: _dir, running, standin, .. } = support::server_with_standin(SECRET, PAGE_ID, "bench-token").await;
     let ctx = running.context().clone();
-    let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
-    let standin = Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false }).await.unwrap();
-    standin.state.add_page(PAGE_ID, "Bench Page", "bench-token");
     standin.state.set_behaviour(0, 0, stand_in_limit);
-    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
-        app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(SECRET.into()),
-        verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: standin.base_url(),
-        graph_version: "v21.0".into(),
-    })
-    .await
-    .unwrap();
     let owner = support::owner_with_page(&ctx, "broadcast.bench@example.org", PAGE_ID, "bench-token").await;
     support::seed_leads(&ctx, &owner, count, "bench-", &["Kim"], ctx.now() - 60).await;
     // The stand-in's raw request rate, measured in this run before the campaign.

@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use clap::Parser;
 use serde_json::json;
-use server::config::Cli;
-use server::standin::{meta_serialise, sign, Standin, StandinConfig};
+use server::standin::{meta_serialise, sign};
 
 const SECRET: &str = "bench-app-secret";
 const PAGE_ID: &str = "424242";
@@ -77,28 +75,8 @@ async fn run() {
     let events = env("BENCH_EVENTS", 5000);
     let concurrency = env("BENCH_CONCURRENCY", 16);
     let people = env("BENCH_PEOPLE", 1000).max(1);
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("surrealkv://{}", dir.path().join("db").display());
-    let data = dir.path().join("data");
-    let config = Cli::try_parse_from([
-        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
-    ])
-    .unwrap()
-    .serve;
-    let running = server::start(&config).await.unwrap();
+    let support::Bench { dir: _dir, running, standin, webhook } = support::server_with_standin(SECRET, PAGE_ID, "bench-token").await;
     let ctx = running.context().clone();
-    let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
-    let standin = Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook.clone()), demo: false }).await.unwrap();
-    standin.state.add_page(PAGE_ID, "Bench Page", "bench-token");
-    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
-        app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(SECRET.into()),
-        verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: standin.base_url(),
-        graph_version: "v21.0".into(),
-    })
-    .await
-    .unwrap();
     support::owner_with_page(&ctx, "bench.owner@example.org", PAGE_ID, "bench-token").await;
 
     // Signed deliveries in Meta's serialisation, one message event each.

@@ -106,3 +106,43 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
     server::broadcasts::sender::wake();
     id
 }
+
+/// A server on SurrealKV in a temporary folder (plain HTTP, as behind a
+/// proxy) and a Graph API stand-in wired to it, with one Page registered.
+pub struct Bench {
+    pub dir: tempfile::TempDir,
+    pub running: server::RunningServer,
+    pub standin: server::standin::Standin,
+    pub webhook: String,
+}
+
+pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) -> Bench {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let data = dir.path().join("data");
+    let config = server::config::Cli::try_parse_from([
+        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
+    ])
+    .unwrap()
+    .serve;
+    let running = server::start(&config).await.unwrap();
+    let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
+    let standin = server::standin::Standin::start(
+        "127.0.0.1:0".parse().unwrap(),
+        server::standin::StandinConfig { app_secret: Some(secret.into()), webhook_url: Some(webhook.clone()), demo: false },
+    )
+    .await
+    .unwrap();
+    standin.state.add_page(page_id, "Bench Page", page_token);
+    server::messenger::settings::save(running.context(), &server::messenger::settings::AppSettings {
+        app_id: "1".into(),
+        app_secret: zeroize::Zeroizing::new(secret.into()),
+        verify_token: zeroize::Zeroizing::new("v".into()),
+        graph_base_url: standin.base_url(),
+        graph_version: "v21.0".into(),
+    })
+    .await
+    .unwrap();
+    Bench { dir, running, standin, webhook }
+}
