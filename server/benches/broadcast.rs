@@ -31,7 +31,9 @@ fn main() {
 struct Run {
     seconds: f64,
     sent: usize,
+    start_rss_mib: u64,
     peak_rss_mib: u64,
+    stand_in_mib: u64,
 }
 
 /// Seeds `count` leads with an open window and a campaign to them, then waits until every lead got it.
@@ -46,7 +48,8 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     let raw_rate = raw_standin_rate(&standin.base_url(), stand_in_limit).await;
     standin.state.set_webhooks(true, true, 2);
 
-    let peak = Arc::new(AtomicU64::new(support::rss_kib("VmRSS:")));
+    let start_rss = support::rss_kib("VmRSS:");
+    let peak = Arc::new(AtomicU64::new(start_rss));
     let sampler = {
         let peak = peak.clone();
         tokio::spawn(async move {
@@ -74,7 +77,11 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     standin.stop();
     drop(ctx);
     running.shutdown(Duration::from_secs(10)).await.unwrap();
-    (Run { seconds, sent: count, peak_rss_mib: peak.load(Ordering::Relaxed) / 1024 }, raw_rate)
+    // What the stand-in itself keeps (its record of every message), to tell it apart from the server.
+    let stand_in_mib = (sent.iter().map(|m| m.text.len() + m.psid.len() + m.page_id.len() + m.message_id.len() + 64).sum::<usize>()
+        + sent.capacity() * std::mem::size_of::<server::standin::SentMessage>()) as u64
+        / (1024 * 1024);
+    (Run { seconds, sent: count, start_rss_mib: start_rss / 1024, peak_rss_mib: peak.load(Ordering::Relaxed) / 1024, stand_in_mib }, raw_rate)
 }
 
 /// Send API calls per second the stand-in answers (to a probe Page and PSID), 32 concurrent clients.
@@ -106,11 +113,14 @@ async fn run() {
     let (p2, _) = campaign_run(count, 300, 300).await;
     println!("P2: {} recipients, stand-in at 300 calls/s per Page, campaign at 300/s (echoes and receipts flowing back)", p2.sent);
     println!("  time {:.1} s, limit {:.1} s, ratio {:.3} ({:.0} sends/s)", p2.seconds, limit_secs, p2.seconds / limit_secs, p2.sent as f64 / p2.seconds);
-    println!("  peak RSS during the run: {} MiB (server, stand-in and bench in one process)", p2.peak_rss_mib);
+    println!(
+        "  RSS: {} MiB when sending starts (100k leads seeded), peak {} MiB during the run (server, stand-in and bench in one process; the stand-in's own record of the messages is about {} MiB)",
+        p2.start_rss_mib, p2.peak_rss_mib, p2.stand_in_mib
+    );
 
     let (p3, raw) = campaign_run(count, 0, 1_000_000).await;
     let rate = p3.sent as f64 / p3.seconds;
     println!("P3: {} recipients, stand-in unthrottled, campaign rate uncapped (bench only)", p3.sent);
     println!("  sends/s {rate:.0}; the stand-in's raw rate in this run {raw:.0} requests/s; ratio {:.3}", rate / raw);
-    println!("  time {:.1} s, peak RSS {} MiB", p3.seconds, p3.peak_rss_mib);
+    println!("  time {:.1} s, RSS {} MiB at start, peak {} MiB", p3.seconds, p3.start_rss_mib, p3.peak_rss_mib);
 }
