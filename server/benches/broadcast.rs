@@ -46,7 +46,10 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     // The stand-in's raw request rate, measured in this run before the campaign.
     standin.state.set_webhooks(false, false, 0);
     let raw_rate = raw_standin_rate(&standin.base_url(), stand_in_limit).await;
-    standin.state.set_webhooks(true, true, 2);
+    // BENCH_WEBHOOKS=0 leaves out echoes and receipts (to tell their cost apart).
+    if std::env::var("BENCH_WEBHOOKS").as_deref() != Ok("0") {
+        standin.state.set_webhooks(true, true, 2);
+    }
 
     let start_rss = support::rss_kib("VmRSS:");
     let peak = Arc::new(AtomicU64::new(start_rss));
@@ -69,6 +72,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     }
     let seconds = started.elapsed().as_secs_f64();
     sampler.abort();
+    println!("  (webhook events still queued in the stand-in at the end: {})", standin.state.pending_webhooks());
     let sent = standin.state.sent();
     let mut psids: Vec<&str> = sent[baseline..].iter().map(|m| m.psid.as_str()).collect();
     psids.sort_unstable();
