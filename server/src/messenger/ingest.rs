@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
-use surrealdb::types::RecordId;
+use surrealdb::types::{RecordId, SurrealValue};
 
 use super::keywords::{self, Keyword};
 use super::leads::{self, LeadRecord};
@@ -123,17 +123,45 @@ pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Valu
             DROPPED_EVENTS.fetch_add(items.len() as u64, Ordering::Relaxed);
             continue;
         };
-        // Echoes of campaign messages are recorded together, in one write.
+        // Echoes of campaign messages and delivery and read receipts are
+        // applied together, a few writes per entry rather than per event.
         let mut echoes = Vec::new();
+        let mut delivered_mids: Vec<String> = Vec::new();
+        let mut reads: HashMap<String, i64> = HashMap::new();
         for item in items {
-            match campaign_echo(item) {
-                Some(echo) => echoes.push(echo),
-                None => handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?,
+            if let Some(echo) = campaign_echo(item) {
+                echoes.push(echo);
+            } else if let Some(delivery) = item.get("delivery") {
+                delivered_mids.extend(delivery["mids"].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(str::to_string)));
+            } else if let (Some(read), Some(psid)) = (item.get("read"), item["sender"]["id"].as_str()) {
+                let watermark = read["watermark"].as_i64().unwrap_or(0);
+                let entry = reads.entry(psid.to_string()).or_insert(watermark);
+                *entry = (*entry).max(watermark);
+            } else {
+                handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?;
             }
         }
         if !echoes.is_empty() {
             report.status_updates += echoes.len() as u64;
             crate::broadcasts::sender::confirm_echoes(ctx, &page.account, echoes).await?;
+        }
+        if !delivered_mids.is_empty() {
+            report.status_updates += delivered_mids.len() as u64;
+            ctx.db
+                .client()
+                .query(
+                    "UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'; \
+                     UPDATE campaign_recipient SET delivered = true WHERE mid IN $mids AND account = $account AND delivered = false;",
+                )
+                .bind(("account", page.account.clone()))
+                .bind(("mids", delivered_mids))
+                .bind(("page", page.id.clone()))
+                .await?
+                .check()?;
+        }
+        if !reads.is_empty() {
+            report.status_updates += reads.len() as u64;
+            apply_reads(ctx, &page_id, reads).await?;
         }
     }
     Ok(report)
@@ -160,41 +188,6 @@ async fn handle_item(
     signature: &str,
     report: &mut IngestReport,
 ) -> Result<()> {
-    if let Some(delivery) = item.get("delivery") {
-        let mids: Vec<String> = delivery["mids"].as_array().map(|m| m.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
-        if !mids.is_empty() {
-            ctx.db
-                .client()
-                .query(
-                    "UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'; \
-                     UPDATE campaign_recipient SET delivered = true WHERE mid IN $mids AND account = $account AND delivered = false;",
-                )
-                .bind(("account", page.account.clone()))
-                .bind(("mids", mids))
-                .bind(("page", page.id.clone()))
-                .await?
-                .check()?;
-        }
-        report.status_updates += 1;
-        return Ok(());
-    }
-    if let Some(read) = item.get("read") {
-        let Some(psid) = item["sender"]["id"].as_str() else { return Ok(()) };
-        if let Some(lead) = leads::find_by_ident(ctx, &leads::lead_ident(ctx, page_id, psid)).await? {
-            ctx.db
-                .client()
-                .query(
-                    "UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $watermark AND status IN ['sent', 'delivered']; \
-                     UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $lead AND state = 'sent' AND sent_at_ms <= $watermark AND read = false;",
-                )
-                .bind(("lead", lead.id.clone()))
-                .bind(("watermark", read["watermark"].as_i64().unwrap_or(0)))
-                .await?
-                .check()?;
-        }
-        report.status_updates += 1;
-        return Ok(());
-    }
     let Some(event) = classify(item) else { return Ok(()) };
     let dedupe = match event.mid {
         Some(mid) => format!("{page_id}|mid:{mid}"),
@@ -280,6 +273,50 @@ async fn handle_item(
             }
         });
     }
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct LeadIdent {
+    id: RecordId,
+    ident: String,
+}
+
+#[derive(Debug, SurrealValue)]
+struct ReadMark {
+    lead: RecordId,
+    watermark: i64,
+}
+
+/// Read receipts: everything sent to that person up to the watermark was read.
+async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> Result<()> {
+    let idents: Vec<String> = reads.keys().map(|psid| leads::lead_ident(ctx, page_id, psid)).collect();
+    let found: Vec<LeadIdent> = ctx
+        .db
+        .client()
+        .query("SELECT id, ident FROM lead WHERE ident IN $idents")
+        .bind(("idents", idents))
+        .await?
+        .take(0)?;
+    let by_ident: HashMap<String, i64> = reads.into_iter().map(|(psid, w)| (leads::lead_ident(ctx, page_id, &psid), w)).collect();
+    let marks: Vec<ReadMark> = found
+        .into_iter()
+        .filter_map(|row| Some(ReadMark { watermark: *by_ident.get(&row.ident)?, lead: row.id }))
+        .collect();
+    if marks.is_empty() {
+        return Ok(());
+    }
+    ctx.db
+        .client()
+        .query(
+            "FOR $m IN $marks { \
+               UPDATE message SET status = 'read' WHERE lead = $m.lead AND direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
+               UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $m.lead AND state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
+             }",
+        )
+        .bind(("marks", marks))
+        .await?
+        .check()?;
     Ok(())
 }
 

@@ -155,6 +155,19 @@ async fn graph_errors_during_a_campaign_are_handled_as_meta_documents() {
     for psid in ["x613a", "x613b", "x613c", "x5xx"] {
         assert_eq!(sent.iter().filter(|m| m.psid == psid).count(), 1, "{psid} got exactly one message");
     }
+    // Delivered and read counts come from the receipts the stand-in posts back a moment later.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
+        let p = &detail["summary"]["progress"];
+        if p["delivered"].as_i64() == Some(4) && p["read"].as_i64() >= Some(1) {
+            let sent_in_chart: i64 = detail["chart"].as_array().unwrap().iter().map(|b| b["sent"].as_i64().unwrap()).sum();
+            assert_eq!(sent_in_chart, 4, "{detail}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "receipts were not counted: {detail}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let filter = json!({"page": w.page, "label": null, "subscribed": null, "window": null, "search": "x551", "after": null});
     assert_eq!(w.api.post("messenger/leads", json!({"filter": filter})).await.ok()["leads"][0]["unavailable"], true);
 
