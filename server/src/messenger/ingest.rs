@@ -149,9 +149,12 @@ pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Valu
             report.status_updates += delivered_mids.len() as u64;
             ctx.db
                 .client()
+                // One equality per mid, so each uses the `mid` index (an `IN` over a list scans the table).
                 .query(
-                    "UPDATE message SET status = 'delivered' WHERE mid IN $mids AND page = $page AND status = 'sent'; \
-                     UPDATE campaign_recipient SET delivered = true WHERE mid IN $mids AND account = $account AND delivered = false;",
+                    "FOR $mid IN $mids { \
+                       UPDATE message SET status = 'delivered' WHERE mid = $mid AND page = $page AND status = 'sent'; \
+                       UPDATE campaign_recipient SET delivered = true WHERE mid = $mid AND account = $account AND delivered = false; \
+                     }",
                 )
                 .bind(("account", page.account.clone()))
                 .bind(("mids", delivered_mids))
@@ -277,41 +280,25 @@ async fn handle_item(
 }
 
 #[derive(Debug, SurrealValue)]
-struct LeadIdent {
-    id: RecordId,
-    ident: String,
-}
-
-#[derive(Debug, SurrealValue)]
 struct ReadMark {
-    lead: RecordId,
+    ident: String,
     watermark: i64,
 }
 
 /// Read receipts: everything sent to that person up to the watermark was read.
+/// Each lead is found by its indexed `ident`, all in one request.
 async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> Result<()> {
-    let idents: Vec<String> = reads.keys().map(|psid| leads::lead_ident(ctx, page_id, psid)).collect();
-    let found: Vec<LeadIdent> = ctx
-        .db
-        .client()
-        .query("SELECT id, ident FROM lead WHERE ident IN $idents")
-        .bind(("idents", idents))
-        .await?
-        .take(0)?;
-    let by_ident: HashMap<String, i64> = reads.into_iter().map(|(psid, w)| (leads::lead_ident(ctx, page_id, &psid), w)).collect();
-    let marks: Vec<ReadMark> = found
-        .into_iter()
-        .filter_map(|row| Some(ReadMark { watermark: *by_ident.get(&row.ident)?, lead: row.id }))
-        .collect();
-    if marks.is_empty() {
-        return Ok(());
-    }
+    let marks: Vec<ReadMark> =
+        reads.into_iter().map(|(psid, watermark)| ReadMark { ident: leads::lead_ident(ctx, page_id, &psid), watermark }).collect();
     ctx.db
         .client()
         .query(
             "FOR $m IN $marks { \
-               UPDATE message SET status = 'read' WHERE lead = $m.lead AND direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
-               UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $m.lead AND state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
+               LET $lead = (SELECT VALUE id FROM lead WHERE ident = $m.ident LIMIT 1)[0]; \
+               IF $lead != NONE { \
+                 UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
+                 UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $lead AND state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
+               }; \
              }",
         )
         .bind(("marks", marks))
