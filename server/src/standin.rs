@@ -216,14 +216,24 @@ impl StandinState {
         }
         for (page, items) in by_page {
             let body = meta_serialise(&json!({"object": "page", "entry": [{"id": page, "time": now_ms(), "messaging": items}]}));
-            let accepted = client
+            let answer = client
                 .post(&url)
                 .header("content-type", "application/json")
                 .header("x-hub-signature-256", sign(secret.as_bytes(), body.as_bytes()))
                 .body(body)
                 .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
+                .await;
+            let accepted = match &answer {
+                Ok(r) if r.status().is_success() => true,
+                Ok(r) => {
+                    tracing::debug!(status = r.status().as_u16(), "the app refused a webhook delivery; retrying");
+                    false
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the app's webhook is unreachable; retrying");
+                    false
+                }
+            };
             if !accepted {
                 // Meta retries failed deliveries; so does the stand-in.
                 let mut inner = self.lock();

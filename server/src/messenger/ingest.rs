@@ -149,11 +149,12 @@ pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Valu
             report.status_updates += delivered_mids.len() as u64;
             ctx.db
                 .client()
-                // One equality per mid, so each uses the `mid` index (an `IN` over a list scans the table).
+                // Rows are found by a SELECT on the `mid` index, then updated by id: an UPDATE … WHERE
+                // (or an IN over a list) walks the whole table.
                 .query(
                     "FOR $mid IN $mids { \
-                       UPDATE message SET status = 'delivered' WHERE mid = $mid AND page = $page AND status = 'sent'; \
-                       UPDATE campaign_recipient SET delivered = true WHERE mid = $mid AND account = $account AND delivered = false; \
+                       UPDATE (SELECT VALUE id FROM message WHERE mid = $mid) SET status = 'delivered' WHERE page = $page AND status = 'sent'; \
+                       UPDATE (SELECT VALUE id FROM campaign_recipient WHERE mid = $mid) SET delivered = true WHERE account = $account AND delivered = false; \
                      }",
                 )
                 .bind(("account", page.account.clone()))
@@ -296,8 +297,8 @@ async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> R
             "FOR $m IN $marks { \
                LET $lead = (SELECT VALUE id FROM lead WHERE ident = $m.ident LIMIT 1)[0]; \
                IF $lead != NONE { \
-                 UPDATE message SET status = 'read' WHERE lead = $lead AND direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
-                 UPDATE campaign_recipient SET read = true, delivered = true WHERE lead = $lead AND state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
+                 UPDATE (SELECT VALUE id FROM message WHERE lead = $lead) SET status = 'read' WHERE direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
+                 UPDATE (SELECT VALUE id FROM campaign_recipient WHERE lead = $lead) SET read = true, delivered = true WHERE state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
                }; \
              }",
         )
