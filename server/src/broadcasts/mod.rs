@@ -127,7 +127,7 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
     if !(1..=MAX_RATE).contains(&input.rate_per_sec) {
         return Err(invalid("the sending rate is 1 to 300 messages per second (Meta's limit per Page)."));
     }
-    let labels: Vec<String> = crate::messenger::leads::labels_of_account(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
+    let labels: Vec<String> = crate::messenger::leads::labels_of(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
     let as_records = |ids: &[String]| -> Result<Vec<RecordId>> {
         ids.iter()
             .map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) })

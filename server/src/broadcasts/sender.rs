@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use surrealdb::types::{RecordId, SurrealValue};
 use tokio::sync::Notify;
 
-use super::{audience_conditions, load, template, unsubscribe, CampaignRow};
+use super::{audience_conditions, template, unsubscribe, CampaignRow};
 use crate::context::Ctx;
 use crate::messenger::graph::{ErrorKind, Graph, GraphError};
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
@@ -652,9 +652,4 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
         .await?
         .check()?;
     Ok(())
-}
-
-/// For the benchmarks and tests: the campaign, reloaded.
-pub async fn reload(ctx: &Ctx, campaign: &RecordId) -> Result<Option<CampaignRow>> {
-    load(ctx, campaign).await
 }

@@ -9,7 +9,7 @@ use app::types::UnsubscribeInfo;
 
 use crate::context::Ctx;
 use crate::messenger::leads::{self, LeadRecord};
-use crate::messenger::{ingest, pages, valid_key, Result};
+use crate::messenger::{pages, valid_key, Result};
 use crate::sessions::key_string;
 
 const MAC_CHARS: usize = 32;
@@ -67,19 +67,7 @@ pub async fn unsubscribe(ctx: &Ctx, token: &str) -> Result<()> {
 async fn suppress(ctx: &Ctx, lead: &LeadRecord) -> Result<()> {
     let page = pages::load(ctx, &key_string(&lead.page)).await?.ok_or(AppError::InvalidUnsubscribeLink)?;
     let key = ctx.crypto.account_key(&page.account_id()).await?;
-    let psid = lead.psid(&key)?;
-    let suppression = crate::messenger::record("suppression", &ingest::suppression_key(ctx, &page.page_id, &psid));
-    ctx.db
-        .client()
-        .query("UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now")
-        .bind(("lead", lead.id.clone()))
-        .bind(("suppression", suppression))
-        .bind(("account", lead.account.clone()))
-        .bind(("page", lead.page.clone()))
-        .bind(("now", ctx.now()))
-        .await?
-        .check()?;
-    Ok(())
+    leads::set_subscribed(ctx, lead, &page.page_id, &lead.psid(&key)?, false).await
 }
 
 /// "Erase my data": unsubscribes, then erases the lead, its conversation,

@@ -371,24 +371,11 @@ async fn create_lead(
 /// STOP puts the lead on the Page's suppression list; START takes them off.
 /// Either way the lead gets a confirmation (their message just opened the window).
 async fn apply_keyword(ctx: &Ctx, page: &PageRow, lead: &LeadRecord, page_id: &str, psid: &str, keyword: Keyword) -> Result<()> {
-    let suppression = record("suppression", &suppression_key(ctx, page_id, psid));
-    let (statement, confirmation) = match keyword {
-        Keyword::Stop => (
-            "UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now",
-            keywords::STOP_CONFIRMATION,
-        ),
-        Keyword::Start => ("UPDATE $lead SET subscribed = true; DELETE $suppression", keywords::START_CONFIRMATION),
+    let confirmation = match keyword {
+        Keyword::Stop => keywords::STOP_CONFIRMATION,
+        Keyword::Start => keywords::START_CONFIRMATION,
     };
-    ctx.db
-        .client()
-        .query(statement)
-        .bind(("lead", lead.id.clone()))
-        .bind(("suppression", suppression))
-        .bind(("account", page.account.clone()))
-        .bind(("page", page.id.clone()))
-        .bind(("now", ctx.now()))
-        .await?
-        .check()?;
+    leads::set_subscribed(ctx, lead, page_id, psid, keyword == Keyword::Start).await?;
     tracing::info!(lead = %key_string(&lead.id), ?keyword, "subscription changed by keyword");
     let (ctx, page, lead_id) = (ctx.clone(), page.clone(), lead.id.clone());
     tokio::spawn(async move {

@@ -217,6 +217,28 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
     }
 }
 
+/// Subscribes or unsubscribes a lead. Unsubscribing puts them on the Page's
+/// suppression list (a keyed hash of Page and PSID, so it outlives the lead).
+pub async fn set_subscribed(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &str, subscribed: bool) -> Result<()> {
+    let suppression = record("suppression", &super::ingest::suppression_key(ctx, page_id, psid));
+    let statement = if subscribed {
+        "UPDATE $lead SET subscribed = true; DELETE $suppression"
+    } else {
+        "UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now"
+    };
+    ctx.db
+        .client()
+        .query(statement)
+        .bind(("lead", lead.id.clone()))
+        .bind(("suppression", suppression))
+        .bind(("account", lead.account.clone()))
+        .bind(("page", lead.page.clone()))
+        .bind(("now", ctx.now()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 /// Deletes a lead and everything about it: conversation, labels, proof.
 pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
@@ -296,11 +318,7 @@ struct LabelRow {
     name: String,
 }
 
-pub async fn labels_of_account(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
-    labels_of(ctx, account_id).await
-}
-
-async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
+pub async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
     let rows: Vec<LabelRow> = ctx
         .db
         .client()
