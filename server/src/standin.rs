@@ -159,7 +159,7 @@ impl StandinState {
         }
     }
 
-    /// Sends to `psid` fail with `code` (551 or 10); 0 clears.
+    /// Sends to `psid` fail with `code` (551, 10 or 613); 0 clears.
     pub fn fail_for(&self, psid: &str, code: i64) {
         let mut inner = self.lock();
         if code == 0 {
@@ -653,6 +653,7 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
     }
     match inner.failures.get(&psid) {
         Some(551) => return graph_error(551, Some(1545041), "This person isn't available right now.", StatusCode::BAD_REQUEST),
+        Some(613) => return graph_error(613, None, "Calls to this api have exceeded the rate limit.", StatusCode::BAD_REQUEST),
         Some(10) => {
             return graph_error(10, Some(2018278), "(#10) This message is sent outside of allowed window.", StatusCode::BAD_REQUEST)
         }

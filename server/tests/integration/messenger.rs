@@ -336,12 +336,13 @@ async fn graph_errors_become_plain_messages() {
     w.standin.state.fail_for("p10", 10);
     assert_eq!(w.api.post("messenger/reply", json!({"lead": l10, "text": "x"})).await.error(), "OutsideWindow");
 
-    // 613: queued, then sent by the retry job.
-    w.standin.state.set_behaviour(0, 0, 1);
+    // 613: queued, then sent by the retry job. (The stand-in is told to answer 613
+    // for this person: a real per-second limit would make the test depend on the clock.)
     w.api.post("messenger/reply", json!({"lead": l613, "text": "first"})).await.ok();
+    w.standin.state.fail_for("p613", 613);
     let outcome = w.api.post("messenger/reply", json!({"lead": l613, "text": "second"})).await.ok().clone();
     assert_eq!(outcome, "queued");
-    w.standin.state.set_behaviour(0, 0, 300);
+    w.standin.state.fail_for("p613", 0);
     w.advance(10).await;
     server::messenger::inbox::retry_queued(w.ctx()).await.unwrap();
     assert!(w.standin.state.sent().iter().any(|m| m.text == "second" && m.psid == "p613"));
