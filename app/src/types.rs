@@ -511,6 +511,8 @@ pub struct CampaignProgress {
     pub read: i64,
     /// Seconds left at the campaign's rate, while sending.
     pub eta_secs: Option<i64>,
+    /// The queue is still being built (sending has started): `total` is what is queued so far.
+    pub preparing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,7 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    pub journal: Arc<crate::broadcasts::journal::Journal>,
 }
 
 impl Ctx {

@@ -87,7 +87,10 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
         demo: config.demo,
         ..Settings::default()
     };
-    let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) };
+    let journal_dir = data_dir.path().join("send-journal");
+    let journal = broadcasts::journal::Journal::open(journal_dir.clone())
+        .map_err(|source| StartupError::DataDirNotWritable { path: journal_dir, source })?;
+    let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), journal: Arc::new(journal) };
     privacy::ensure_initial_policies(&ctx)
         .await
         .map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;

@@ -181,13 +181,15 @@ fn Compose() -> impl IntoView {
 
 fn progress_bar(p: &CampaignProgress) -> impl IntoView {
     let done = p.sent + p.failed + p.skipped;
-    let percent = if p.total > 0 { done * 100 / p.total } else { 0 };
+    // While the queue is still being built the total grows, so no percentage yet.
+    let percent = if p.total > 0 && !p.preparing { done * 100 / p.total } else { 0 };
+    let status = if p.preparing { format!("preparing the audience ({} queued so far)", p.total) } else { format!("{percent}%") };
     view! {
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string() data-testid="progress">
             <div class="progress-fill" style=format!("width: {percent}%")></div>
         </div>
         <p data-testid="progress-text">
-            {format!("{percent}% · sent {} · failed {} · skipped {} · pending {} · delivered {} · read {}", p.sent, p.failed, p.skipped, p.pending + p.in_flight, p.delivered, p.read)}
+            {format!("{status} · sent {} · failed {} · skipped {} · pending {} · delivered {} · read {}", p.sent, p.failed, p.skipped, p.pending + p.in_flight, p.delivered, p.read)}
             {p.eta_secs.filter(|s| *s > 0).map(|s| format!(" · about {} left", duration(s)))}
         </p>
     }

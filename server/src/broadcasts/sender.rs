@@ -21,6 +21,10 @@
 //!   delayed beyond the grace period; a lost message only if Meta accepted it
 //!   and never echoes it (then we resend, and the person may get it twice).
 //!   We chose to resend rather than drop, with the echo making that rare.
+//! - **When the database forgets.** Claims and accepted messages are also
+//!   appended to a journal file outside the database (`journal`), synced
+//!   before the outcome is written, and replayed at start: a commit the
+//!   engine acknowledged and then lost in a crash cannot cause a resend.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -36,7 +40,7 @@ use crate::context::Ctx;
 use crate::messenger::graph::{ErrorKind, Graph, GraphError};
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
 use crate::messenger::pages::{self, PageRow};
-use crate::messenger::Result;
+use crate::messenger::{MessengerError, Result};
 use crate::sessions::key_string;
 
 /// How long a claim is valid: longer than a Graph call can take (15 s timeout).
@@ -49,6 +53,7 @@ const OUTCOME_CHUNK: usize = 25;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
 const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
 pub const METADATA_PREFIX: &str = "cfbt:";
+const JOURNAL_CLEAN_EVERY: Duration = Duration::from_secs(600);
 
 fn wakeup() -> &'static Notify {
     static WAKE: OnceLock<Notify> = OnceLock::new();
@@ -92,7 +97,22 @@ impl Throttle {
 pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
     let instance = crate::crypto::random_id();
     let throttle = Throttle::default();
+    // Nothing is sent before the journal has restored what the database forgot.
+    while let Err(e) = super::journal::replay(&ctx).await {
+        tracing::error!(error = %e, "the send journal could not be replayed; sending waits");
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+    let mut last_clean = Instant::now() - JOURNAL_CLEAN_EVERY;
     loop {
+        if last_clean.elapsed() >= JOURNAL_CLEAN_EVERY {
+            last_clean = Instant::now();
+            if let Err(e) = super::journal::clean(&ctx).await {
+                tracing::warn!(error = %e, "old send journals not removed");
+            }
+        }
         let worked = match tick(&ctx, &instance, &throttle).await {
             Ok(worked) => worked,
             Err(e) => {
@@ -126,7 +146,13 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
     let mut worked = false;
     for campaign in campaigns {
         if !campaign.queue_built {
-            build_queue_step(ctx, &campaign).await?;
+            // Sending starts with the first batch of the queue, not after the last.
+            // The first batch before anything else, so that there is something to send.
+            let after = build_queue_step(ctx, &campaign, campaign.queue_after.clone()).await?;
+            let budget = Duration::from_secs_f64(batch_size(campaign.rate_per_sec) as f64 / campaign.rate_per_sec.max(1) as f64);
+            let (built, sent) = tokio::join!(build_queue(ctx, &campaign, after, budget), send_batch(ctx, instance, throttle, &campaign));
+            built?;
+            sent?;
             worked = true;
             continue;
         }
@@ -159,13 +185,24 @@ struct LeadKey {
     key: String,
 }
 
-fn recipient_id(campaign: &str, lead: &str) -> RecordId {
+pub(super) fn recipient_id(campaign: &str, lead: &str) -> RecordId {
     RecordId::new("campaign_recipient", format!("{campaign}{lead}"))
 }
 
-/// Adds the next batch of the audience to the queue. Idempotent: a batch
+/// Adds batches of the audience after `after` to the queue for about `budget`
+/// (nothing if the queue is complete already).
+async fn build_queue(ctx: &Ctx, campaign: &CampaignRow, mut after: Option<String>, budget: Duration) -> Result<()> {
+    let started = Instant::now();
+    while after.is_some() && started.elapsed() < budget {
+        after = build_queue_step(ctx, campaign, after).await?;
+    }
+    Ok(())
+}
+
+/// Adds the batch of the audience after `after` to the queue; returns the
+/// last key added, or `None` once the queue is complete. Idempotent: a batch
 /// repeated after a crash inserts nothing twice.
-async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
+async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow, after: Option<String>) -> Result<Option<String>> {
     let conditions = audience_conditions(&campaign.include_labels, &campaign.exclude_labels);
     let leads: Vec<LeadKey> = ctx
         .db
@@ -176,7 +213,7 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
         .bind(("page", campaign.page.clone()))
         .bind(("include", campaign.include_labels.clone()))
         .bind(("exclude", campaign.exclude_labels.clone()))
-        .bind(("after", campaign.queue_after.clone().unwrap_or_default()))
+        .bind(("after", after.unwrap_or_default()))
         .bind(("batch", QUEUE_BATCH))
         .await?
         .take(0)?;
@@ -208,9 +245,9 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
             .await?
             .check()?;
     } else {
-        ctx.db.client().query("UPDATE $id SET queue_after = $last").bind(("id", campaign.id.clone())).bind(("last", last)).await?.check()?;
+        ctx.db.client().query("UPDATE $id SET queue_after = $last").bind(("id", campaign.id.clone())).bind(("last", last.clone())).await?.check()?;
     }
-    Ok(())
+    Ok(if done { None } else { last })
 }
 
 #[derive(Debug, SurrealValue)]
@@ -394,6 +431,11 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     if claimed.is_empty() {
         return Ok(0);
     }
+    let campaign_key = campaign.key();
+    // Before anything is sent: if the database forgets this claim, the journal remembers.
+    let lead_keys: Vec<String> = claimed.iter().map(|c| key_string(&c.lead)).collect();
+    ctx.journal.claimed(&campaign_key, lead_keys.iter().map(String::as_str)).map_err(MessengerError::Journal)?;
+    ctx.journal.sync(&campaign_key).await.map_err(MessengerError::Journal)?;
     let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
         return Ok(0);
     };
@@ -439,6 +481,10 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
                     outcomes.push(o);
                 }
             }
+        }
+        // The accepted lines are on disk before the database is told.
+        if let Err(e) = ctx.journal.sync(&campaign_key).await {
+            tracing::error!(error = %e, "the send journal could not be synced");
         }
         write_outcomes(ctx, outcomes, unavailable, &["in_flight"]).await?;
     }
@@ -488,12 +534,17 @@ impl SendContext<'_> {
         let result = self.graph.send(&self.page.page_id, token, &body).await;
         let now = self.ctx.now();
         match result {
-            Ok(mid) => Sent::Done(Outcome {
+            Ok(mid) => {
+                if let Err(e) = self.ctx.journal.accepted(&self.campaign.key(), &lead.key(), Some(&mid), now * 1000, false) {
+                    tracing::error!(error = %e, "an accepted message could not be journaled");
+                }
+                Sent::Done(Outcome {
                 mid: Some(mid),
                 sent_at: Some(now),
                 sent_at_ms: Some(now * 1000),
-                ..Outcome::new(claimed, "sent", None)
-            }),
+                    ..Outcome::new(claimed, "sent", None)
+                })
+            }
             Err(e) => self.failure(claimed, lead, e, now),
         }
     }
@@ -637,6 +688,11 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
     let rows: Vec<EchoRow> = echoes
         .into_iter()
         .filter(|(key, _, _)| crate::messenger::valid_key(key) && key.len() > 30)
+        .inspect(|(key, mid, at_ms)| {
+            if let Err(e) = ctx.journal.accepted(&key[..30], &key[30..], mid.as_deref(), *at_ms, true) {
+                tracing::error!(error = %e, "an echo could not be journaled");
+            }
+        })
         .map(|(key, mid, at_ms)| EchoRow {
             campaign: RecordId::new("campaign", key[..30].to_string()),
             id: RecordId::new("campaign_echo", key),
@@ -644,6 +700,14 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
             at_ms,
         })
         .collect();
+    let mut campaigns: Vec<String> = rows.iter().map(|r| key_string(&r.campaign)).collect();
+    campaigns.sort();
+    campaigns.dedup();
+    for campaign in campaigns {
+        if let Err(e) = ctx.journal.sync(&campaign).await {
+            tracing::error!(error = %e, "the send journal could not be synced");
+        }
+    }
     ctx.db
         .client()
         .query("FOR $e IN $rows { UPSERT $e.id SET account = $account, campaign = $e.campaign, mid = $e.mid, at_ms = $e.at_ms }")

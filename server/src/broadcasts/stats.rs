@@ -43,7 +43,8 @@ pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgr
         }
     }
     p.total = p.pending + p.in_flight + p.sent + p.failed + p.skipped;
-    if campaign.state() == CampaignState::Sending {
+    p.preparing = campaign.state() == CampaignState::Sending && !campaign.queue_built;
+    if campaign.state() == CampaignState::Sending && !p.preparing {
         p.eta_secs = Some((p.pending + p.in_flight + campaign.rate_per_sec - 1) / campaign.rate_per_sec.max(1));
     }
     Ok(p)

@@ -19,6 +19,8 @@ pub enum ErasureError {
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]
     Export(#[from] super::export::ExportError),
+    #[error("send journal: {0}")]
+    Journal(#[from] std::io::Error),
 }
 
 const DELETE_BATCH: i64 = 1_000;
@@ -90,6 +92,10 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
 /// Erases the account completely. `former_email` gets the final notice.
 pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<(), ErasureError> {
     super::export::delete_files_of(ctx, account_id).await?;
+    // The campaigns' send journals are files, outside the database.
+    for campaign in crate::broadcasts::campaigns_of(ctx, account_id).await? {
+        ctx.journal.forget(&campaign)?;
+    }
     // Everything that points at the account first, the account and its key last.
     for category in INVENTORY.iter().filter(|c| c.owner != Owner::RecordKey) {
         delete_category(ctx, category.table, category.owner, account_id).await?;
