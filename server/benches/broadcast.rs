@@ -33,6 +33,8 @@ fn main() {
 
 struct Run {
     seconds: f64,
+    /// Calls the stand-in refused with 613 (over its per-second limit).
+    rate_limited: u64,
     sent: usize,
     start_rss_mib: u64,
     peak_rss_mib: u64,
@@ -65,6 +67,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
             }
         })
     };
+    let (_, limited_before) = standin.state.counters();
     let started = Instant::now();
     support::start_campaign(&ctx, &owner, campaign_rate).await;
     let baseline = standin.state.sent_count();
@@ -74,6 +77,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let rate_limited = standin.state.counters().1 - limited_before;
     sampler.abort();
     println!("  (webhook events still queued in the stand-in at the end: {})", standin.state.pending_webhooks());
     let sent = standin.state.sent();
@@ -88,7 +92,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     let stand_in_mib = (sent.iter().map(|m| m.text.len() + m.psid.len() + m.page_id.len() + m.message_id.len() + 64).sum::<usize>()
         + sent.capacity() * std::mem::size_of::<server::standin::SentMessage>()) as u64
         / (1024 * 1024);
-    (Run { seconds, sent: count, start_rss_mib: start_rss / 1024, peak_rss_mib: peak.load(Ordering::Relaxed) / 1024, stand_in_mib }, raw_rate)
+    (Run { seconds, rate_limited, sent: count, start_rss_mib: start_rss / 1024, peak_rss_mib: peak.load(Ordering::Relaxed) / 1024, stand_in_mib }, raw_rate)
 }
 
 /// Send API calls per second the stand-in answers (to a probe Page and PSID), 32 concurrent clients.
@@ -120,6 +124,7 @@ async fn run() {
     let (p2, _) = campaign_run(count, 300, 300).await;
     println!("P2: {} recipients, stand-in at 300 calls/s per Page, campaign at 300/s (echoes and receipts flowing back)", p2.sent);
     println!("  time {:.1} s, limit {:.1} s, ratio {:.3} ({:.0} sends/s)", p2.seconds, limit_secs, p2.seconds / limit_secs, p2.sent as f64 / p2.seconds);
+    println!("  calls refused with 613 by the stand-in: {}", p2.rate_limited);
     println!(
         "  RSS: {} MiB when sending starts (100k leads seeded), peak {} MiB during the run (server, stand-in and bench in one process; the stand-in's own record of the messages is about {} MiB)",
         p2.start_rss_mib, p2.peak_rss_mib, p2.stand_in_mib

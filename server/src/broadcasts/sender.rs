@@ -49,7 +49,7 @@ pub const LEASE_SECS: i64 = 20;
 pub const ECHO_GRACE_SECS: i64 = 10;
 const QUEUE_BATCH: i64 = 1_000;
 const CONCURRENCY: usize = 32;
-const OUTCOME_CHUNK: usize = 25;
+const OUTCOME_CHUNK: usize = 100;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
 const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
 pub const METADATA_PREFIX: &str = "cfbt:";
@@ -68,29 +68,56 @@ pub fn wake() {
 /// Spaces calls per Page: each send takes the next slot at 1/rate seconds.
 #[derive(Default)]
 pub struct Throttle {
-    next: Mutex<HashMap<String, Instant>>,
+    pages: Mutex<HashMap<String, PageSlots>>,
 }
+
+#[derive(Default)]
+struct PageSlots {
+    next: Option<Instant>,
+    /// The current pause after a refusal (613), and how many refusals came in a row.
+    paused_until: Option<Instant>,
+    strikes: u32,
+}
+
+/// The first pause after a 613. A refusal within `OVERLOAD_WINDOW` after the
+/// previous pause ended doubles it, up to `MAX_BACK_OFF`.
+const FIRST_BACK_OFF: Duration = Duration::from_millis(50);
+const MAX_BACK_OFF: Duration = Duration::from_secs(2);
+const OVERLOAD_WINDOW: Duration = Duration::from_millis(250);
 
 impl Throttle {
     async fn acquire(&self, page: &str, rate: i64) {
         let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
-            let slot = next.get(page).copied().filter(|t| *t > now).unwrap_or(now);
-            next.insert(page.to_string(), slot + Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+            let entry = pages.entry(page.to_string()).or_default();
+            let slot = entry.next.filter(|t| *t > now).unwrap_or(now);
+            entry.next = Some(slot + Duration::from_secs_f64(1.0 / rate.max(1) as f64));
             slot
         };
         tokio::time::sleep_until(slot.into()).await;
     }
 
-    /// After a 613: nothing more to this Page for a second.
-    fn back_off(&self, page: &str) {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let later = Instant::now() + Duration::from_secs(1);
-        let entry = next.entry(page.to_string()).or_insert(later);
-        if *entry < later {
-            *entry = later;
+    /// After a 613: a pause before the next call to this Page, returned. At
+    /// our pace a refusal usually means that a few calls landed in one of
+    /// Meta's counting windows, so the first pause is short; refusals that
+    /// come right after it double it, so that a real overload is not
+    /// hammered. A refusal of a call already under way during a pause does
+    /// not count again.
+    pub fn back_off(&self, page: &str) -> Duration {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let entry = pages.entry(page.to_string()).or_default();
+        match entry.paused_until {
+            Some(until) if now < until => return until - now,
+            Some(until) if now.duration_since(until) < OVERLOAD_WINDOW => entry.strikes += 1,
+            _ => entry.strikes = 1,
         }
+        let pause = FIRST_BACK_OFF.saturating_mul(1 << (entry.strikes - 1).min(10)).min(MAX_BACK_OFF);
+        let until = now + pause;
+        entry.paused_until = Some(until);
+        entry.next = Some(entry.next.map_or(until, |next| next.max(until)));
+        pause
     }
 }
 
@@ -463,31 +490,47 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     }
     mark_echoed(ctx, echoed).await?;
     let count = claimed.len();
-    let mut results = futures::stream::iter(sends).buffer_unordered(CONCURRENCY).ready_chunks(OUTCOME_CHUNK);
-    let mut token_rejected = false;
-    // Written as they complete, in small groups, so receipts find their rows.
-    while let Some(chunk) = results.next().await {
-        let mut outcomes = Vec::with_capacity(chunk.len());
-        let mut unavailable = Vec::new();
-        for result in chunk {
-            match result {
-                Sent::Done(o) => outcomes.push(o),
-                Sent::Unavailable(o, lead) => {
-                    outcomes.push(o);
-                    unavailable.push(lead);
-                }
-                Sent::TokenRejected(o) => {
-                    token_rejected = true;
-                    outcomes.push(o);
-                }
+    // Sending never waits for the database: the sends are driven on their own,
+    // and the writer records what has completed, in small groups, so that
+    // receipts find their rows. If writing fails, sending stops.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sending = async move {
+        let mut results = futures::stream::iter(sends).buffer_unordered(CONCURRENCY);
+        while let Some(sent) = results.next().await {
+            if done_tx.send(sent).is_err() {
+                return;
             }
         }
-        // The accepted lines are on disk before the database is told.
-        if let Err(e) = ctx.journal.sync(&campaign_key).await {
-            tracing::error!(error = %e, "the send journal could not be synced");
+    };
+    let writing = async move {
+        let mut token_rejected = false;
+        let mut chunk = Vec::with_capacity(OUTCOME_CHUNK);
+        while done_rx.recv_many(&mut chunk, OUTCOME_CHUNK).await > 0 {
+            let mut outcomes = Vec::with_capacity(chunk.len());
+            let mut unavailable = Vec::new();
+            for result in chunk.drain(..) {
+                match result {
+                    Sent::Done(o) => outcomes.push(o),
+                    Sent::Unavailable(o, lead) => {
+                        outcomes.push(o);
+                        unavailable.push(lead);
+                    }
+                    Sent::TokenRejected(o) => {
+                        token_rejected = true;
+                        outcomes.push(o);
+                    }
+                }
+            }
+            // The accepted lines are on disk before the database is told.
+            if let Err(e) = ctx.journal.sync(&campaign_key).await {
+                tracing::error!(error = %e, "the send journal could not be synced");
+            }
+            write_outcomes(ctx, outcomes, unavailable, &["in_flight"]).await?;
         }
-        write_outcomes(ctx, outcomes, unavailable, &["in_flight"]).await?;
-    }
+        Ok::<bool, MessengerError>(token_rejected)
+    };
+    let ((), token_rejected) = tokio::join!(sending, writing);
+    let token_rejected = token_rejected?;
     if token_rejected {
         pause_for_token(ctx, campaign, &page).await?;
     }
@@ -716,4 +759,25 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
         .await?
         .check()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lone_refusal_pauses_briefly_and_refusals_right_after_double_the_pause() {
+        let throttle = Throttle::default();
+        assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF);
+        assert!(throttle.back_off("page") <= FIRST_BACK_OFF, "a call under way during the pause does not count again");
+        let started = Instant::now();
+        throttle.acquire("page", 300).await;
+        assert!(started.elapsed() >= FIRST_BACK_OFF - Duration::from_millis(5), "the next call waits out the pause");
+        assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF * 2, "refused right after the pause: overload");
+        tokio::time::sleep(FIRST_BACK_OFF * 2).await;
+        assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF * 4);
+        assert_eq!(throttle.back_off("other page"), FIRST_BACK_OFF, "per Page");
+        tokio::time::sleep(FIRST_BACK_OFF * 4 + OVERLOAD_WINDOW + Duration::from_millis(20)).await;
+        assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF, "after a calm spell, short again");
+    }
 }
