@@ -74,10 +74,18 @@ pub struct Throttle {
 #[derive(Default)]
 struct PageSlots {
     next: Option<Instant>,
+    /// When the calls of the last second went out.
+    recent: std::collections::VecDeque<Instant>,
     /// The current pause after a refusal (613), and how many refusals came in a row.
     paused_until: Option<Instant>,
     strikes: u32,
 }
+
+/// At most this share of the rate goes out in any one second, however late
+/// the calls' slots come round: after a stall (a busy runtime) they would
+/// otherwise leave together and overfill one of Meta's counting windows.
+/// The rest absorbs network jitter at the windows' edges.
+const WINDOW_SHARE: f64 = 0.99;
 
 /// The first pause after a 613. A refusal within `OVERLOAD_WINDOW` after the
 /// previous pause ended doubles it, up to `MAX_BACK_OFF`.
@@ -96,6 +104,23 @@ impl Throttle {
             slot
         };
         tokio::time::sleep_until(slot.into()).await;
+        let per_second = ((rate.max(1) as f64 * WINDOW_SHARE).floor() as usize).max(1);
+        loop {
+            let wait = {
+                let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let recent = &mut pages.entry(page.to_string()).or_default().recent;
+                while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+                    recent.pop_front();
+                }
+                if recent.len() < per_second {
+                    recent.push_back(now);
+                    return;
+                }
+                recent.front().map_or(Duration::ZERO, |t| Duration::from_secs(1).saturating_sub(now.duration_since(*t)))
+            };
+            tokio::time::sleep(wait).await;
+        }
     }
 
     /// After a 613: a pause before the next call to this Page, returned. At
@@ -779,5 +804,34 @@ mod tests {
         assert_eq!(throttle.back_off("other page"), FIRST_BACK_OFF, "per Page");
         tokio::time::sleep(FIRST_BACK_OFF * 4 + OVERLOAD_WINDOW + Duration::from_millis(20)).await;
         assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF, "after a calm spell, short again");
+    }
+
+    #[tokio::test]
+    async fn late_slots_never_put_more_than_the_rate_into_one_second() {
+        let throttle = std::sync::Arc::new(Throttle::default());
+        let rate = 10;
+        let started = Instant::now();
+        // 12 calls at 10/s take their slots (over 1.1 s), then the runtime stalls past all of them.
+        let calls: Vec<_> = (0..12)
+            .map(|_| {
+                let throttle = throttle.clone();
+                tokio::spawn(async move {
+                    throttle.acquire("page", rate).await;
+                    started.elapsed()
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        std::thread::sleep(Duration::from_millis(1_300));
+        let mut at = Vec::new();
+        for call in calls {
+            at.push(call.await.unwrap());
+        }
+        at.sort();
+        let per_second = (rate as f64 * WINDOW_SHARE).floor() as usize;
+        for (i, t) in at.iter().enumerate() {
+            let in_window = at[i..].iter().filter(|u| **u < *t + Duration::from_secs(1)).count();
+            assert!(in_window <= per_second, "{in_window} calls within a second from call {i}: {at:?}");
+        }
     }
 }
