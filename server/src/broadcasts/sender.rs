@@ -43,7 +43,8 @@ use crate::messenger::pages::{self, PageRow};
 use crate::messenger::{MessengerError, Result};
 use crate::sessions::key_string;
 
-/// How long a claim is valid: longer than a Graph call can take (15 s timeout).
+/// A claim's validity beyond its batch's sending time: longer than a Graph
+/// call can take (15 s timeout).
 pub const LEASE_SECS: i64 = 20;
 /// How long an expired claim waits for its echo before it is queued again.
 pub const ECHO_GRACE_SECS: i64 = 10;
@@ -53,6 +54,9 @@ const OUTCOME_CHUNK: usize = 100;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
 const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
 pub const METADATA_PREFIX: &str = "cfbt:";
+/// How long one pass keeps sending one campaign before the next pass (other
+/// campaigns, recovery of expired claims).
+const PASS_SECS: u64 = 10;
 const JOURNAL_CLEAN_EVERY: Duration = Duration::from_secs(600);
 
 fn wakeup() -> &'static Notify {
@@ -454,7 +458,97 @@ fn batch_size(rate: i64) -> i64 {
     (rate * 2).clamp(10, 600)
 }
 
+/// How long a claim is valid: a batch is claimed while the one before it is
+/// sending, so its lease covers both batches' sending time and a Graph call.
+pub fn lease_secs(rate: i64) -> i64 {
+    let rate = rate.max(1);
+    LEASE_SECS + 2 * ((batch_size(rate) + rate - 1) / rate)
+}
+
+/// Sends this campaign's batches back to back for up to `PASS_SECS`: the next
+/// batch is claimed while the current one is sending, so that the throttle
+/// never waits for the database. Returns how many recipients were claimed.
 async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &CampaignRow) -> Result<usize> {
+    let Some(mut batch) = claim_batch(ctx, instance, campaign).await? else { return Ok(0) };
+    let started = Instant::now();
+    let mut count = 0;
+    loop {
+        count += batch.count;
+        let claim_next = started.elapsed() < Duration::from_secs(PASS_SECS);
+        let (sent, next) = tokio::join!(send_claimed(ctx, throttle, campaign, batch), async {
+            if claim_next {
+                claim_batch(ctx, instance, campaign).await
+            } else {
+                Ok(None)
+            }
+        });
+        let keep_going = match sent {
+            Ok(keep_going) => keep_going,
+            Err(e) => {
+                if let Ok(Some(next)) = next {
+                    release(ctx, instance, campaign, next).await?;
+                }
+                return Err(e);
+            }
+        };
+        match next? {
+            None => break,
+            Some(next) if keep_going && still_sending(ctx, campaign).await? => batch = next,
+            Some(next) => {
+                release(ctx, instance, campaign, next).await?;
+                break;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// A batch claimed by this instance, with what sending it needs.
+struct Batch {
+    /// Recipients claimed, including those found echoed already.
+    count: usize,
+    /// Recipients to send to.
+    claimed: Vec<Claimed>,
+    leads: HashMap<String, LeadRecord>,
+    page: PageRow,
+    key: crate::crypto::SecretKey,
+    graph: Graph,
+    token: Option<String>,
+    page_name: String,
+}
+
+async fn still_sending(ctx: &Ctx, campaign: &CampaignRow) -> Result<bool> {
+    let state: Option<String> =
+        ctx.db.client().query("SELECT VALUE state FROM ONLY $id").bind(("id", campaign.id.clone())).await?.take(0)?;
+    Ok(state.as_deref() == Some("sending"))
+}
+
+/// Gives back a batch claimed but not sent (the campaign was paused or
+/// cancelled meanwhile, or sending failed): queued again, or skipped if the
+/// campaign was cancelled.
+async fn release(ctx: &Ctx, instance: &str, campaign: &CampaignRow, batch: Batch) -> Result<()> {
+    let ids: Vec<RecordId> = batch.claimed.iter().map(|c| c.id.clone()).collect();
+    ctx.db
+        .client()
+        .query(
+            "IF $campaign.state = 'cancelled' { \
+                 UPDATE $ids SET state = 'skipped', reason = 'campaign cancelled', lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight' AND lease_owner = $me \
+             } ELSE { \
+                 UPDATE $ids SET state = 'pending', lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight' AND lease_owner = $me \
+             }",
+        )
+        .bind(("campaign", campaign.id.clone()))
+        .bind(("ids", ids))
+        .bind(("me", instance.to_string()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Claims the next batch of pending recipients (journaled before anything is
+/// sent) and loads what sending them needs; recipients echoed already are
+/// marked sent here, not sent again.
+async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Batch>> {
     let now = ctx.now();
     let ids: Vec<RecordId> = ctx
         .db
@@ -466,7 +560,7 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
         .await?
         .take(0)?;
     if ids.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
     let claimed: Vec<Claimed> = ctx
         .db
@@ -477,11 +571,11 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
         )
         .bind(("ids", ids))
         .bind(("me", instance.to_string()))
-        .bind(("until", now + LEASE_SECS))
+        .bind(("until", now + lease_secs(campaign.rate_per_sec)))
         .await?
         .take(0)?;
     if claimed.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
     let campaign_key = campaign.key();
     // Before anything is sent: if the database forgets this claim, the journal remembers.
@@ -489,7 +583,7 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     ctx.journal.claimed(&campaign_key, lead_keys.iter().map(String::as_str)).map_err(MessengerError::Journal)?;
     ctx.journal.sync(&campaign_key).await.map_err(MessengerError::Journal)?;
     let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
-        return Ok(0);
+        return Ok(None);
     };
     let key = ctx.crypto.account_key(&page.account_id()).await?;
     let lead_ids: Vec<RecordId> = claimed.iter().map(|c| c.lead.clone()).collect();
@@ -500,21 +594,31 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     let graph = Graph::new(&app);
     let token = page.token(&key)?;
     let page_name = page.name(&key)?;
-    let window_start = now - campaign.margin_hours * 3600;
-    let context = SendContext { ctx, throttle, campaign, page: &page, key: &key, graph: &graph, token: token.as_deref(), page_name: &page_name };
 
     // Echoed already (a late echo for a recipient queued again): sent, not resent.
-    let echoes = echoes_of(ctx, &claimed.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await?;
-    let mut sends = Vec::with_capacity(claimed.len());
-    let mut echoed = Vec::new();
-    for c in &claimed {
-        match echoes.get(&key_string(&c.id)) {
-            Some(e) => echoed.push((c.id.clone(), e)),
-            None => sends.push(decide(&context, c, leads.get(&key_string(&c.lead)), window_start)),
-        }
-    }
-    mark_echoed(ctx, echoed).await?;
     let count = claimed.len();
+    let echoes = echoes_of(ctx, &claimed.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await?;
+    let (echoed, claimed): (Vec<Claimed>, Vec<Claimed>) = claimed.into_iter().partition(|c| echoes.contains_key(&key_string(&c.id)));
+    mark_echoed(ctx, echoed.iter().map(|c| (c.id.clone(), &echoes[&key_string(&c.id)])).collect()).await?;
+    Ok(Some(Batch { count, claimed, leads, page, key, graph, token, page_name }))
+}
+
+/// Sends a claimed batch and records the outcomes. Returns false if the
+/// campaign was paused because Facebook rejected the Page's token.
+async fn send_claimed(ctx: &Ctx, throttle: &Throttle, campaign: &CampaignRow, batch: Batch) -> Result<bool> {
+    let campaign_key = campaign.key();
+    let window_start = ctx.now() - campaign.margin_hours * 3600;
+    let context = SendContext {
+        ctx,
+        throttle,
+        campaign,
+        page: &batch.page,
+        key: &batch.key,
+        graph: &batch.graph,
+        token: batch.token.as_deref(),
+        page_name: &batch.page_name,
+    };
+    let sends: Vec<_> = batch.claimed.iter().map(|c| decide(&context, c, batch.leads.get(&key_string(&c.lead)), window_start)).collect();
     // Sending never waits for the database: the sends are driven on their own,
     // and the writer records what has completed, in small groups, so that
     // receipts find their rows. If writing fails, sending stops.
@@ -557,9 +661,10 @@ async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &C
     let ((), token_rejected) = tokio::join!(sending, writing);
     let token_rejected = token_rejected?;
     if token_rejected {
-        pause_for_token(ctx, campaign, &page).await?;
+        pause_for_token(ctx, campaign, &batch.page).await?;
+        return Ok(false);
     }
-    Ok(count)
+    Ok(true)
 }
 
 /// Skips what must not be sent (with the reason), sends the rest.

@@ -403,7 +403,7 @@ async fn a_campaign_survives_sigkill_and_reaches_every_lead_exactly_once() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Let the recovery run its course (lease + echo grace), then check nothing more goes out.
-    tokio::time::sleep(Duration::from_secs((server::broadcasts::sender::LEASE_SECS + server::broadcasts::sender::ECHO_GRACE_SECS + 3) as u64)).await;
+    tokio::time::sleep(Duration::from_secs((server::broadcasts::sender::lease_secs(300) + server::broadcasts::sender::ECHO_GRACE_SECS + 3) as u64)).await;
     assert_eq!(standin.state.sent().len(), recipients, "nothing was sent twice after recovery");
     assert!(kills >= 3);
     println!("crash test: {recipients} recipients, {kills} SIGKILLs, {:.0} s", started.elapsed().as_secs_f64());
@@ -648,5 +648,67 @@ async fn the_send_journal_restores_what_the_database_forgot() {
     ctx.journal.claimed(&campaign_key, [late_lead_key.as_str()]).unwrap();
     server::privacy::erasure::erase(&ctx, &owner.account_id, "journal.owner@example.org").await.unwrap();
     assert!(ctx.journal.campaigns().unwrap().is_empty(), "erased with the account");
+    standin.stop();
+}
+
+/// The next batch is claimed while the current one is sending; pausing or
+/// cancelling meanwhile gives it back (queued again, or skipped) unsent.
+#[tokio::test]
+async fn a_batch_claimed_ahead_is_given_back_on_pause_and_skipped_on_cancel() {
+    let Standalone { _root, ctx, standin, owner, .. } = standalone("ahead.owner@example.org").await;
+    super::seed::seed_leads(&ctx, &owner, 30, "ahead-", &[], ctx.now() - 60).await;
+    // 5/s: batches of 10, two seconds each.
+    let campaign = super::seed::start_campaign(&ctx, &owner, 5).await;
+    let count = |state: &'static str| {
+        let (ctx, campaign) = (ctx.clone(), campaign.clone());
+        async move {
+            let n: Option<i64> = ctx
+                .db
+                .client()
+                .query("RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $c AND state = $s)")
+                .bind(("c", campaign))
+                .bind(("s", state))
+                .await
+                .unwrap()
+                .take(0)
+                .unwrap();
+            n.unwrap_or(0)
+        }
+    };
+    let pass = || {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { server::broadcasts::sender::tick(&ctx, "ahead-instance", &Default::default()).await.unwrap() })
+    };
+    // Claimed: no longer pending (the first sends complete while the second batch is claimed).
+    let until_pending = |left: i64| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count("pending").await > left {
+            assert!(Instant::now() < deadline, "two batches were never claimed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+
+    let running = pass();
+    until_pending(10).await;
+    ctx.db.client().query("UPDATE $c SET state = 'paused'").bind(("c", campaign.clone())).await.unwrap().check().unwrap();
+    running.await.unwrap();
+    assert_eq!(standin.state.sent_count(), 10, "the batch under way finishes, the one claimed ahead is not sent");
+    assert_eq!((count("sent").await, count("in_flight").await, count("pending").await), (10, 0, 20));
+
+    ctx.db.client().query("UPDATE $c SET state = 'sending'").bind(("c", campaign.clone())).await.unwrap().check().unwrap();
+    let running = pass();
+    until_pending(0).await;
+    // As `cancel` does: the campaign's state, then its pending recipients skipped.
+    ctx.db
+        .client()
+        .query("UPDATE $c SET state = 'cancelled'; UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $c AND state = 'pending'")
+        .bind(("c", campaign.clone()))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    running.await.unwrap();
+    assert_eq!(standin.state.sent_count(), 20);
+    assert_eq!((count("sent").await, count("in_flight").await, count("skipped").await), (20, 0, 10));
     standin.stop();
 }
