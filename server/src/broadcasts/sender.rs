@@ -202,10 +202,10 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
     let mut worked = false;
     for campaign in campaigns {
         if !campaign.queue_built {
-            // Sending starts with the first batch of the queue, not after the last.
-            // The first batch before anything else, so that there is something to send.
+            // Sending starts with the first batch of the queue, not after the
+            // last: the first batch is added, then the rest while sending.
             let after = build_queue_step(ctx, &campaign, campaign.queue_after.clone()).await?;
-            let budget = Duration::from_secs_f64(batch_size(campaign.rate_per_sec) as f64 / campaign.rate_per_sec.max(1) as f64);
+            let budget = Duration::from_secs(PASS_SECS);
             let (built, sent) = tokio::join!(build_queue(ctx, &campaign, after, budget), send_batch(ctx, instance, throttle, &campaign));
             built?;
             sent?;
