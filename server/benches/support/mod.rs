@@ -135,14 +135,19 @@ pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) 
     .await
     .unwrap();
     standin.state.add_page(page_id, "Bench Page", page_token);
-    server::messenger::settings::save(running.context(), &server::messenger::settings::AppSettings {
+    use_standin(running.context(), secret, &standin.base_url()).await;
+    Bench { dir, running, standin, webhook }
+}
+
+/// The Facebook app settings, with the Graph API calls going to a stand-in.
+pub async fn use_standin(ctx: &Ctx, app_secret: &str, graph_base_url: &str) {
+    server::messenger::settings::save(ctx, &server::messenger::settings::AppSettings {
         app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(secret.into()),
+        app_secret: zeroize::Zeroizing::new(app_secret.into()),
         verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: standin.base_url(),
+        graph_base_url: graph_base_url.into(),
         graph_version: "v21.0".into(),
     })
     .await
     .unwrap();
-    Bench { dir, running, standin, webhook }
 }

@@ -278,15 +278,7 @@ async fn seed_crash_campaign(data: &std::path::Path, db: &str, graph: &str, coun
     let config = server::config::Cli::try_parse_from(["server", "--db", db, "--data-dir", data.to_str().unwrap()]).unwrap().serve;
     let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
-    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
-        app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(CRASH_SECRET.into()),
-        verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: graph.into(),
-        graph_version: "v21.0".into(),
-    })
-    .await
-    .unwrap();
+    super::seed::use_standin(&ctx, CRASH_SECRET, graph).await;
     let owner = super::seed::owner_with_page(&ctx, "crash.owner@example.org", CRASH_PAGE, "crash-token").await;
     super::seed::seed_leads(&ctx, &owner, count, "crash-", &["Kim"], ctx.now() - 60).await;
     super::seed::start_campaign(&ctx, &owner, 300).await;
@@ -492,15 +484,7 @@ async fn standalone(email: &str) -> Standalone {
     .await
     .unwrap();
     standin.state.add_page(CRASH_PAGE, "Standalone Page", "standalone-token");
-    server::messenger::settings::save(&ctx, &server::messenger::settings::AppSettings {
-        app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(CRASH_SECRET.into()),
-        verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: standin.base_url(),
-        graph_version: "v21.0".into(),
-    })
-    .await
-    .unwrap();
+    super::seed::use_standin(&ctx, CRASH_SECRET, &standin.base_url()).await;
     let owner = super::seed::owner_with_page(&ctx, email, CRASH_PAGE, "standalone-token").await;
     Standalone { _root: root, ctx, clock, standin, owner }
 }
