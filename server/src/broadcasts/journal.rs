@@ -154,30 +154,39 @@ impl Journal {
 #[derive(Debug, SurrealValue)]
 struct AcceptedRow {
     id: RecordId,
+    lead: RecordId,
     mid: Option<String>,
     at_ms: i64,
     sent_at: i64,
 }
 
+#[derive(Debug, SurrealValue)]
+struct CampaignOwner {
+    id: RecordId,
+    account: RecordId,
+    state: String,
+}
+
 /// Restores from every journal what the database forgot: recipients Meta
-/// accepted are marked sent; claims of a campaign still sending that the
+/// accepted are marked sent (their queue rows recreated if lost); claims of a campaign still sending that the
 /// database shows as pending again become expired claims, so that they wait
 /// for their echo before any resend. Run before the sender's first pass.
 pub async fn replay(ctx: &Ctx) -> Result<()> {
     for campaign in ctx.journal.campaigns().map_err(MessengerError::Journal)? {
-        let state: Option<String> = ctx
+        let row: Option<CampaignOwner> = ctx
             .db
             .client()
-            .query("SELECT VALUE state FROM ONLY $id")
+            .query("SELECT id, account, state FROM ONLY $id")
             .bind(("id", RecordId::new("campaign", campaign.clone())))
             .await?
             .take(0)?;
-        let Some(state) = state else { continue };
+        let Some(row) = row else { continue };
         let mut restored = 0;
         let mut batch = Vec::with_capacity(REPLAY_BATCH);
         let mut accepted = ctx.journal.entries(&campaign).map_err(MessengerError::Journal)?.filter_map(|e| match e {
             Entry::Accepted { lead, mid, at_ms } => {
-                Some(AcceptedRow { id: recipient_id(&campaign, &lead), mid, at_ms, sent_at: at_ms.div_euclid(1000) })
+                let id = recipient_id(&campaign, &lead);
+                Some(AcceptedRow { id, lead: RecordId::new("lead", lead), mid, at_ms, sent_at: at_ms.div_euclid(1000) })
             }
             Entry::Claimed { .. } => None,
         });
@@ -186,10 +195,10 @@ pub async fn replay(ctx: &Ctx) -> Result<()> {
             if batch.is_empty() {
                 break;
             }
-            restored += restore_sent(ctx, std::mem::take(&mut batch)).await?;
+            restored += restore_sent(ctx, &row, std::mem::take(&mut batch)).await?;
         }
         let mut reclaimed = 0;
-        if state == "sending" {
+        if row.state == "sending" {
             let mut claimed = ctx.journal.entries(&campaign).map_err(MessengerError::Journal)?.filter_map(|e| match e {
                 Entry::Claimed { lead } => Some(recipient_id(&campaign, &lead)),
                 Entry::Accepted { .. } => None,
@@ -210,29 +219,77 @@ pub async fn replay(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// Marks sent those accepted recipients the database still shows as unsent.
-async fn restore_sent(ctx: &Ctx, rows: Vec<AcceptedRow>) -> Result<usize> {
+#[derive(Debug, SurrealValue)]
+struct Found {
+    id: RecordId,
+    state: String,
+}
+
+/// A queue row recreated as sent.
+#[derive(Debug, SurrealValue)]
+struct SentEntry {
+    id: RecordId,
+    account: RecordId,
+    campaign: RecordId,
+    lead: RecordId,
+    state: String,
+    mid: Option<String>,
+    sent_at: i64,
+    sent_at_ms: i64,
+    attempts: i64,
+    next_attempt_at: i64,
+    delivered: bool,
+    read: bool,
+}
+
+/// Marks sent the accepted recipients the database shows as unsent, and
+/// recreates as sent those whose queue row it lost altogether (so that
+/// building the queue again does not add them as pending). A lead erased
+/// since is left erased.
+async fn restore_sent(ctx: &Ctx, campaign: &CampaignOwner, rows: Vec<AcceptedRow>) -> Result<usize> {
     let ids: Vec<RecordId> = rows.iter().map(|r| r.id.clone()).collect();
-    let unsent: Vec<RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM $ids WHERE state IN ['pending', 'in_flight']")
-        .bind(("ids", ids))
-        .await?
-        .take(0)?;
-    if unsent.is_empty() {
+    let leads: Vec<RecordId> = rows.iter().map(|r| r.lead.clone()).collect();
+    let mut response =
+        ctx.db.client().query("SELECT id, state FROM $ids; SELECT VALUE id FROM $leads").bind(("ids", ids)).bind(("leads", leads)).await?;
+    let found: Vec<Found> = response.take(0)?;
+    let leads: Vec<RecordId> = response.take(1)?;
+    let states: std::collections::HashMap<String, String> = found.into_iter().map(|f| (key_string(&f.id), f.state)).collect();
+    let leads: std::collections::HashSet<String> = leads.iter().map(key_string).collect();
+    let mut unsent = Vec::new();
+    let mut lost = Vec::new();
+    for row in rows {
+        match states.get(&key_string(&row.id)).map(String::as_str) {
+            Some("pending" | "in_flight") => unsent.push(row),
+            None if leads.contains(&key_string(&row.lead)) => lost.push(SentEntry {
+                id: row.id,
+                account: campaign.account.clone(),
+                campaign: campaign.id.clone(),
+                lead: row.lead,
+                state: "sent".into(),
+                mid: row.mid,
+                sent_at: row.sent_at,
+                sent_at_ms: row.at_ms,
+                attempts: 1,
+                next_attempt_at: 0,
+                delivered: false,
+                read: false,
+            }),
+            _ => {}
+        }
+    }
+    let count = unsent.len() + lost.len();
+    if count == 0 {
         return Ok(0);
     }
-    let unsent: std::collections::HashSet<String> = unsent.iter().map(key_string).collect();
-    let rows: Vec<AcceptedRow> = rows.into_iter().filter(|r| unsent.contains(&key_string(&r.id))).collect();
-    let count = rows.len();
     ctx.db
         .client()
         .query(
-            "FOR $r IN $rows { UPDATE $r.id SET state = 'sent', reason = NONE, mid = $r.mid ?? mid, sent_at = math::floor($r.at_ms / 1000), \
-             sent_at_ms = $r.at_ms, lease_owner = NONE, lease_until = NONE WHERE state IN ['pending', 'in_flight'] }",
+            "FOR $r IN $unsent { UPDATE $r.id SET state = 'sent', reason = NONE, mid = $r.mid ?? mid, sent_at = $r.sent_at, \
+             sent_at_ms = $r.at_ms, lease_owner = NONE, lease_until = NONE WHERE state IN ['pending', 'in_flight'] }; \
+             INSERT IGNORE INTO campaign_recipient $lost;",
         )
-        .bind(("rows", rows))
+        .bind(("unsent", unsent))
+        .bind(("lost", lost))
         .await?
         .check()?;
     Ok(count)

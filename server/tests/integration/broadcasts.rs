@@ -314,6 +314,26 @@ fn spawn_server(data: &std::path::Path, db: &str, port: u16) -> ServerProcess {
     ServerProcess(cmd.spawn().expect("the server binary starts"))
 }
 
+/// Damages the newest segment of SurrealKV's write-ahead log at 80% of its
+/// length, as a torn write would. On restart SurrealKV's repair stops there and
+/// drops every commit after it, which it sometimes does on its own after a
+/// SIGKILL (3.3.5): the send journal has to make up for them.
+fn tear_newest_wal_segment(db_dir: &std::path::Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    let newest = std::fs::read_dir(db_dir.join("wal"))
+        .expect("SurrealKV keeps its log in db/wal")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+        .max()
+        .expect("a log segment");
+    let len = std::fs::metadata(&newest).unwrap().len();
+    assert!(len > 64 * 1024, "the log segment holds the campaign's commits ({len} bytes)");
+    let mut file = std::fs::OpenOptions::new().write(true).open(&newest).unwrap();
+    file.seek(SeekFrom::Start(len * 8 / 10)).unwrap();
+    file.write_all(&[0xA5; 64]).unwrap();
+    eprintln!("tore the database's log at {} of {len} bytes", len * 8 / 10);
+}
+
 async fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let http = http_client();
@@ -326,9 +346,9 @@ async fn wait_healthy(port: u16) {
 /// SIGKILL the server at least three times during a 10k-recipient campaign,
 /// restarting it each time: the stand-in must receive at most one message per
 /// lead, and every lead must get one. CRASH_RECIPIENTS changes the size.
-/// SurrealKV 3.3.5 sometimes loses acknowledged commits after a SIGKILL (its
-/// WAL repair stops at a torn record); the send journal is what keeps this
-/// test green then.
+/// The second kill also tears the database's log, so that SurrealKV forgets
+/// seconds of acknowledged commits (as 3.3.5 sometimes does on its own after a
+/// SIGKILL): the send journal is what keeps every lead at one message then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_survives_sigkill_and_reaches_every_lead_exactly_once() {
     let recipients: usize = std::env::var("CRASH_RECIPIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
@@ -367,6 +387,11 @@ async fn a_campaign_survives_sigkill_and_reaches_every_lead_exactly_once() {
         child.0.kill().unwrap(); // SIGKILL
         child.0.wait().unwrap();
         kills += 1;
+        // The second kill also tears SurrealKV's log, so that the database
+        // forgets what it had acknowledged; CRASH_TEAR_EVERY_KILL=1 tears at every kill.
+        if kills == 2 || std::env::var("CRASH_TEAR_EVERY_KILL").as_deref() == Ok("1") {
+            tear_newest_wal_segment(&data.join("db"));
+        }
         child = spawn_server(&data, &db, port);
         wait_healthy(port).await;
     }
@@ -586,12 +611,15 @@ async fn the_send_journal_restores_what_the_database_forgot() {
     assert_eq!(text.lines().filter(|l| l.starts_with("A ")).count(), 3, "{text}");
     let kept: String = text.lines().filter(|l| !l.starts_with(&format!("A {third_lead} "))).map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, kept).unwrap();
-    // The database forgets every outcome, the echoes and the end of the campaign.
+    // The database forgets every outcome, the echoes and the end of the campaign,
+    // and even the second recipient's queue row and how far the queue was built.
     ctx.db
         .client()
         .query("UPDATE campaign_recipient SET state = 'pending', mid = NONE, sent_at = NONE, sent_at_ms = NONE WHERE campaign = $c; \
-                DELETE campaign_echo WHERE campaign = $c; UPDATE $c SET state = 'sending', finished_at = NONE")
+                DELETE campaign_echo WHERE campaign = $c; DELETE $second; \
+                UPDATE $c SET state = 'sending', finished_at = NONE, queue_built = false, queue_after = NONE")
         .bind(("c", campaign.clone()))
+        .bind(("second", before[1].id.clone()))
         .await
         .unwrap()
         .check()
@@ -602,6 +630,7 @@ async fn the_send_journal_restores_what_the_database_forgot() {
     let states: Vec<&str> = after.iter().map(|r| r.state.as_str()).collect();
     assert_eq!(states, ["sent", "sent", "in_flight", "in_flight"], "accepted ones restored, claimed ones wait for their echo: {after:?}");
     assert_eq!(after[0].mid, before[0].mid, "Meta's message id comes back from the journal");
+    assert_eq!((&after[1].id, &after[1].mid), (&before[1].id, &before[1].mid), "a lost queue row comes back, as sent");
     passes(3).await;
     assert_eq!(standin.state.sent_count(), 3, "nothing is resent while a claim waits for its echo");
 
