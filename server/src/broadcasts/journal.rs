@@ -168,9 +168,10 @@ struct CampaignOwner {
 }
 
 /// Restores from every journal what the database forgot: recipients Meta
-/// accepted are marked sent (their queue rows recreated if lost); claims of a campaign still sending that the
-/// database shows as pending again become expired claims, so that they wait
-/// for their echo before any resend. Run before the sender's first pass.
+/// accepted are marked sent (their queue rows recreated if lost); claims of
+/// a campaign still sending that the database shows as pending again become
+/// expired claims, so that they wait for their echo before any resend. Run
+/// before the sender's first pass.
 pub async fn replay(ctx: &Ctx) -> Result<()> {
     for campaign in ctx.journal.campaigns().map_err(MessengerError::Journal)? {
         let row: Option<CampaignOwner> = ctx
