@@ -13,7 +13,11 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await signIn(admin, 'admin@e2e.test', { password: OTHER_STRONG_PASSWORD });
   // The admin published version 2 in the previous test and has not accepted it yet.
   await admin.getByTestId('policy-gate').getByRole('button', { name: 'Accept' }).click();
+  // Wait for the decision to land: a link clicked while the gate is still up can
+  // leave the address bar behind the page shown (and the reload below goes there).
+  await expect(admin.getByTestId('policy-gate')).toBeHidden();
   await admin.getByRole('link', { name: 'Admin' }).click();
+  await expect(admin).toHaveURL(/\/admin$/);
   await expect(admin.getByTestId('admin-user-row').first()).toBeVisible();
   await expect(admin.getByTestId('admin-users')).not.toContainText(email); // no personal data in the list
   await admin.getByLabel('Find by exact email').fill(email.toUpperCase());
