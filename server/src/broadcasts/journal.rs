@@ -165,6 +165,18 @@ struct CampaignOwner {
     id: RecordId,
     account: RecordId,
     state: String,
+    finished_at: Option<i64>,
+}
+
+/// The campaign a journal belongs to, if it still exists.
+async fn campaign_of(ctx: &Ctx, key: &str) -> Result<Option<CampaignOwner>> {
+    Ok(ctx
+        .db
+        .client()
+        .query("SELECT id, account, state, finished_at FROM ONLY $id")
+        .bind(("id", RecordId::new("campaign", key.to_string())))
+        .await?
+        .take(0)?)
 }
 
 /// Restores from every journal what the database forgot: recipients Meta
@@ -174,14 +186,7 @@ struct CampaignOwner {
 /// before the sender's first pass.
 pub async fn replay(ctx: &Ctx) -> Result<()> {
     for campaign in ctx.journal.campaigns().map_err(MessengerError::Journal)? {
-        let row: Option<CampaignOwner> = ctx
-            .db
-            .client()
-            .query("SELECT id, account, state FROM ONLY $id")
-            .bind(("id", RecordId::new("campaign", campaign.clone())))
-            .await?
-            .take(0)?;
-        let Some(row) = row else { continue };
+        let Some(row) = campaign_of(ctx, &campaign).await? else { continue };
         let mut restored = 0;
         let mut batch = Vec::with_capacity(REPLAY_BATCH);
         let mut accepted = ctx.journal.entries(&campaign).map_err(MessengerError::Journal)?.filter_map(|e| match e {
@@ -311,20 +316,9 @@ async fn restore_claims(ctx: &Ctx, ids: Vec<RecordId>) -> Result<usize> {
 
 /// Removes the journals of campaigns erased, or ended more than an hour ago.
 pub async fn clean(ctx: &Ctx) -> Result<()> {
-    #[derive(SurrealValue)]
-    struct Ended {
-        state: String,
-        finished_at: Option<i64>,
-    }
     for campaign in ctx.journal.campaigns().map_err(MessengerError::Journal)? {
-        let row: Option<Ended> = ctx
-            .db
-            .client()
-            .query("SELECT state, finished_at FROM ONLY $id")
-            .bind(("id", RecordId::new("campaign", campaign.clone())))
-            .await?
-            .take(0)?;
-        let old = |row: &Ended| {
+        let row = campaign_of(ctx, &campaign).await?;
+        let old = |row: &CampaignOwner| {
             matches!(row.state.as_str(), "completed" | "cancelled")
                 && row.finished_at.is_some_and(|t| t < ctx.now() - KEEP_AFTER_END_SECS)
         };
