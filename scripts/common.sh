@@ -43,6 +43,15 @@ ensure_trunk() {
   fi
 }
 
+# RocksDB's Rust binding runs bindgen, which needs libclang; its C++ build needs g++.
+ensure_build_deps() {
+  if ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ! command -v g++ >/dev/null; then
+    step "installing libclang and g++ (for the RocksDB engine's build)"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y libclang-dev g++
+  fi
+}
+
 ensure_frontend_tools() {
   ensure_wasm_target
   ensure_wasm_bindgen

@@ -22,7 +22,7 @@ fn main() {
 async fn run() {
     let total: usize = std::env::var("BENCH_LEADS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let db = format!("rocksdb://{}", dir.path().join("rocksdb").display());
     let data = dir.path().join("data");
     let config = Cli::try_parse_from(["server", "--db", &db, "--data-dir", data.to_str().unwrap()]).unwrap().serve;
     let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();

@@ -32,6 +32,9 @@ pub enum Command {
     /// The consent ledger.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// The database itself.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// The terms of use and the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -79,6 +82,21 @@ pub enum ConsentCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy a whole installation's database to another address and verify the copy row
+    /// for row: converts an old SurrealKV folder to RocksDB, or moves to a SurrealDB server.
+    /// The target must be empty. Stop the server first when either side is embedded.
+    Copy {
+        /// Source address: rocksdb://PATH, surrealkv://PATH, ws:// or wss:// (credentials from --db-user).
+        #[arg(long)]
+        from: String,
+        /// Target address: rocksdb://PATH, mem:// (a dry run), ws:// or wss://.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Generate a new master key and re-wrap every data key under it. Needs a key file
     /// (--master-key-file, or the generated DATA_DIR/master.key).
@@ -101,10 +119,19 @@ pub struct ServeConfig {
     #[arg(long, env = "CHATFBTOP_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 
-    /// Database address: surrealkv://PATH (embedded, the default is DATA_DIR/db),
+    /// Database address: rocksdb://PATH (embedded, the default is DATA_DIR/rocksdb),
     /// mem:// (in memory, for tests), or ws:// / wss:// for a remote SurrealDB.
+    /// surrealkv://PATH is read only by `server db copy`, to convert an old data folder.
     #[arg(long, env = "CHATFBTOP_DB", global = true)]
     pub db: Option<String>,
+
+    /// Memory for the embedded database engine, in MiB: its block cache and write buffers.
+    #[arg(long, env = "CHATFBTOP_DB_MEMORY", default_value_t = 128, value_parser = clap::value_parser!(u64).range(16..=1_048_576), global = true)]
+    pub db_memory: u64,
+
+    /// Seconds the database may take to open, crash recovery included, before the start fails.
+    #[arg(long, env = "CHATFBTOP_DB_OPEN_TIMEOUT_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub db_open_timeout_secs: u64,
 
     /// SurrealDB namespace.
     #[arg(long, env = "CHATFBTOP_DB_NAMESPACE", default_value = "chatfbtop", global = true)]
@@ -205,11 +232,19 @@ impl ServeConfig {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 
-    /// The database address, defaulting to SurrealKV inside the data folder.
+    /// The database address, defaulting to RocksDB inside the data folder.
     pub fn db_address(&self, data_dir: &Path) -> Result<DbAddress, StartupError> {
         match &self.db {
             Some(raw) => DbAddress::parse(raw),
-            None => Ok(DbAddress::SurrealKv(data_dir.join("db"))),
+            None => Ok(DbAddress::RocksDb(data_dir.join(DEFAULT_DB_FOLDER))),
+        }
+    }
+
+    /// How the embedded engine is sized and how long opening it may take.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            memory_bytes: self.db_memory * 1024 * 1024,
+            open_timeout: Duration::from_secs(self.db_open_timeout_secs),
         }
     }
 }
@@ -220,10 +255,30 @@ pub enum KeyStoreKind {
     Database,
 }
 
+/// The embedded database's folder inside the data folder.
+pub const DEFAULT_DB_FOLDER: &str = "rocksdb";
+/// Where releases before RocksDB kept their SurrealKV database.
+pub const LEGACY_DB_FOLDER: &str = "db";
+
+/// Settings for the embedded engine; a remote server ignores the memory budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    pub memory_bytes: u64,
+    pub open_timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { memory_bytes: 128 * 1024 * 1024, open_timeout: Duration::from_secs(3600) }
+    }
+}
+
 /// Where the data lives. Parsed up front so a typo fails at start with one sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbAddress {
     Memory,
+    RocksDb(PathBuf),
+    /// Earlier releases' engine: only ever read, by `server db copy`.
     SurrealKv(PathBuf),
     Remote(String),
 }
@@ -233,6 +288,12 @@ impl DbAddress {
         let raw = raw.trim();
         if raw == "mem://" || raw == "memory" {
             return Ok(DbAddress::Memory);
+        }
+        if let Some(path) = raw.strip_prefix("rocksdb://") {
+            if path.is_empty() {
+                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+            }
+            return Ok(DbAddress::RocksDb(PathBuf::from(path)));
         }
         if let Some(path) = raw.strip_prefix("surrealkv://") {
             if path.is_empty() {
@@ -253,6 +314,7 @@ impl DbAddress {
     pub fn endpoint(&self) -> String {
         match self {
             DbAddress::Memory => "mem://".to_string(),
+            DbAddress::RocksDb(path) => format!("rocksdb://{}", path.display()),
             DbAddress::SurrealKv(path) => format!("surrealkv://{}", path.display()),
             DbAddress::Remote(url) => url.clone(),
         }
@@ -262,6 +324,7 @@ impl DbAddress {
     pub fn describe(&self) -> String {
         match self {
             DbAddress::Memory => "in-memory database".to_string(),
+            DbAddress::RocksDb(path) => format!("RocksDB at {}", path.display()),
             DbAddress::SurrealKv(path) => format!("SurrealKV at {}", path.display()),
             DbAddress::Remote(url) => format!("remote SurrealDB at {url}"),
         }
@@ -287,16 +350,20 @@ mod tests {
         assert!(!c.behind_proxy, "forwarded headers are not trusted by default");
         assert_eq!(c.data_dir, PathBuf::from("data"));
         assert!(c.db_password.is_none(), "secrets have no default");
-        assert_eq!(c.db_address(Path::new("/srv/data")).unwrap(), DbAddress::SurrealKv("/srv/data/db".into()));
+        assert_eq!(c.db_address(Path::new("/srv/data")).unwrap(), DbAddress::RocksDb("/srv/data/rocksdb".into()));
+        assert_eq!(c.engine_options().memory_bytes, 128 * 1024 * 1024, "fits a 1 GiB machine");
+        assert!(c.engine_options().open_timeout >= Duration::from_secs(600), "crash recovery gets time");
     }
 
     #[test]
     fn db_addresses_parse() {
         assert_eq!(DbAddress::parse("mem://").unwrap(), DbAddress::Memory);
+        assert_eq!(DbAddress::parse("rocksdb:///tmp/x").unwrap(), DbAddress::RocksDb("/tmp/x".into()));
+        assert_eq!(DbAddress::parse("rocksdb:///tmp/x").unwrap().endpoint(), "rocksdb:///tmp/x");
         assert_eq!(DbAddress::parse("surrealkv:///tmp/x").unwrap(), DbAddress::SurrealKv("/tmp/x".into()));
         assert_eq!(DbAddress::parse("ws://db.internal:8000").unwrap(), DbAddress::Remote("ws://db.internal:8000".into()));
         assert_eq!(DbAddress::parse("wss://db.example:443").unwrap().endpoint(), "wss://db.example:443");
-        for bad in ["", "postgres://x", "surrealkv://", "ws://", "rocksdb://x", "http://db:8000"] {
+        for bad in ["", "postgres://x", "surrealkv://", "rocksdb://", "ws://", "tikv://x", "http://db:8000"] {
             let err = DbAddress::parse(bad).expect_err(bad);
             assert!(err.to_string().contains("mem://"), "error names the accepted forms: {err}");
         }

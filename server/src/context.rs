@@ -49,6 +49,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The same context on another database handle (a transaction).
+    pub fn with_db(&self, db: Database) -> Ctx {
+        Ctx { db, ..self.clone() }
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now()
     }

@@ -11,8 +11,14 @@ pub enum StartupError {
     #[error("the data folder {path} is already in use by another Chat FB Top process; stop it or choose another --data-dir")]
     DataDirLocked { path: PathBuf },
 
-    #[error("unsupported database address {0:?}; use mem://, surrealkv://PATH, ws://HOST:PORT or wss://HOST:PORT")]
+    #[error("unsupported database address {0:?}; use mem://, rocksdb://PATH, ws://HOST:PORT or wss://HOST:PORT")]
     InvalidDbAddress(String),
+
+    #[error("{} holds a SurrealKV database from an earlier release, which this release no longer serves; stop the server and convert it once with `server db copy --from surrealkv://{} --to rocksdb://{}`, then start again", found.display(), found.display(), target.as_deref().unwrap_or(&found.with_extension("rocksdb")).display())]
+    LegacyDatabase { found: PathBuf, target: Option<PathBuf> },
+
+    #[error("{0} holds files that are not a RocksDB database; give --db another folder")]
+    NotADatabase(PathBuf),
 
     #[error("the {what} could not be opened ({reason})")]
     Database { what: String, reason: String },

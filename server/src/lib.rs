@@ -65,13 +65,48 @@ pub struct Core {
 
 pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Core, StartupError> {
     let data_dir = DataDir::prepare(&config.data_dir)?;
-    let address = config.db_address(data_dir.path())?;
-    let credentials = match (&config.db_user, &config.db_password) {
+    let address = serving_address(config, data_dir.path())?;
+    let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials(config), &config.engine_options()).await?;
+    tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
+    let ctx = context_on(config, &data_dir, db, clock).await?;
+    privacy::ensure_initial_policies(&ctx)
+        .await
+        .map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
+    Ok(Core { data_dir, ctx })
+}
+
+fn credentials(config: &ServeConfig) -> Option<Credentials> {
+    match (&config.db_user, &config.db_password) {
         (Some(u), Some(p)) => Some(Credentials { username: u.clone(), password: p.clone() }),
         _ => None,
-    };
-    let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials).await?;
-    tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
+    }
+}
+
+/// The address to serve from. SurrealKV is only ever read (by `db copy`), and a
+/// new, empty RocksDB is never created beside an earlier release's SurrealKV
+/// folder: that would look like an installation that lost all its data.
+fn serving_address(config: &ServeConfig, data_dir: &std::path::Path) -> Result<config::DbAddress, StartupError> {
+    use config::DbAddress;
+    use db::layout::{detect, FolderEngine};
+    let address = config.db_address(data_dir)?;
+    match &address {
+        DbAddress::SurrealKv(path) => {
+            Err(StartupError::LegacyDatabase { found: path.clone(), target: Some(data_dir.join(config::DEFAULT_DB_FOLDER)) })
+        }
+        DbAddress::RocksDb(path) if config.db.is_none() => {
+            let legacy = data_dir.join(config::LEGACY_DB_FOLDER);
+            if detect(path) == FolderEngine::Empty && detect(&legacy) == FolderEngine::SurrealKv {
+                Err(StartupError::LegacyDatabase { found: legacy, target: Some(path.clone()) })
+            } else {
+                Ok(address)
+            }
+        }
+        DbAddress::RocksDb(_) | DbAddress::Memory | DbAddress::Remote(_) => Ok(address),
+    }
+}
+
+/// The keys and the context the capability modules work with, on an open database.
+async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, clock: Arc<dyn Clock>) -> Result<Ctx, StartupError> {
     let keyring = Keyring::load(config.master_key_file.as_deref(), config.master_key.as_deref(), data_dir.path())
         .map_err(|e| StartupError::Keys(e.to_string()))?;
     let store = match config.key_store {
@@ -90,11 +125,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     let journal_dir = data_dir.path().join("send-journal");
     let journal = broadcasts::journal::Journal::open(journal_dir.clone())
         .map_err(|source| StartupError::DataDirNotWritable { path: journal_dir, source })?;
-    let ctx = Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), journal: Arc::new(journal) };
-    privacy::ensure_initial_policies(&ctx)
-        .await
-        .map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
-    Ok(Core { data_dir, ctx })
+    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), journal: Arc::new(journal) })
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and
@@ -313,6 +344,26 @@ pub async fn verify_consents(config: &ServeConfig) -> Result<privacy::ledger::Ve
     let result = privacy::ledger::verify(&core.ctx).await;
     core.close().await;
     result.map_err(|e| StartupError::Command(e.to_string()))
+}
+
+/// `server db copy`: copies and verifies the database, then checks the consent
+/// ledger's hash chains on the copy with this installation's keys.
+pub async fn copy_database(config: &ServeConfig, from: &str, to: &str) -> Result<(db::copy::CopyReport, privacy::ledger::Verification), StartupError> {
+    let data_dir = DataDir::prepare(&config.data_dir)?;
+    let (from, to) = (config::DbAddress::parse(from)?, config::DbAddress::parse(to)?);
+    let ends = db::copy::Endpoints { from: &from, to: &to, namespace: &config.db_namespace, database: &config.db_database };
+    let (target, report) = db::copy::copy(ends, || credentials(config), &config.engine_options()).await?;
+    let core = Core { ctx: context_on(config, &data_dir, target, Arc::new(clock::SystemClock)).await?, data_dir };
+    let verification = privacy::ledger::verify(&core.ctx).await;
+    core.close().await;
+    let verification = verification.map_err(|e| StartupError::Command(e.to_string()))?;
+    if !verification.problems.is_empty() {
+        return Err(StartupError::Command(format!(
+            "the copy's consent ledger does not verify ({} problems); keep using the source",
+            verification.problems.len()
+        )));
+    }
+    Ok((report, verification))
 }
 
 impl Core {

@@ -1,13 +1,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{AdminCommand, Cli, Command, ConsentCommand, KeysCommand, PolicyCommand};
+use server::config::{AdminCommand, Cli, Command, ConsentCommand, DbCommand, KeysCommand, PolicyCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,rocksdb=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -46,6 +46,12 @@ fn main() -> ExitCode {
             shutdown_signal().await;
             standin.stop();
             Ok(())
+        }),
+        Command::Db(DbCommand::Copy { from, to }) => runtime.block_on(server::copy_database(&config, &from, &to)).map(|(copied, ledger)| {
+            println!(
+                "Copied and verified {} rows in {} tables; the consent ledger verifies on the copy ({} entries).",
+                copied.rows, copied.tables, ledger.entries
+            );
         }),
         Command::Consent(ConsentCommand::Verify) => match runtime.block_on(server::verify_consents(&config)) {
             Ok(report) if report.problems.is_empty() => {

@@ -397,6 +397,7 @@ pub fn router(state: StandinState) -> Router {
         .route("/_standin/fail", post(control_fail))
         .route("/_standin/behaviour", post(control_behaviour))
         .route("/_standin/sent", get(control_sent))
+        .route("/_standin/counters", get(control_counters))
         .route("/_standin/simulate", post(control_simulate))
         .with_state(state)
 }
@@ -797,6 +798,14 @@ async fn control_behaviour(State(s): State<StandinState>, Json(c): Json<Behaviou
 
 async fn control_sent(State(s): State<StandinState>) -> Json<Vec<SentMessage>> {
     Json(s.sent())
+}
+
+/// For a stand-in in its own process: progress without copying every message.
+async fn control_counters(State(s): State<StandinState>) -> Json<serde_json::Value> {
+    let (requests, rate_limited) = s.counters();
+    Json(serde_json::json!({
+        "sent": s.sent_count(), "requests": requests, "rate_limited": rate_limited, "pending_webhooks": s.pending_webhooks(),
+    }))
 }
 
 async fn control_simulate(State(s): State<StandinState>, Json(event): Json<SimulatedEvent>) -> Response {

@@ -20,12 +20,16 @@ mod admin;
 mod at_rest;
 #[path = "integration/broadcasts.rs"]
 mod broadcasts;
+#[path = "integration/crash.rs"]
+mod crash;
 #[path = "../benches/support/mod.rs"]
 mod seed;
 #[path = "integration/messenger.rs"]
 mod messenger;
 #[path = "integration/privacy.rs"]
 mod privacy;
+#[path = "integration/storage.rs"]
+mod storage;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>
@@ -147,7 +151,7 @@ async fn behind_proxy_trusts_forwarded_proto_and_serves_plain_http() {
 }
 
 #[tokio::test]
-async fn embedded_surrealkv_persists_across_restarts() {
+async fn embedded_rocksdb_persists_across_restarts() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let cfg = config(&["--port", "0", "--no-http-redirect", "--data-dir", data.to_str().unwrap()]);
@@ -161,7 +165,7 @@ async fn embedded_surrealkv_persists_across_restarts() {
         .check()
         .unwrap();
     first.shutdown(Duration::from_secs(5)).await.unwrap();
-    assert!(data.join("db").exists(), "SurrealKV files live in the data folder");
+    assert!(data.join("rocksdb/CURRENT").exists(), "RocksDB files live in the data folder");
 
     let second = server::start(&cfg).await.expect("restart after a clean shutdown");
     let value: Option<String> = second.db.client().query("SELECT VALUE value FROM ONLY setting:marker").await.unwrap().take(0).unwrap();

@@ -119,7 +119,7 @@ pub struct Bench {
 pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) -> Bench {
     use clap::Parser;
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let db = format!("rocksdb://{}", dir.path().join("rocksdb").display());
     let data = dir.path().join("data");
     let config = server::config::Cli::try_parse_from([
         "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",

@@ -1,26 +1,35 @@
-//! The database handle: one `Surreal<Any>`, so the same code runs on the
-//! embedded engines (SurrealKV, memory) and on a remote server.
+//! The database handle. Embedded RocksDB is opened by us (so that its
+//! memory budget reaches it); memory and remote servers go through the SDK's
+//! `any` engine. Everything else sees one `Client`.
 
+mod client;
+pub mod copy;
+mod embedded;
+pub mod layout;
 mod schema;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
-use surrealdb::Surreal;
+use surrealdb_engine_local::Datastore;
 
-use crate::config::DbAddress;
+use crate::config::{DbAddress, EngineOptions};
 use crate::error::StartupError;
 
+pub use client::{Client, Query};
+pub use embedded::engine_config;
 pub use schema::SCHEMA_VERSION;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often a slow open (crash recovery) says it is still working.
+const OPEN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Database {
-    inner: Surreal<Any>,
-    address: DbAddress,
+    inner: Client,
+    /// The embedded engine, held so that `close` can wait for it to let go of its files.
+    datastore: Option<Arc<Datastore>>,
 }
 
 pub struct Credentials {
@@ -35,26 +44,29 @@ impl Database {
         namespace: &str,
         database: &str,
         credentials: Option<Credentials>,
+        options: &EngineOptions,
     ) -> Result<Self, StartupError> {
-        let fail = |reason: String| StartupError::Database { what: address.describe(), reason };
-        let connect = async {
-            let inner = surrealdb::engine::any::connect(address.endpoint())
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            if let Some(c) = credentials {
-                inner
-                    .signin(Root { username: c.username, password: c.password })
-                    .await
-                    .map_err(|e| fail(format!("sign-in refused: {e}")))?;
-            }
-            inner.use_ns(namespace).use_db(database).await.map_err(|e| fail(e.to_string()))?;
-            Ok::<_, StartupError>(inner)
-        };
-        let inner = tokio::time::timeout(CONNECT_TIMEOUT, connect)
-            .await
-            .map_err(|_| fail(format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs())))??;
-        let db = Database { inner, address: address.clone() };
+        let db = Self::connect(address, namespace, database, credentials, options).await?;
         schema::apply(&db.inner).await?;
+        Ok(db)
+    }
+
+    /// Opens the database and selects the namespace, without touching the schema.
+    pub async fn connect(
+        address: &DbAddress,
+        namespace: &str,
+        database: &str,
+        credentials: Option<Credentials>,
+        options: &EngineOptions,
+    ) -> Result<Self, StartupError> {
+        check_folder(address)?;
+        let fail = |reason: String| StartupError::Database { what: address.describe(), reason };
+        let opening = tokio::task::spawn_blocking({
+            let (address, options, runtime) = (address.clone(), *options, tokio::runtime::Handle::current());
+            move || runtime.block_on(connect_engine(&address, credentials, &options))
+        });
+        let db = wait_for_open(address, opening, options.open_timeout).await?.map_err(fail)?;
+        db.inner.use_ns_db(namespace, database).await.map_err(|e| fail(e.to_string()))?;
         Ok(db)
     }
 
@@ -63,27 +75,107 @@ impl Database {
         schema::recorded_version(&self.inner).await.map(|v| v.unwrap_or(0))
     }
 
-    pub fn client(&self) -> &Surreal<Any> {
+    pub fn client(&self) -> &Client {
         &self.inner
     }
 
-    /// Drops this handle and, for SurrealKV, waits until the engine has shut
-    /// down and released its lock: SurrealDB closes the datastore in a
-    /// background task once the last handle is gone, and a successor process
-    /// must not open the files before that. Call after every other clone is dropped.
+    /// A handle whose queries all run in one transaction until `commit`:
+    /// one durable write for many statements, and all or nothing.
+    pub async fn begin(&self) -> Result<Database, surrealdb::Error> {
+        Ok(Database { inner: self.inner.begin().await?, datastore: None })
+    }
+
+    /// Commits a handle from `begin`; every clone of it must be dropped first.
+    pub async fn commit(self) -> Result<(), surrealdb::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn cancel(self) {
+        self.inner.cancel().await
+    }
+
+    /// Drops this handle and, for the embedded engine, waits until it has shut
+    /// down and closed its files: the SDK shuts the datastore down in a
+    /// background task once the last handle is gone, and a successor (a
+    /// restart in this process, or another process) must not open the folder
+    /// before that. Call after every other clone is dropped.
     pub async fn close(self) {
-        let Database { inner, address } = self;
+        let Database { inner, datastore } = self;
         drop(inner);
-        let DbAddress::SurrealKv(path) = address else { return };
+        let Some(datastore) = datastore else { return };
         let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
-        loop {
-            match std::fs::File::open(path.join("LOCK")).map(|f| f.try_lock().is_ok()) {
-                Ok(true) | Err(_) => return,
-                Ok(false) if tokio::time::Instant::now() >= deadline => {
-                    tracing::warn!("the database did not release its lock within {} seconds", CLOSE_TIMEOUT.as_secs());
-                    return;
+        while Arc::strong_count(&datastore) > 1 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("the database engine did not shut down within {} seconds", CLOSE_TIMEOUT.as_secs());
+                let _ = datastore.shutdown().await;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The last reference: RocksDB closes here and releases its lock.
+        tokio::task::spawn_blocking(move || drop(datastore)).await.ok();
+    }
+}
+
+/// Refuses a folder written by the other engine before either engine opens it.
+fn check_folder(address: &DbAddress) -> Result<(), StartupError> {
+    use layout::FolderEngine;
+    match address {
+        DbAddress::RocksDb(path) => match layout::detect(path) {
+            FolderEngine::Empty | FolderEngine::RocksDb => Ok(()),
+            FolderEngine::SurrealKv => Err(StartupError::LegacyDatabase { found: path.clone(), target: None }),
+            FolderEngine::Unknown => Err(StartupError::NotADatabase(path.clone())),
+        },
+        DbAddress::SurrealKv(path) => match layout::detect(path) {
+            FolderEngine::SurrealKv => Ok(()),
+            FolderEngine::Empty => Err(StartupError::Database {
+                what: address.describe(),
+                reason: "there is no SurrealKV database in that folder".into(),
+            }),
+            FolderEngine::RocksDb | FolderEngine::Unknown => Err(StartupError::NotADatabase(path.clone())),
+        },
+        DbAddress::Memory | DbAddress::Remote(_) => Ok(()),
+    }
+}
+
+async fn connect_engine(address: &DbAddress, credentials: Option<Credentials>, options: &EngineOptions) -> Result<Database, String> {
+    if let DbAddress::RocksDb(path) = address {
+        let (client, datastore) = embedded::open_rocksdb(path, options).await?;
+        return Ok(Database { inner: Client::Embedded(client), datastore: Some(datastore) });
+    }
+    let client = surrealdb::engine::any::connect(address.endpoint()).await.map_err(|e| e.to_string())?;
+    if let Some(c) = credentials {
+        client
+            .signin(Root { username: c.username, password: c.password })
+            .await
+            .map_err(|e| format!("sign-in refused: {e}"))?;
+    }
+    Ok(Database { inner: Client::Any(client), datastore: None })
+}
+
+/// Waits for the engine to open, logging while crash recovery runs, up to the
+/// configured limit (generous by default: a slow recovery is not a failure).
+async fn wait_for_open(
+    address: &DbAddress,
+    mut opening: tokio::task::JoinHandle<Result<Database, String>>,
+    limit: Duration,
+) -> Result<Result<Database, String>, StartupError> {
+    let started = tokio::time::Instant::now();
+    loop {
+        let tick = tokio::time::sleep(OPEN_PROGRESS_EVERY.min(limit.saturating_sub(started.elapsed())));
+        tokio::select! {
+            joined = &mut opening => {
+                return Ok(joined.unwrap_or_else(|e| Err(format!("the engine stopped while opening ({e})"))));
+            }
+            _ = tick => {
+                let waited = started.elapsed();
+                if waited >= limit {
+                    return Err(StartupError::Database {
+                        what: address.describe(),
+                        reason: format!("it did not open within {} seconds (--db-open-timeout-secs)", limit.as_secs()),
+                    });
                 }
-                Ok(false) => tokio::time::sleep(Duration::from_millis(20)).await,
+                tracing::info!(database = %address.describe(), seconds = waited.as_secs(), "still opening the database (recovering after an unclean stop can take a while)");
             }
         }
     }
@@ -94,7 +186,7 @@ mod tests {
     use super::*;
 
     async fn memory() -> Database {
-        Database::open(&DbAddress::Memory, "test", "test", None).await.expect("mem:// opens")
+        Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens")
     }
 
     #[tokio::test]
@@ -135,12 +227,74 @@ mod tests {
         assert!(err.to_string().contains("newer"), "{err}");
     }
 
+    /// Collects what the engine logs while it opens on this thread.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_memory_budget_and_synced_commits_reach_the_embedded_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rocksdb");
+        let options = EngineOptions { memory_bytes: 64 << 20, ..EngineOptions::default() };
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt().with_writer(captured.clone()).with_ansi(false).with_max_level(tracing::Level::INFO).finish();
+        // A current-thread runtime: the engine opens on this thread, under this subscriber.
+        let (client, datastore) = {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            embedded::open_rocksdb(&path, &options).await.expect("opens")
+        };
+        let said = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        for expected in [
+            format!("block cache size: {}B", 48 << 20),
+            format!("write buffer size: {}B", 8 << 20),
+            "maximum write buffers: 2".to_string(),
+            "Sync mode: every transaction commit".to_string(),
+        ] {
+            let lines: Vec<&str> = said.lines().filter(|l| l.contains("Memory manager") || l.contains("Sync mode")).collect();
+            assert!(said.contains(&expected), "{expected:?} not among the engine's settings: {lines:#?}");
+        }
+        // RocksDB's own record of the options it runs with.
+        let options_file = std::fs::read_dir(&path).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with("OPTIONS-"));
+        let written = std::fs::read_to_string(options_file.expect("an OPTIONS file").path()).unwrap();
+        assert!(written.contains(&format!("write_buffer_size={}", 8 << 20)) && written.contains("manual_wal_flush=true"));
+
+        let db = Database { inner: Client::Embedded(client), datastore: Some(datastore) };
+        db.close().await;
+        let again = Database::open(&DbAddress::RocksDb(path), "t", "t", None, &options).await.expect("close released the folder");
+        assert_eq!(again.health().await.unwrap(), SCHEMA_VERSION);
+        again.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_open_that_outlasts_its_limit_fails_with_the_setting_named() {
+        let never = tokio::spawn(std::future::pending::<Result<Database, String>>());
+        let err = wait_for_open(&DbAddress::Memory, never, Duration::from_millis(50)).await.err().expect("times out");
+        assert!(err.to_string().contains("--db-open-timeout-secs"), "{err}");
+    }
+
     #[tokio::test]
     async fn unreachable_remote_fails_with_a_clear_error() {
         // A port nobody listens on: the remote engine must fail, not hang.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let address = DbAddress::parse(&format!("ws://127.0.0.1:{port}")).unwrap();
-        let err = Database::open(&address, "t", "t", None).await.err().expect("must fail");
+        let err = Database::open(&address, "t", "t", None, &EngineOptions::default()).await.err().expect("must fail");
         let text = err.to_string();
         assert!(text.contains("remote SurrealDB at ws://127.0.0.1"), "{text}");
     }

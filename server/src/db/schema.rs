@@ -2,8 +2,7 @@
 //! re-running after a crash mid-way is safe; the version record says which
 //! steps a database has seen.
 
-use surrealdb::engine::any::Any;
-use surrealdb::Surreal;
+use super::Client;
 
 use crate::error::StartupError;
 
@@ -26,7 +25,7 @@ DEFINE FIELD IF NOT EXISTS version ON schema_meta TYPE int;
 DEFINE FIELD IF NOT EXISTS updated_at ON schema_meta TYPE datetime;
 ";
 
-pub(super) async fn recorded_version(db: &Surreal<Any>) -> Result<Option<u32>, surrealdb::Error> {
+pub(super) async fn recorded_version(db: &Client) -> Result<Option<u32>, surrealdb::Error> {
     let version: Option<i64> = db
         .query("SELECT VALUE version FROM ONLY schema_meta:current")
         .await?
@@ -34,7 +33,7 @@ pub(super) async fn recorded_version(db: &Surreal<Any>) -> Result<Option<u32>, s
     Ok(version.map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
 }
 
-pub(super) async fn apply(db: &Surreal<Any>) -> Result<(), StartupError> {
+pub(super) async fn apply(db: &Client) -> Result<(), StartupError> {
     let fail = |e: surrealdb::Error| StartupError::Database {
         what: "database schema".to_string(),
         reason: e.to_string(),

@@ -4,6 +4,11 @@
 //! timestamp and kind). A person's first event makes them a lead, with the
 //! raw signed bytes, the signature header and the receipt time sealed as
 //! the proof of their opt-in.
+//!
+//! A delivery is stored in one transaction: all of it or none of it, so a
+//! replay after a failure finds either everything (and is a duplicate) or
+//! nothing (and is stored whole). What talks to Facebook (profile lookups,
+//! keyword confirmations) runs after the commit, as follow-ups.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +27,73 @@ use crate::sessions::key_string;
 /// Events that arrived for Pages nobody connected.
 pub static DROPPED_EVENTS: AtomicU64 = AtomicU64::new(0);
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct IngestReport {
     pub stored: u64,
     pub duplicates: u64,
     pub dropped: u64,
     pub status_updates: u64,
+    /// Work for after the commit.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// Calls to Facebook that a stored delivery asks for; made once it is committed.
+#[derive(Debug)]
+pub enum FollowUp {
+    FetchProfile { lead: RecordId, page: PageRow, psid: String },
+    Confirm { lead: RecordId, page: PageRow, text: &'static str },
+}
+
+/// How often a delivery's transaction is tried when it conflicts with other writers.
+const ATTEMPTS: usize = 4;
+
+/// Stores a delivery in one transaction (retried on conflict), then starts its follow-ups.
+pub async fn store(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
+    let mut attempt = 1;
+    loop {
+        let tx = ctx.with_db(ctx.db.begin().await?);
+        let result = ingest(&tx, raw_body, signature, delivery).await;
+        let Ctx { db, .. } = tx;
+        let outcome = match result {
+            Ok(report) => db.commit().await.map(|()| report).map_err(Into::into),
+            Err(e) => {
+                db.cancel().await;
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(mut report) => {
+                run_follow_ups(ctx, std::mem::take(&mut report.follow_ups));
+                return Ok(report);
+            }
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "webhook delivery conflicted; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn run_follow_ups(ctx: &Ctx, follow_ups: Vec<FollowUp>) {
+    for follow_up in follow_ups {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            match follow_up {
+                FollowUp::FetchProfile { lead, page, psid } => {
+                    if let Err(e) = leads::fetch_profile(&ctx, &lead, &page, &psid).await {
+                        tracing::warn!(error = %e, "profile fetch failed");
+                    }
+                }
+                FollowUp::Confirm { lead, page, text } => {
+                    if let Err(e) = super::inbox::send_automated(&ctx, &page, &lead, text).await {
+                        tracing::warn!(error = %e, "keyword confirmation not sent");
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// What one messaging item is.
@@ -107,7 +173,8 @@ impl Routing {
     }
 }
 
-pub async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
+/// Every write of one delivery, on `ctx` (a transaction, from `store`).
+async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut routing = Routing { pages: HashMap::new() };
     let Some(entries) = delivery["entry"].as_array() else { return Ok(report) };
@@ -265,17 +332,12 @@ async fn handle_item(
     }
     if event.inbound && event.kind == "text" {
         if let Some(keyword) = keywords::classify(&event.text) {
-            apply_keyword(ctx, page, &lead, page_id, event.psid, keyword).await?;
+            let text = apply_keyword(ctx, &lead, page_id, event.psid, keyword).await?;
+            report.follow_ups.push(FollowUp::Confirm { lead: lead.id.clone(), page: page.clone(), text });
         }
     }
-    // After this event's writes, so the profile update does not race them.
     if new_lead {
-        let (ctx, lead_id, page, psid) = (ctx.clone(), lead.id.clone(), page.clone(), event.psid.to_string());
-        tokio::spawn(async move {
-            if let Err(e) = leads::fetch_profile(&ctx, &lead_id, &page, &psid).await {
-                tracing::warn!(error = %e, "profile fetch failed");
-            }
-        });
+        report.follow_ups.push(FollowUp::FetchProfile { lead: lead.id.clone(), page: page.clone(), psid: event.psid.to_string() });
     }
     Ok(())
 }
@@ -369,21 +431,16 @@ async fn create_lead(
 }
 
 /// STOP puts the lead on the Page's suppression list; START takes them off.
-/// Either way the lead gets a confirmation (their message just opened the window).
-async fn apply_keyword(ctx: &Ctx, page: &PageRow, lead: &LeadRecord, page_id: &str, psid: &str, keyword: Keyword) -> Result<()> {
+/// Either way the lead gets a confirmation (their message just opened the
+/// window): its text is returned, to be sent once the change is committed.
+async fn apply_keyword(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &str, keyword: Keyword) -> Result<&'static str> {
     let confirmation = match keyword {
         Keyword::Stop => keywords::STOP_CONFIRMATION,
         Keyword::Start => keywords::START_CONFIRMATION,
     };
     leads::set_subscribed(ctx, lead, page_id, psid, keyword == Keyword::Start).await?;
     tracing::info!(lead = %key_string(&lead.id), ?keyword, "subscription changed by keyword");
-    let (ctx, page, lead_id) = (ctx.clone(), page.clone(), lead.id.clone());
-    tokio::spawn(async move {
-        if let Err(e) = super::inbox::send_automated(&ctx, &page, &lead_id, confirmation).await {
-            tracing::warn!(error = %e, "keyword confirmation not sent");
-        }
-    });
-    Ok(())
+    Ok(confirmation)
 }
 
 /// For the benchmark and tests: a lead's record id from its Page and PSID.

@@ -62,7 +62,7 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
     if !delivery.is_object() {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    match super::ingest::ingest(&ctx, &body, &header, &delivery).await {
+    match super::ingest::store(&ctx, &body, &header, &delivery).await {
         Ok(_) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
         // A storage failure: Meta delivers at least once and will retry; the
         // replay is then stored once.

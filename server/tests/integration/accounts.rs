@@ -302,7 +302,7 @@ async fn an_admins_one_time_password_must_be_changed_first() {
     let one_time = server::create_admin(&config, "root@example.org").await.expect("admin created");
     assert!(server::create_admin(&config, "root@example.org").await.is_err(), "only once per address");
 
-    let db = format!("surrealkv://{}", data.join("db").display());
+    let db = format!("rocksdb://{}", data.join("rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db]).await;
     let mut api = server.client();
     let user = api.login("root@example.org", &one_time, false).await.ok().clone();

@@ -35,7 +35,7 @@ async fn a_stolen_data_folder_shows_no_personal_data() {
     // Mail goes to an SMTP port nobody listens on, so it stays in the (encrypted) outbox.
     let smtp = format!("smtp://127.0.0.1:{}", free_port());
     let root = tempfile::tempdir().unwrap();
-    let db = format!("surrealkv://{}", root.path().join("data/db").display());
+    let db = format!("rocksdb://{}", root.path().join("data/rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db, "--smtp-url", &smtp]).await;
     let people = [
         ("zanzibar.quokka@example.org", "Zephyrine Quokkaworth"),
@@ -58,7 +58,7 @@ async fn a_stolen_data_folder_shows_no_personal_data() {
     let data = root.path().join("data");
 
     let all_files = files(&data);
-    assert!(all_files.iter().any(|f| f.starts_with(data.join("db"))), "SurrealKV wrote files");
+    assert!(all_files.iter().any(|f| f.starts_with(data.join("rocksdb"))), "RocksDB wrote files");
     let canary_found = all_files.iter().any(|f| contains(&std::fs::read(f).unwrap(), b"plain-canary-7f3e9a"));
     assert!(canary_found, "the scan can see plain text in these files");
     let mut needles: Vec<&str> = people.iter().flat_map(|(e, n)| [*e, *n]).collect();
@@ -68,7 +68,7 @@ async fn a_stolen_data_folder_shows_no_personal_data() {
         for needle in &needles {
             assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in plain text in {}", file.display());
         }
-        if file.starts_with(data.join("db")) {
+        if file.starts_with(data.join("rocksdb")) {
             assert!(!contains(&bytes, b"127.0.0.1"), "a sign-in IP in plain text in {}", file.display());
         }
     }
@@ -78,7 +78,7 @@ async fn a_stolen_data_folder_shows_no_personal_data() {
 async fn key_rotation_keeps_every_account_readable() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let db = format!("surrealkv://{}", data.join("db").display());
+    let db = format!("rocksdb://{}", data.join("rocksdb").display());
     let email = "rotate.me@example.org";
     let server = TestServer::start_in(root, &["--db", &db]).await;
     let mut api = verified_account(&server, email, STRONG_PASSWORD).await;

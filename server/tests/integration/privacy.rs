@@ -49,7 +49,7 @@ async fn every_personal_field_and_account_table_is_in_the_inventory() {
 #[tokio::test]
 async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
     let root = tempfile::tempdir().unwrap();
-    let db_url = format!("surrealkv://{}", root.path().join("data/db").display());
+    let db_url = format!("rocksdb://{}", root.path().join("data/rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db_url]).await;
     let leaving = "vanishing.wombat@example.org";
     let staying = "staying.heron@example.org";
@@ -107,7 +107,7 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
     server.client().login(staying, STRONG_PASSWORD, false).await.ok();
 
     let root = server.stop().await;
-    for file in walk(&root.path().join("data/db")) {
+    for file in walk(&root.path().join("data/rocksdb")) {
         let bytes = std::fs::read(&file).unwrap();
         for needle in [leaving.as_bytes(), b"vanishing", b"wombat"] {
             assert!(!bytes.windows(needle.len()).any(|w| w == needle), "found a trace in {}", file.display());
@@ -136,7 +136,7 @@ fn consent_verify(data: &std::path::Path) -> (bool, String) {
 async fn consent_verify_passes_intact_and_catches_edits_and_removals() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let db_url = format!("surrealkv://{}", data.join("db").display());
+    let db_url = format!("rocksdb://{}", data.join("rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db_url]).await;
     for email in ["ledger.one@example.org", "ledger.two@example.org"] {
         server.client().register(email, STRONG_PASSWORD, None).await.ok();

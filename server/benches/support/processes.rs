@@ -1,0 +1,88 @@
+//! The real server binary and the Graph API stand-in, each in its own
+//! process on loopback, so that a benchmark measures the server process's
+//! memory alone.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Process(pub Child);
+
+impl Process {
+    /// `VmRSS:` or `VmHWM:` of the process, in KiB.
+    pub fn rss_kib(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM, then wait: a graceful stop.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CHATFBTOP_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).env("RUST_LOG", "warn");
+    cmd
+}
+
+/// `server standin` on `port`, posting echoes and receipts to `webhook`.
+pub fn standin(port: u16, secret: &str, webhook: &str) -> Process {
+    let mut cmd = binary();
+    cmd.args(["standin", "--listen", &format!("127.0.0.1:{port}"), "--webhook-url", webhook]).env("CHATFBTOP_STANDIN_APP_SECRET", secret);
+    let process = Process(cmd.spawn().expect("the stand-in starts"));
+    wait_listening(port);
+    process
+}
+
+/// The app server in plain HTTP (as behind a proxy) on `port`, with its defaults otherwise.
+pub fn server(data: &Path, db: &str, port: u16, extra: &[&str]) -> Process {
+    let mut cmd = binary();
+    cmd.args(["--data-dir", data.to_str().unwrap(), "--db", db, "--port", &port.to_string(), "--behind-proxy", "--site-dir", "/nonexistent"])
+        .args(extra);
+    let process = Process(cmd.spawn().expect("the server starts"));
+    wait_listening(port);
+    process
+}
+
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Bytes under a folder.
+pub fn folder_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => folder_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,133 @@
+//! One query surface over the two kinds of SDK handle: the embedded RocksDB
+//! engine (opened by us, so that its memory budget reaches it) and the `any`
+//! engine (memory, remote servers, and old SurrealKV folders for `db copy`).
+
+use std::borrow::Cow;
+use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use surrealdb::engine::any::Any;
+use surrealdb::engine::local::Db;
+use surrealdb::method::{IntoVariables, Transaction};
+use surrealdb::{IndexedResults, Surreal};
+
+#[derive(Clone)]
+pub enum Client {
+    Embedded(Surreal<Db>),
+    Any(Surreal<Any>),
+    /// Every query runs in one transaction until it is committed.
+    EmbeddedTx(Arc<Transaction<Db>>),
+    AnyTx(Arc<Transaction<Any>>),
+}
+
+/// A query being built; awaiting it runs it.
+pub enum Query<'r> {
+    Embedded(surrealdb::method::Query<'r, Db>),
+    Any(surrealdb::method::Query<'r, Any>),
+}
+
+impl Client {
+    pub fn query<'r>(&'r self, sql: impl Into<Cow<'r, str>>) -> Query<'r> {
+        match self {
+            Client::Embedded(db) => Query::Embedded(db.query(sql)),
+            Client::Any(db) => Query::Any(db.query(sql)),
+            Client::EmbeddedTx(tx) => Query::Embedded(tx.query(sql)),
+            Client::AnyTx(tx) => Query::Any(tx.query(sql)),
+        }
+    }
+
+    /// A client whose queries all run in one new transaction.
+    pub async fn begin(&self) -> surrealdb::Result<Client> {
+        match self {
+            Client::Embedded(db) => Ok(Client::EmbeddedTx(Arc::new(db.clone().begin().await?))),
+            Client::Any(db) => Ok(Client::AnyTx(Arc::new(db.clone().begin().await?))),
+            Client::EmbeddedTx(_) | Client::AnyTx(_) => Err(not_a_session("a transaction cannot be nested")),
+        }
+    }
+
+    /// Commits a client from `begin`; its clones must be gone by then.
+    pub async fn commit(self) -> surrealdb::Result<()> {
+        let still_used = || not_a_session("the transaction is still in use");
+        match self {
+            Client::EmbeddedTx(tx) => Arc::try_unwrap(tx).map_err(|_| still_used())?.commit().await.map(drop),
+            Client::AnyTx(tx) => Arc::try_unwrap(tx).map_err(|_| still_used())?.commit().await.map(drop),
+            Client::Embedded(_) | Client::Any(_) => Err(not_a_session("nothing to commit outside a transaction")),
+        }
+    }
+
+    /// Rolls back a client from `begin` (dropping it without committing does too, later).
+    pub async fn cancel(self) {
+        let _ = match self {
+            Client::EmbeddedTx(tx) => match Arc::try_unwrap(tx) {
+                Ok(tx) => tx.cancel().await.map(drop),
+                Err(_) => Ok(()),
+            },
+            Client::AnyTx(tx) => match Arc::try_unwrap(tx) {
+                Ok(tx) => tx.cancel().await.map(drop),
+                Err(_) => Ok(()),
+            },
+            Client::Embedded(_) | Client::Any(_) => Ok(()),
+        };
+    }
+
+    pub async fn use_ns_db(&self, namespace: &str, database: &str) -> surrealdb::Result<()> {
+        match self {
+            Client::Embedded(db) => db.use_ns(namespace).use_db(database).await.map(drop),
+            Client::Any(db) => db.use_ns(namespace).use_db(database).await.map(drop),
+            Client::EmbeddedTx(_) | Client::AnyTx(_) => Err(not_a_session("a transaction keeps its namespace")),
+        }
+    }
+
+    /// Writes the selected database (definitions and records) to a SurrealQL file.
+    pub async fn export_to(&self, file: PathBuf) -> surrealdb::Result<()> {
+        match self {
+            Client::Embedded(db) => db.export(file).await,
+            Client::Any(db) => db.export(file).await,
+            Client::EmbeddedTx(_) | Client::AnyTx(_) => Err(not_a_session("export runs outside a transaction")),
+        }
+    }
+
+    /// Runs a SurrealQL file written by `export_to`.
+    pub async fn import_from(&self, file: PathBuf) -> surrealdb::Result<()> {
+        match self {
+            Client::Embedded(db) => db.import(file).await,
+            Client::Any(db) => db.import(file).await,
+            Client::EmbeddedTx(_) | Client::AnyTx(_) => Err(not_a_session("import runs outside a transaction")),
+        }
+    }
+}
+
+fn not_a_session(why: &str) -> surrealdb::Error {
+    surrealdb::Error::internal(why.to_string())
+}
+
+impl<'r> Query<'r> {
+    pub fn bind(self, vars: impl IntoVariables) -> Self {
+        match self {
+            Query::Embedded(q) => Query::Embedded(q.bind(vars)),
+            Query::Any(q) => Query::Any(q.bind(vars)),
+        }
+    }
+
+    /// Appends another statement to the same request.
+    pub fn query(self, sql: impl Into<Cow<'r, str>>) -> Self {
+        match self {
+            Query::Embedded(q) => Query::Embedded(q.query(sql)),
+            Query::Any(q) => Query::Any(q.query(sql)),
+        }
+    }
+}
+
+impl<'r> IntoFuture for Query<'r> {
+    type Output = surrealdb::Result<IndexedResults>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'r>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        match self {
+            Query::Embedded(q) => Box::pin(q.into_future()),
+            Query::Any(q) => Box::pin(q.into_future()),
+        }
+    }
+}
