@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// The real server binary, on a fresh data folder and an in-memory database.
+// The real server binary, on a fresh data folder and its embedded RocksDB.
 const repoRoot = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 const serverBin = process.env.SERVER_BIN || path.join(targetDir, 'debug', 'server');
@@ -60,7 +60,7 @@ export default defineConfig({
   ],
   webServer: [{
     // An admin first (its one-time password into the data folder), then the
-    // server itself, on the embedded SurrealKV database of a fresh folder.
+    // server itself, on the embedded RocksDB database of a fresh folder.
     command: [
       `${JSON.stringify(serverBin)} admin create --email admin@e2e.test --data-dir ${JSON.stringify(dataDir)}`,
       `> ${JSON.stringify(path.join(dataDir, 'admin.txt'))} &&`,

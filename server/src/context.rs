@@ -45,7 +45,6 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
-    pub journal: Arc<crate::broadcasts::journal::Journal>,
 }
 
 impl Ctx {

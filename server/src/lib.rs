@@ -122,10 +122,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         demo: config.demo,
         ..Settings::default()
     };
-    let journal_dir = data_dir.path().join("send-journal");
-    let journal = broadcasts::journal::Journal::open(journal_dir.clone())
-        .map_err(|source| StartupError::DataDirNotWritable { path: journal_dir, source })?;
-    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), journal: Arc::new(journal) })
+    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) })
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and

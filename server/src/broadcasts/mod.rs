@@ -3,7 +3,6 @@
 //! unsubscribe link. A durable per-recipient queue in the database makes
 //! sending crash-safe and safe across instances (see `sender`).
 
-pub mod journal;
 pub mod sender;
 pub mod stats;
 pub mod template;
@@ -380,21 +379,8 @@ pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
             ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
         }
         ctx.db.client().query("DELETE campaign_echo WHERE campaign = $id; DELETE $id").bind(("id", campaign.clone())).await?.check()?;
-        ctx.journal.forget(&key_string(&campaign)).map_err(MessengerError::Journal)?;
     }
     Ok(())
-}
-
-/// The keys of an account's campaigns (erasure removes their send journals).
-pub async fn campaigns_of(ctx: &Ctx, account_id: &str) -> std::result::Result<Vec<String>, surrealdb::Error> {
-    let campaigns: Vec<RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM campaign WHERE account = $account")
-        .bind(("account", account_record(account_id)))
-        .await?
-        .take(0)?;
-    Ok(campaigns.iter().map(key_string).collect())
 }
 
 #[cfg(test)]

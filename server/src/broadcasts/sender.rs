@@ -21,10 +21,9 @@
 //!   delayed beyond the grace period; a lost message only if Meta accepted it
 //!   and never echoes it (then we resend, and the person may get it twice).
 //!   We chose to resend rather than drop, with the echo making that rare.
-//! - **When the database forgets.** Claims and accepted messages are also
-//!   appended to a journal file outside the database (`journal`), synced
-//!   before the outcome is written, and replayed at start: a commit the
-//!   engine acknowledged and then lost in a crash cannot cause a resend.
+//! - **Crashes.** The engine syncs every commit before acknowledging it
+//!   (`db/embedded.rs`), so the queue's states are the whole truth after a
+//!   restart: no second record outside the database is needed.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -57,7 +56,6 @@ pub const METADATA_PREFIX: &str = "cfbt:";
 /// How long one pass keeps sending one campaign before the next pass (other
 /// campaigns, recovery of expired claims).
 const PASS_SECS: u64 = 10;
-const JOURNAL_CLEAN_EVERY: Duration = Duration::from_secs(600);
 
 fn wakeup() -> &'static Notify {
     static WAKE: OnceLock<Notify> = OnceLock::new();
@@ -153,22 +151,7 @@ impl Throttle {
 pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
     let instance = crate::crypto::random_id();
     let throttle = Throttle::default();
-    // Nothing is sent before the journal has restored what the database forgot.
-    while let Err(e) = super::journal::replay(&ctx).await {
-        tracing::error!(error = %e, "the send journal could not be replayed; sending waits");
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            _ = stop.changed() => return,
-        }
-    }
-    let mut last_clean = Instant::now() - JOURNAL_CLEAN_EVERY;
     loop {
-        if last_clean.elapsed() >= JOURNAL_CLEAN_EVERY {
-            last_clean = Instant::now();
-            if let Err(e) = super::journal::clean(&ctx).await {
-                tracing::warn!(error = %e, "old send journals not removed");
-            }
-        }
         let worked = match tick(&ctx, &instance, &throttle).await {
             Ok(worked) => worked,
             Err(e) => {
@@ -545,9 +528,8 @@ async fn release(ctx: &Ctx, instance: &str, campaign: &CampaignRow, batch: Batch
     Ok(())
 }
 
-/// Claims the next batch of pending recipients (journaled before anything is
-/// sent) and loads what sending them needs; recipients echoed already are
-/// marked sent here, not sent again.
+/// Claims the next batch of pending recipients and loads what sending them
+/// needs; recipients echoed already are marked sent here, not sent again.
 async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Batch>> {
     let now = ctx.now();
     let ids: Vec<RecordId> = ctx
@@ -577,11 +559,6 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
     if claimed.is_empty() {
         return Ok(None);
     }
-    let campaign_key = campaign.key();
-    // Before anything is sent: if the database forgets this claim, the journal remembers.
-    let lead_keys: Vec<String> = claimed.iter().map(|c| key_string(&c.lead)).collect();
-    ctx.journal.claimed(&campaign_key, lead_keys.iter().map(String::as_str)).map_err(MessengerError::Journal)?;
-    ctx.journal.sync(&campaign_key).await.map_err(MessengerError::Journal)?;
     let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
         return Ok(None);
     };
@@ -606,7 +583,6 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
 /// Sends a claimed batch and records the outcomes. Returns false if the
 /// campaign was paused because Facebook rejected the Page's token.
 async fn send_claimed(ctx: &Ctx, throttle: &Throttle, campaign: &CampaignRow, batch: Batch) -> Result<bool> {
-    let campaign_key = campaign.key();
     let window_start = ctx.now() - campaign.margin_hours * 3600;
     let context = SendContext {
         ctx,
@@ -649,10 +625,6 @@ async fn send_claimed(ctx: &Ctx, throttle: &Throttle, campaign: &CampaignRow, ba
                         outcomes.push(o);
                     }
                 }
-            }
-            // The accepted lines are on disk before the database is told.
-            if let Err(e) = ctx.journal.sync(&campaign_key).await {
-                tracing::error!(error = %e, "the send journal could not be synced");
             }
             write_outcomes(ctx, outcomes, unavailable, &["in_flight"]).await?;
         }
@@ -707,17 +679,12 @@ impl SendContext<'_> {
         let result = self.graph.send(&self.page.page_id, token, &body).await;
         let now = self.ctx.now();
         match result {
-            Ok(mid) => {
-                if let Err(e) = self.ctx.journal.accepted(&self.campaign.key(), &lead.key(), Some(&mid), now * 1000, false) {
-                    tracing::error!(error = %e, "an accepted message could not be journaled");
-                }
-                Sent::Done(Outcome {
+            Ok(mid) => Sent::Done(Outcome {
                 mid: Some(mid),
                 sent_at: Some(now),
                 sent_at_ms: Some(now * 1000),
-                    ..Outcome::new(claimed, "sent", None)
-                })
-            }
+                ..Outcome::new(claimed, "sent", None)
+            }),
             Err(e) => self.failure(claimed, lead, e, now),
         }
     }
@@ -861,11 +828,6 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
     let rows: Vec<EchoRow> = echoes
         .into_iter()
         .filter(|(key, _, _)| crate::messenger::valid_key(key) && key.len() > 30)
-        .inspect(|(key, mid, at_ms)| {
-            if let Err(e) = ctx.journal.accepted(&key[..30], &key[30..], mid.as_deref(), *at_ms, true) {
-                tracing::error!(error = %e, "an echo could not be journaled");
-            }
-        })
         .map(|(key, mid, at_ms)| EchoRow {
             campaign: RecordId::new("campaign", key[..30].to_string()),
             id: RecordId::new("campaign_echo", key),
@@ -873,14 +835,6 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
             at_ms,
         })
         .collect();
-    let mut campaigns: Vec<String> = rows.iter().map(|r| key_string(&r.campaign)).collect();
-    campaigns.sort();
-    campaigns.dedup();
-    for campaign in campaigns {
-        if let Err(e) = ctx.journal.sync(&campaign).await {
-            tracing::error!(error = %e, "the send journal could not be synced");
-        }
-    }
     ctx.db
         .client()
         .query("FOR $e IN $rows { UPSERT $e.id SET account = $account, campaign = $e.campaign, mid = $e.mid, at_ms = $e.at_ms }")

@@ -39,8 +39,6 @@ pub enum MessengerError {
     Graph(#[from] graph::GraphError),
     #[error(transparent)]
     Account(#[from] AccountError),
-    #[error("send journal: {0}")]
-    Journal(std::io::Error),
 }
 
 impl From<AppError> for MessengerError {

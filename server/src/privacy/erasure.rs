@@ -2,7 +2,7 @@
 //! account are deleted, then the account's data key is destroyed
 //! (crypto-shredding), and a last mail goes to the former address.
 
-use app::inventory::{Owner, INVENTORY};
+use app::inventory::{DataCategory, Owner, INVENTORY};
 use surrealdb::types::RecordId;
 
 use crate::context::Ctx;
@@ -19,8 +19,6 @@ pub enum ErasureError {
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]
     Export(#[from] super::export::ExportError),
-    #[error("send journal: {0}")]
-    Journal(#[from] std::io::Error),
 }
 
 const DELETE_BATCH: i64 = 1_000;
@@ -92,16 +90,29 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
 /// Erases the account completely. `former_email` gets the final notice.
 pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<(), ErasureError> {
     super::export::delete_files_of(ctx, account_id).await?;
-    // The campaigns' send journals are files, outside the database.
-    for campaign in crate::broadcasts::campaigns_of(ctx, account_id).await? {
-        ctx.journal.forget(&campaign)?;
-    }
-    // Everything that points at the account first, the account and its key last.
-    for category in INVENTORY.iter().filter(|c| c.owner != Owner::RecordKey) {
+    // Everything that points at the account first; then its consent ledger
+    // and the account itself together, in one transaction, so that a crash
+    // in between never leaves a chain that looks tampered with; its key last.
+    let last = |c: &&DataCategory| c.owner == Owner::RecordKey || c.table == "consent";
+    for category in INVENTORY.iter().filter(|c| !last(c)) {
         delete_category(ctx, category.table, category.owner, account_id).await?;
     }
-    for category in INVENTORY.iter().filter(|c| c.owner == Owner::RecordKey) {
-        delete_category(ctx, category.table, category.owner, account_id).await?;
+    let tx = ctx.with_db(ctx.db.begin().await?);
+    let mut deleted = Ok(());
+    // The ledger (a field owner) before the row it points at (the record key).
+    for category in INVENTORY.iter().filter(last).filter(|c| c.owner != Owner::RecordKey).chain(INVENTORY.iter().filter(|c| c.owner == Owner::RecordKey)) {
+        deleted = delete_category(&tx, category.table, category.owner, account_id).await;
+        if deleted.is_err() {
+            break;
+        }
+    }
+    let crate::context::Ctx { db, .. } = tx;
+    match deleted {
+        Ok(()) => db.commit().await?,
+        Err(e) => {
+            db.cancel().await;
+            return Err(e.into());
+        }
     }
     ctx.crypto.destroy_account_key(account_id).await?;
     // Not linked to the account (it is gone); the row is deleted once sent.

@@ -32,55 +32,84 @@ struct Head {
     consent_head: String,
 }
 
-/// Appends "accepted `document` version N now" to the account's chain.
+/// Appends "accepted `document` version N now" to the account's chain. The
+/// head and the entry are written in one transaction: a crash between the
+/// two would leave a chain that looks tampered with.
 pub async fn append(ctx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<(), LedgerError> {
     for _ in 0..APPEND_RETRIES {
-        let head: Option<Head> = ctx
-            .db
-            .client()
-            .query("SELECT consent_count, consent_head FROM ONLY $account")
-            .bind(("account", account_record(account_id)))
-            .await?
-            .take(0)?;
-        let Some(head) = head else { return Ok(()) };
-        let seq = head.consent_count + 1;
-        let now = ctx.now();
-        let hash = entry_hash(ctx, &head.consent_head, account_id, seq, document, version, now);
-        // Check-and-set on the count, so two appends never share a sequence number.
-        let moved: Vec<RecordId> = ctx
-            .db
-            .client()
-            .query(
-                "UPDATE $account SET consent_count = $seq, consent_head = $hash WHERE consent_count = $prev RETURN VALUE id",
-            )
-            .bind(("account", account_record(account_id)))
-            .bind(("seq", seq))
-            .bind(("hash", hash.clone()))
-            .bind(("prev", head.consent_count))
-            .await?
-            .take(0)?;
-        if moved.is_empty() {
-            continue;
+        let tx = ctx.with_db(ctx.db.begin().await?);
+        let appended = append_once(&tx, account_id, document, version).await;
+        let Ctx { db, .. } = tx;
+        match appended {
+            Ok(Attempt::Appended) => match db.commit().await {
+                Ok(()) => return Ok(()),
+                // Another append committed first: read the new head and try again.
+                Err(e) => tracing::debug!(error = %e, "consent append conflicted; trying again"),
+            },
+            Ok(Attempt::HeadMoved) => db.cancel().await,
+            Ok(Attempt::NoAccount) => {
+                db.cancel().await;
+                return Ok(());
+            }
+            Err(e) => {
+                db.cancel().await;
+                return Err(e);
+            }
         }
-        ctx.db
-            .client()
-            .query(
-                "CREATE $id SET account = $account, document = $document, version = $version, accepted_at = $now, \
-                 seq = $seq, prev_hash = $prev_hash, hash = $hash",
-            )
-            .bind(("id", RecordId::new("consent", random_id())))
-            .bind(("account", account_record(account_id)))
-            .bind(("document", document.to_string()))
-            .bind(("version", version))
-            .bind(("now", now))
-            .bind(("seq", seq))
-            .bind(("prev_hash", head.consent_head))
-            .bind(("hash", hash))
-            .await?
-            .check()?;
-        return Ok(());
     }
     Err(LedgerError::Conflict)
+}
+
+enum Attempt {
+    Appended,
+    HeadMoved,
+    NoAccount,
+}
+
+/// One try on `tx`.
+async fn append_once(tx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<Attempt, LedgerError> {
+    let head: Option<Head> = tx
+        .db
+        .client()
+        .query("SELECT consent_count, consent_head FROM ONLY $account")
+        .bind(("account", account_record(account_id)))
+        .await?
+        .take(0)?;
+    let Some(head) = head else { return Ok(Attempt::NoAccount) };
+    let seq = head.consent_count + 1;
+    let now = tx.now();
+    let hash = entry_hash(tx, &head.consent_head, account_id, seq, document, version, now);
+    // Check-and-set on the count, so two appends never share a sequence number.
+    let moved: Vec<RecordId> = tx
+        .db
+        .client()
+        .query("UPDATE $account SET consent_count = $seq, consent_head = $hash WHERE consent_count = $prev RETURN VALUE id")
+        .bind(("account", account_record(account_id)))
+        .bind(("seq", seq))
+        .bind(("hash", hash.clone()))
+        .bind(("prev", head.consent_count))
+        .await?
+        .take(0)?;
+    if moved.is_empty() {
+        return Ok(Attempt::HeadMoved);
+    }
+    tx.db
+        .client()
+        .query(
+            "CREATE $id SET account = $account, document = $document, version = $version, accepted_at = $now, \
+             seq = $seq, prev_hash = $prev_hash, hash = $hash",
+        )
+        .bind(("id", RecordId::new("consent", random_id())))
+        .bind(("account", account_record(account_id)))
+        .bind(("document", document.to_string()))
+        .bind(("version", version))
+        .bind(("now", now))
+        .bind(("seq", seq))
+        .bind(("prev_hash", head.consent_head))
+        .bind(("hash", hash))
+        .await?
+        .check()?;
+    Ok(Attempt::Appended)
 }
 
 #[derive(Debug, SurrealValue)]

@@ -323,13 +323,12 @@ async fn delivered_and_read_counts_come_from_the_receipts() {
     w.server.stop().await;
 }
 
-/// A core (database, keys, journal) on a temporary folder with a manual
-/// clock and no server, so that the test runs the sender's passes itself,
-/// plus a stand-in with the Page and an owner of it.
+/// A core (database and keys) on a temporary folder and no server, so that
+/// the test runs the sender's passes itself, plus a stand-in with the Page
+/// and an owner of it.
 struct Standalone {
     _root: tempfile::TempDir,
     ctx: server::context::Ctx,
-    clock: std::sync::Arc<server::clock::ManualClock>,
     standin: server::standin::Standin,
     owner: super::seed::Owner,
 }
@@ -339,8 +338,7 @@ async fn standalone(email: &str) -> Standalone {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let config = server::config::Cli::try_parse_from(["server", "--db", "mem://", "--data-dir", data.to_str().unwrap()]).unwrap().serve;
-    let clock = server::clock::ManualClock::starting_now();
-    let core = server::open_core(&config, clock.clone()).await.unwrap();
+    let core = server::open_core(&config, server::clock::ManualClock::starting_now()).await.unwrap();
     let ctx = core.ctx.clone();
     let standin = server::standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -351,7 +349,7 @@ async fn standalone(email: &str) -> Standalone {
     standin.state.add_page(CRASH_PAGE, "Standalone Page", "standalone-token");
     super::seed::use_standin(&ctx, CRASH_SECRET, &standin.base_url()).await;
     let owner = super::seed::owner_with_page(&ctx, email, CRASH_PAGE, "standalone-token").await;
-    Standalone { _root: root, ctx, clock, standin, owner }
+    Standalone { _root: root, ctx, standin, owner }
 }
 
 async fn campaign_row(ctx: &server::context::Ctx, id: &surrealdb::types::RecordId) -> server::broadcasts::CampaignRow {
@@ -375,132 +373,6 @@ async fn progress_says_preparing_until_the_queue_is_complete() {
     let after = server::broadcasts::stats::progress(&ctx, &campaign_row(&ctx, &campaign).await).await.unwrap();
     assert!(!after.preparing, "{after:?}");
     assert_eq!((after.total, after.sent), (5, 5));
-    standin.stop();
-}
-
-/// The database forgets what it had acknowledged (as SurrealKV can after a
-/// kill): the send journal restores it before anything is sent again.
-#[tokio::test]
-async fn the_send_journal_restores_what_the_database_forgot() {
-    use server::broadcasts::{journal, sender};
-    use surrealdb::types::{RecordId, SurrealValue};
-    let Standalone { _root, ctx, clock, standin, owner } = standalone("journal.owner@example.org").await;
-    super::seed::seed_leads(&ctx, &owner, 3, "jr-", &["Kim"], ctx.now() - 60).await;
-    let campaign = super::seed::start_campaign(&ctx, &owner, 300).await;
-    let campaign_key = server::sessions::key_string(&campaign);
-    let throttle = sender::Throttle::default();
-    let passes = |n: usize| {
-        let (ctx, throttle) = (&ctx, &throttle);
-        async move {
-            for _ in 0..n {
-                sender::tick(ctx, "test-instance", throttle).await.unwrap();
-            }
-        }
-    };
-    #[derive(Debug, SurrealValue)]
-    struct Row {
-        id: RecordId,
-        lead: RecordId,
-        state: String,
-        mid: Option<String>,
-    }
-    let rows = || async {
-        let rows: Vec<Row> = ctx
-            .db
-            .client()
-            .query("SELECT id, lead, state, mid FROM campaign_recipient WHERE campaign = $c ORDER BY id")
-            .bind(("c", campaign.clone()))
-            .await
-            .unwrap()
-            .take(0)
-            .unwrap();
-        rows
-    };
-    let campaign_state = || async {
-        let state: Option<String> =
-            ctx.db.client().query("SELECT VALUE state FROM ONLY $c").bind(("c", campaign.clone())).await.unwrap().take(0).unwrap();
-        state.unwrap()
-    };
-    passes(4).await;
-    assert_eq!(campaign_state().await, "completed");
-    assert_eq!(standin.state.sent_count(), 3, "the campaign went out once");
-    let before = rows().await;
-    assert!(before.iter().all(|r| r.state == "sent" && r.mid.is_some()), "{before:?}");
-
-    // A fourth recipient, claimed just before a kill and never sent.
-    super::seed::seed_leads(&ctx, &owner, 1, "jr-late-", &["Kim"], ctx.now() - 59).await;
-    let late_lead: RecordId = ctx.db.client().query("SELECT VALUE id FROM ONLY lead WHERE last_interaction_at = $at LIMIT 1")
-        .bind(("at", ctx.now() - 59)).await.unwrap().take::<Option<RecordId>>(0).unwrap().unwrap();
-    let late_lead_key = server::sessions::key_string(&late_lead);
-    ctx.db
-        .client()
-        .query("CREATE type::record('campaign_recipient', $key) SET account = $account, campaign = $c, lead = $lead, state = 'pending', attempts = 0, next_attempt_at = 0, delivered = false, read = false")
-        .bind(("key", format!("{campaign_key}{late_lead_key}")))
-        .bind(("account", owner.account.clone()))
-        .bind(("c", campaign.clone()))
-        .bind(("lead", late_lead.clone()))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
-    ctx.journal.claimed(&campaign_key, [late_lead_key.as_str()]).unwrap();
-    // The third was accepted by Meta, but the kill came before its journal line.
-    let third_lead = server::sessions::key_string(&before[2].lead);
-    let path = ctx.journal.dir().join(format!("{campaign_key}.journal"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text.lines().filter(|l| l.starts_with("A ")).count(), 3, "{text}");
-    let kept: String = text.lines().filter(|l| !l.starts_with(&format!("A {third_lead} "))).map(|l| format!("{l}\n")).collect();
-    std::fs::write(&path, kept).unwrap();
-    // The database forgets every outcome, the echoes and the end of the campaign,
-    // and even the second recipient's queue row and how far the queue was built.
-    ctx.db
-        .client()
-        .query("UPDATE campaign_recipient SET state = 'pending', mid = NONE, sent_at = NONE, sent_at_ms = NONE WHERE campaign = $c; \
-                DELETE campaign_echo WHERE campaign = $c; DELETE $second; \
-                UPDATE $c SET state = 'sending', finished_at = NONE, queue_built = false, queue_after = NONE")
-        .bind(("c", campaign.clone()))
-        .bind(("second", before[1].id.clone()))
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
-
-    journal::replay(&ctx).await.unwrap();
-    let after = rows().await;
-    let states: Vec<&str> = after.iter().map(|r| r.state.as_str()).collect();
-    assert_eq!(states, ["sent", "sent", "in_flight", "in_flight"], "accepted ones restored, claimed ones wait for their echo: {after:?}");
-    assert_eq!(after[0].mid, before[0].mid, "Meta's message id comes back from the journal");
-    assert_eq!((&after[1].id, &after[1].mid), (&before[1].id, &before[1].mid), "a lost queue row comes back, as sent");
-    passes(3).await;
-    assert_eq!(standin.state.sent_count(), 3, "nothing is resent while a claim waits for its echo");
-
-    // The third one's echo arrives (Meta retries webhooks until the server is back).
-    let third_key = server::sessions::key_string(&before[2].id);
-    sender::confirm_echoes(&ctx, &owner.account, vec![(third_key, before[2].mid.clone(), ctx.now() * 1000)]).await.unwrap();
-    clock.advance(sender::ECHO_GRACE_SECS + 1);
-    passes(4).await;
-    let sent = standin.state.sent();
-    let mut psids: Vec<&str> = sent.iter().map(|m| m.psid.as_str()).collect();
-    psids.sort_unstable();
-    assert_eq!(psids, ["jr-0", "jr-1", "jr-2", "jr-late-0"], "each lead exactly once; the never-sent claim was sent");
-    let last = rows().await;
-    assert!(last.iter().all(|r| r.state == "sent"), "{last:?}");
-    assert_eq!(last[2].mid, before[2].mid, "the echo's message id");
-    assert_eq!(campaign_state().await, "completed");
-
-    // Kept an hour after the end, then removed; an erased campaign's at once.
-    journal::clean(&ctx).await.unwrap();
-    assert_eq!(ctx.journal.campaigns().unwrap(), vec![campaign_key.clone()]);
-    clock.advance(3_601);
-    journal::clean(&ctx).await.unwrap();
-    assert!(ctx.journal.campaigns().unwrap().is_empty());
-    ctx.journal.claimed(&"e".repeat(30), ["x1"]).unwrap();
-    journal::clean(&ctx).await.unwrap();
-    assert!(ctx.journal.campaigns().unwrap().is_empty(), "no campaign, no journal");
-    // Erasing the account removes its campaigns' journals with it.
-    ctx.journal.claimed(&campaign_key, [late_lead_key.as_str()]).unwrap();
-    server::privacy::erasure::erase(&ctx, &owner.account_id, "journal.owner@example.org").await.unwrap();
-    assert!(ctx.journal.campaigns().unwrap().is_empty(), "erased with the account");
     standin.stop();
 }
 
