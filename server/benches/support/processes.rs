@@ -55,11 +55,14 @@ pub fn standin(port: u16, secret: &str, webhook: &str) -> Process {
     process
 }
 
-/// The app server in plain HTTP (as behind a proxy) on `port`, with its defaults otherwise.
+/// The app server in plain HTTP (as behind a proxy) on `port`, with its
+/// defaults otherwise; BENCH_SERVER_ARGS adds flags (e.g. `--db-memory 64`).
 pub fn server(data: &Path, db: &str, port: u16, extra: &[&str]) -> Process {
     let mut cmd = binary();
+    let from_env = std::env::var("BENCH_SERVER_ARGS").unwrap_or_default();
     cmd.args(["--data-dir", data.to_str().unwrap(), "--db", db, "--port", &port.to_string(), "--behind-proxy", "--site-dir", "/nonexistent"])
-        .args(extra);
+        .args(extra)
+        .args(from_env.split_whitespace());
     let process = Process(cmd.spawn().expect("the server starts"));
     wait_listening(port);
     process
