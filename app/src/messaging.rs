@@ -1,5 +1,5 @@
 //! Meta's messaging windows, as one pure rule the server enforces and the
-//! UI explains (see `../shared/messenger-platform.md`).
+//! UI explains (see `docs/messenger-platform.md`).
 
 use serde::{Deserialize, Serialize};
 

@@ -42,10 +42,10 @@ pub fn signed_request_user(app_secret: &[u8], signed_request: &str) -> Option<St
 mod tests {
     use super::*;
 
-    /// The independent vectors in `../shared/test-vectors/` (made with Python's hmac).
+    /// The independent vectors in `server/tests/vectors/` (made with Python's hmac).
     fn vectors() -> serde_json::Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/test-vectors/messenger.json");
-        serde_json::from_str(&std::fs::read_to_string(path).expect("shared/ beside the work tree")).unwrap()
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/messenger.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the vectors are in the repository")).unwrap()
     }
 
     #[test]

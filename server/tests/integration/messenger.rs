@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::support::*;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/test-vectors/messenger.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/messenger.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
