@@ -10,10 +10,10 @@ use async_trait::async_trait;
 
 use crate::error::AppError;
 use crate::types::{
-    AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo,
-    Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome,
-    MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, ExportStatus, LoginInput, NotificationSettings, PersonalDataView, PrivacyOverview,
-    RegisterInput, Role, SecurityOverview, ServerStatus,
+    AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
+    CurrentUser, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
+    NotificationSettings, PagesOverview, PersonalDataView, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role,
+    ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 
 #[async_trait]

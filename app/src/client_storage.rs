@@ -32,7 +32,11 @@ mod imp {
     }
 
     pub fn load(key: &str) -> Option<String> {
-        if enabled() { LocalStorage::get(format!("{PREFIX}{key}")).ok() } else { None }
+        if enabled() {
+            LocalStorage::get(format!("{PREFIX}{key}")).ok()
+        } else {
+            None
+        }
     }
 
     fn wipe(storage: web_sys::Storage) {

@@ -55,14 +55,8 @@ async fn run() {
     let first = page(i64::MAX).await;
     let deep = page(1_000_000 + 1_000).await;
     let started = Instant::now();
-    let found: Vec<serde_json::Value> = db
-        .client()
-        .query("SELECT id FROM account WHERE email_index = $i")
-        .bind(("i", "idx77777".to_string()))
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
+    let found: Vec<serde_json::Value> =
+        db.client().query("SELECT id FROM account WHERE email_index = $i").bind(("i", "idx77777".to_string())).await.unwrap().take(0).unwrap();
     assert_eq!(found.len(), 1);
     let search = started.elapsed().as_secs_f64() * 1000.0;
     println!("user list, first page of 50: {first:.1} ms; page near the end: {deep:.1} ms; exact email search: {search:.1} ms");

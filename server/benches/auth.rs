@@ -29,12 +29,10 @@ async fn run() {
     let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     let email = "bench@example.org";
-    accounts::register(&ctx, app::types::RegisterInput {
-        email: email.into(),
-        password: PASSWORD.into(),
-        display_name: Some("Bench".into()),
-        accept_terms: true,
-    })
+    accounts::register(
+        &ctx,
+        app::types::RegisterInput { email: email.into(), password: PASSWORD.into(), display_name: Some("Bench".into()), accept_terms: true },
+    )
     .await
     .unwrap();
     ctx.db.client().query("UPDATE account SET email_verified = true").await.unwrap().check().unwrap();
@@ -48,11 +46,7 @@ async fn run() {
             let (ctx, throttle) = (ctx.clone(), throttle.clone());
             tasks.push(tokio::spawn(async move {
                 for i in 0..per_worker {
-                    let request = RequestInfo {
-                        session_token: None,
-                        ip: std::net::IpAddr::from([10, 0, w as u8, i as u8]),
-                        user_agent: "bench".into(),
-                    };
+                    let request = RequestInfo { session_token: None, ip: std::net::IpAddr::from([10, 0, w as u8, i as u8]), user_agent: "bench".into() };
                     let input = app::types::LoginInput { email: email.into(), password: PASSWORD.into(), keep_signed_in: false };
                     accounts::login(&ctx, &throttle, input, &request).await.unwrap();
                 }

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-#[path = "support/mod.rs"]
-mod support;
 #[path = "support/processes.rs"]
 mod processes;
+#[path = "support/mod.rs"]
+mod support;
 
 const SECRET: &str = "bench-app-secret";
 const PAGE_ID: &str = "313131";
@@ -138,16 +138,8 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     server.stop();
     standin.stop();
     let data_mib = processes::folder_size(&data.join("rocksdb")) as f64 / (1024.0 * 1024.0);
-    let run = Run {
-        seconds,
-        sending_seconds,
-        rate_limited,
-        sent: count,
-        start_rss_mib: start_rss / 1024,
-        peak_rss_mib: peak_kib / 1024,
-        data_mib,
-        pending_webhooks,
-    };
+    let run =
+        Run { seconds, sending_seconds, rate_limited, sent: count, start_rss_mib: start_rss / 1024, peak_rss_mib: peak_kib / 1024, data_mib, pending_webhooks };
     (run, raw_rate)
 }
 

@@ -28,8 +28,7 @@ async fn run() {
     let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     server::accounts::create_admin(&ctx, "leads.owner@example.org").await.unwrap();
-    let account: Option<surrealdb::types::RecordId> =
-        ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
+    let account: Option<surrealdb::types::RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
     let account = account.unwrap();
     let account_id = server::sessions::key_string(&account);
     let key = ctx.crypto.account_key(&account_id).await.unwrap();
@@ -71,12 +70,7 @@ async fn run() {
     println!("seeded {total} leads on one Page (SurrealKV) in {:.1} s", seeding.elapsed().as_secs_f64());
     let rss_start = support::rss_kib("VmRSS:");
 
-    let filter = |search: &str, after: Option<String>| LeadFilter {
-        page: Some(page_key.clone()),
-        search: search.to_string(),
-        after,
-        ..LeadFilter::default()
-    };
+    let filter = |search: &str, after: Option<String>| LeadFilter { page: Some(page_key.clone()), search: search.to_string(), after, ..LeadFilter::default() };
     let time = |label: &'static str, f: LeadFilter| {
         let (ctx, key, account_id) = (ctx.clone(), key.clone(), account_id.clone());
         async move {
@@ -107,11 +101,13 @@ async fn run() {
             break;
         }
     }
+    println!("  search a rare name through all {total} leads: {:.0} ms in {requests} requests, {found} found", started.elapsed().as_secs_f64() * 1000.0);
     println!(
-        "  search a rare name through all {total} leads: {:.0} ms in {requests} requests, {found} found",
-        started.elapsed().as_secs_f64() * 1000.0
+        "  process RSS: {} MiB at start of the queries, {} MiB after, peak {} MiB",
+        rss_start / 1024,
+        support::rss_kib("VmRSS:") / 1024,
+        support::rss_kib("VmHWM:") / 1024
     );
-    println!("  process RSS: {} MiB at start of the queries, {} MiB after, peak {} MiB", rss_start / 1024, support::rss_kib("VmRSS:") / 1024, support::rss_kib("VmHWM:") / 1024);
     drop(ctx);
     core.close().await;
 }

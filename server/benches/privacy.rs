@@ -57,12 +57,15 @@ async fn run() {
     let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     let email = "bench.owner@example.org";
-    server::accounts::register(&ctx, app::types::RegisterInput {
-        email: email.into(),
-        password: "velvet tractor orbit 7 lagoon".into(),
-        display_name: Some("Bench Owner".into()),
-        accept_terms: true,
-    })
+    server::accounts::register(
+        &ctx,
+        app::types::RegisterInput {
+            email: email.into(),
+            password: "velvet tractor orbit 7 lagoon".into(),
+            display_name: Some("Bench Owner".into()),
+            accept_terms: true,
+        },
+    )
     .await
     .unwrap();
     let account: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
@@ -90,7 +93,9 @@ async fn run() {
                 .collect();
             ctx.db
                 .client()
-                .query(format!("FOR $row IN $rows {{ CREATE type::record('{table}', $row.id) CONTENT object::extend($row, {{ id: NONE, account: $account }}) }}"))
+                .query(format!(
+                    "FOR $row IN $rows {{ CREATE type::record('{table}', $row.id) CONTENT object::extend($row, {{ id: NONE, account: $account }}) }}"
+                ))
                 .bind(("rows", rows))
                 .bind(("account", account.clone()))
                 .await

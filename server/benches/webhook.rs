@@ -24,10 +24,10 @@ fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-#[path = "support/mod.rs"]
-mod support;
 #[path = "support/bottender.rs"]
 mod bottender;
+#[path = "support/mod.rs"]
+mod support;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -151,12 +151,19 @@ async fn run() {
     };
 
     println!("webhook ingest (P1): {events} signed deliveries from {people} people, {concurrency} concurrent clients, embedded RocksDB");
-    println!("  verify + parse + store encrypted: {rate:.0} events/s, p50 {p50:.1} ms, p99 {p99:.1} ms ({} leads, {} messages)", leads.unwrap_or(0), stored.unwrap_or(0));
+    println!(
+        "  verify + parse + store encrypted: {rate:.0} events/s, p50 {p50:.1} ms, p99 {p99:.1} ms ({} leads, {} messages)",
+        leads.unwrap_or(0),
+        stored.unwrap_or(0)
+    );
     println!("  limit, HMAC verification only:    {limit_rate:.0} events/s, p50 {limit_p50:.2} ms, p99 {limit_p99:.2} ms");
     println!("  ratio (ingest / limit): {:.3} (goal at least 0.30)", rate / limit_rate);
     match peer {
         Some((peer_rate, peer_p50, peer_p99, peer_peak)) => {
-            println!("  peer, bottender 1.5.5 (Node):     {peer_rate:.0} events/s, p50 {peer_p50:.1} ms, p99 {peer_p99:.1} ms, peak RSS {} MiB", peer_peak / 1024);
+            println!(
+                "  peer, bottender 1.5.5 (Node):     {peer_rate:.0} events/s, p50 {peer_p50:.1} ms, p99 {peer_p99:.1} ms, peak RSS {} MiB",
+                peer_peak / 1024
+            );
             println!("  ratio (ingest / bottender): {:.2} (goal at least 3)", rate / peer_rate);
         }
         None => println!("  peer, bottender 1.5.5: not run (see above)"),

@@ -7,10 +7,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use app::backend::Backend;
 use app::error::AppError;
 use app::types::{
-    AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo,
-    Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome,
-    MessengerAppInput, MessengerAppView, AdminActionRow, AdminOverview, AdminUserPage, Breach, RetentionSettings, BreachInput, CurrentUser, Recipient, DatabaseState, ExportStatus, LoginInput, NotificationSettings, PersonalDataView,
-    PrivacyOverview, RegisterInput, Role, SecurityOverview, ServerStatus,
+    AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
+    CurrentUser, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
+    NotificationSettings, PagesOverview, PersonalDataView, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role,
+    ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
@@ -33,18 +33,8 @@ fn request_info() -> RequestInfo {
     let headers = parts.as_ref().map(|p| &p.headers);
     RequestInfo {
         session_token: headers.and_then(sessions::token_from_headers),
-        ip: parts
-            .as_ref()
-            .and_then(|p| p.extensions.get::<ClientIp>())
-            .map(|ClientIp(ip)| *ip)
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        user_agent: headers
-            .and_then(|h| h.get(USER_AGENT))
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(512)
-            .collect(),
+        ip: parts.as_ref().and_then(|p| p.extensions.get::<ClientIp>()).map(|ClientIp(ip)| *ip).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        user_agent: headers.and_then(|h| h.get(USER_AGENT)).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect(),
     }
 }
 
@@ -118,8 +108,7 @@ impl Backend for Services {
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {
         let request = request_info();
         let persistent = input.keep_signed_in;
-        let (token, _, user) =
-            accounts::login(&self.ctx, &self.throttle, input, &request).await.map_err(user_error("login"))?;
+        let (token, _, user) = accounts::login(&self.ctx, &self.throttle, input, &request).await.map_err(user_error("login"))?;
         set_session_cookie(&self.ctx, &token, persistent);
         Ok(user)
     }
@@ -139,9 +128,7 @@ impl Backend for Services {
 
     async fn change_password(&self, current_password: String, new_password: String) -> Result<(), AppError> {
         let request = request_info();
-        let (token, session) = accounts::change_password(&self.ctx, &request, &current_password, &new_password)
-            .await
-            .map_err(user_error("change password"))?;
+        let (token, session) = accounts::change_password(&self.ctx, &request, &current_password, &new_password).await.map_err(user_error("change password"))?;
         set_session_cookie(&self.ctx, &token, session.persistent);
         Ok(())
     }
@@ -156,9 +143,7 @@ impl Backend for Services {
 
     async fn request_email_change(&self, new_email: String, password: String) -> Result<(), AppError> {
         let request = request_info();
-        accounts::request_email_change(&self.ctx, &request, &new_email, &password)
-            .await
-            .map_err(user_error("request email change"))
+        accounts::request_email_change(&self.ctx, &request, &new_email, &password).await.map_err(user_error("request email change"))
     }
 
     async fn confirm_email_change(&self, token: String) -> Result<(), AppError> {
@@ -214,9 +199,7 @@ impl Backend for Services {
 
     async fn publish_policy(&self, password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError> {
         let request = request_info();
-        crate::admin::publish_policy(&self.ctx, &request, &password, &document, &title, &body, &summary)
-            .await
-            .map_err(user_error("publish policy"))
+        crate::admin::publish_policy(&self.ctx, &request, &password, &document, &title, &body, &summary).await.map_err(user_error("publish policy"))
     }
 
     async fn admin_list_users(&self, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage, AppError> {
@@ -241,9 +224,7 @@ impl Backend for Services {
 
     async fn admin_view_personal_data(&self, account_id: String, reason: String) -> Result<PersonalDataView, AppError> {
         let request = request_info();
-        crate::admin::view_personal_data(&self.ctx, &request, &account_id, &reason)
-            .await
-            .map_err(user_error("admin view personal data"))
+        crate::admin::view_personal_data(&self.ctx, &request, &account_id, &reason).await.map_err(user_error("admin view personal data"))
     }
 
     async fn admin_actions(&self, before: Option<i64>) -> Result<Vec<AdminActionRow>, AppError> {
@@ -316,10 +297,7 @@ impl Backend for Services {
 
     async fn connect_page(&self, page_id: String, access_token: String) -> Result<(), AppError> {
         let request = request_info();
-        crate::messenger::pages::connect_manual(&self.ctx, &request, &page_id, &access_token)
-            .await
-            .map(|_| ())
-            .map_err(messenger_error("connect page"))
+        crate::messenger::pages::connect_manual(&self.ctx, &request, &page_id, &access_token).await.map(|_| ()).map_err(messenger_error("connect page"))
     }
 
     async fn facebook_login_start(&self) -> Result<String, AppError> {
@@ -334,9 +312,7 @@ impl Backend for Services {
 
     async fn facebook_login_connect(&self, state: String, page_ids: Vec<String>) -> Result<usize, AppError> {
         let request = request_info();
-        crate::messenger::pages::connect_login_pages(&self.ctx, &request, &state, &page_ids)
-            .await
-            .map_err(messenger_error("facebook login connect"))
+        crate::messenger::pages::connect_login_pages(&self.ctx, &request, &state, &page_ids).await.map_err(messenger_error("facebook login connect"))
     }
 
     async fn disconnect_page(&self, page: String, erase: bool) -> Result<(), AppError> {

@@ -242,10 +242,7 @@ impl ServeConfig {
 
     /// How the embedded engine is sized and how long opening it may take.
     pub fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
-            memory_bytes: self.db_memory * 1024 * 1024,
-            open_timeout: Duration::from_secs(self.db_open_timeout_secs),
-        }
+        EngineOptions { memory_bytes: self.db_memory * 1024 * 1024, open_timeout: Duration::from_secs(self.db_open_timeout_secs) }
     }
 }
 

@@ -19,12 +19,7 @@ impl DataDir {
         let path = fs::canonicalize(path).map_err(not_writable)?;
         let probe = path.join(".write-probe");
         fs::write(&probe, b"ok").and_then(|()| fs::remove_file(&probe)).map_err(not_writable)?;
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path.join("server.lock"))
-            .map_err(not_writable)?;
+        let lock = File::options().create(true).truncate(false).write(true).open(path.join("server.lock")).map_err(not_writable)?;
         match lock.try_lock() {
             Ok(()) => Ok(DataDir { path, lock }),
             Err(fs::TryLockError::WouldBlock) => Err(StartupError::DataDirLocked { path }),

@@ -43,5 +43,13 @@ pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
     if let Err(e) = crate::privacy::retention::record_purge(ctx, &report).await {
         tracing::error!(error = %e, "recording the purge failed");
     }
-    tracing::info!(signins = report.signins, sessions = report.sessions, links = report.links, exports = report.exports, leads = report.leads, messages = report.messages, "retention purge");
+    tracing::info!(
+        signins = report.signins,
+        sessions = report.sessions,
+        links = report.links,
+        exports = report.exports,
+        leads = report.leads,
+        messages = report.messages,
+        "retention purge"
+    );
 }

@@ -69,9 +69,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials(config), &config.engine_options()).await?;
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
     let ctx = context_on(config, &data_dir, db, clock).await?;
-    privacy::ensure_initial_policies(&ctx)
-        .await
-        .map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
+    privacy::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
     Ok(Core { data_dir, ctx })
 }
 
@@ -90,9 +88,7 @@ fn serving_address(config: &ServeConfig, data_dir: &std::path::Path) -> Result<c
     use db::layout::{detect, FolderEngine};
     let address = config.db_address(data_dir)?;
     match &address {
-        DbAddress::SurrealKv(path) => {
-            Err(StartupError::LegacyDatabase { found: path.clone(), target: Some(data_dir.join(config::DEFAULT_DB_FOLDER)) })
-        }
+        DbAddress::SurrealKv(path) => Err(StartupError::LegacyDatabase { found: path.clone(), target: Some(data_dir.join(config::DEFAULT_DB_FOLDER)) }),
         DbAddress::RocksDb(path) if config.db.is_none() => {
             let legacy = data_dir.join(config::LEGACY_DB_FOLDER);
             if detect(path) == FolderEngine::Empty && detect(&legacy) == FolderEngine::SurrealKv {
@@ -107,8 +103,8 @@ fn serving_address(config: &ServeConfig, data_dir: &std::path::Path) -> Result<c
 
 /// The keys and the context the capability modules work with, on an open database.
 async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, clock: Arc<dyn Clock>) -> Result<Ctx, StartupError> {
-    let keyring = Keyring::load(config.master_key_file.as_deref(), config.master_key.as_deref(), data_dir.path())
-        .map_err(|e| StartupError::Keys(e.to_string()))?;
+    let keyring =
+        Keyring::load(config.master_key_file.as_deref(), config.master_key.as_deref(), data_dir.path()).map_err(|e| StartupError::Keys(e.to_string()))?;
     let store = match config.key_store {
         config::KeyStoreKind::Files => crypto::DataKeyStore::Files(data_dir.path().join("keys")),
         config::KeyStoreKind::Database => crypto::DataKeyStore::Database,
@@ -154,8 +150,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     ];
 
     let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });
-    let app = http::app_router(&config.site_dir, ctx.clone(), services, config.behind_proxy)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::app_router(&config.site_dir, ctx.clone(), services, config.behind_proxy).into_make_service_with_connect_info::<SocketAddr>();
 
     let app_listener = bind(SocketAddr::new(config.bind, config.port))?;
     let app_addr = app_listener.local_addr().map_err(StartupError::Serve)?;
@@ -180,9 +175,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     } else {
         let (cert, key) = tls::certificate_paths(data_dir.path(), config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         let tls = RustlsConfig::from_config(tls::server_config(&cert, &key)?);
-        let server = axum_server::tls_rustls::from_tcp_rustls(app_listener, tls)
-            .map_err(StartupError::Serve)?
-            .handle(handle);
+        let server = axum_server::tls_rustls::from_tcp_rustls(app_listener, tls).map_err(StartupError::Serve)?.handle(handle);
         tasks.push(spawn_server(Box::pin(server.serve(app))));
         tracing::info!("listening on https://{app_addr}");
     }
@@ -200,19 +193,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tracing::info!("redirecting http://{} to HTTPS", redirect_addr.unwrap_or(app_addr));
     }
 
-    Ok(RunningServer {
-        app_addr,
-        redirect_addr,
-        db,
-        ctx,
-        handles,
-        tasks,
-        background,
-        stop_background,
-        data_dir,
-        listener_stopped,
-        standin,
-    })
+    Ok(RunningServer { app_addr, redirect_addr, db, ctx, handles, tasks, background, stop_background, data_dir, listener_stopped, standin })
 }
 
 /// Demo mode: the Graph API stand-in runs in-process and the Facebook app
@@ -320,9 +301,7 @@ pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, S
     let result = accounts::create_admin(&core.ctx, email).await;
     core.close().await;
     result.map_err(|e| match e {
-        accounts::AccountError::User(app::error::AppError::InvalidEmail) => {
-            StartupError::Command("the email is invalid or already has an account".into())
-        }
+        accounts::AccountError::User(app::error::AppError::InvalidEmail) => StartupError::Command("the email is invalid or already has an account".into()),
         other => StartupError::Command(other.to_string()),
     })
 }

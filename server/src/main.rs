@@ -6,9 +6,7 @@ use server::config::{AdminCommand, Cli, Command, ConsentCommand, DbCommand, Keys
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,rocksdb=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,rocksdb=warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -24,12 +22,10 @@ fn main() -> ExitCode {
         Command::Keys(KeysCommand::Rotate) => runtime.block_on(server::rotate_keys(&config)).map(|moved| {
             println!("Master key rotated: {moved} stored keys re-wrapped. The old key is no longer in the key file.");
         }),
-        Command::Admin(AdminCommand::Create { email }) => {
-            runtime.block_on(server::create_admin(&config, &email)).map(|one_time_password| {
-                println!("Admin created. One-time password (shown only now; it must be changed at first sign-in):");
-                println!("{one_time_password}");
-            })
-        }
+        Command::Admin(AdminCommand::Create { email }) => runtime.block_on(server::create_admin(&config, &email)).map(|one_time_password| {
+            println!("Admin created. One-time password (shown only now; it must be changed at first sign-in):");
+            println!("{one_time_password}");
+        }),
         Command::Policy(PolicyCommand::Publish { document, title, body_file, summary }) => match std::fs::read_to_string(&body_file) {
             Ok(body) => runtime.block_on(server::publish_policy(&config, &document, &title, &body, &summary)).map(|(version, mailed)| {
                 println!("Published {document} version {version}; {mailed} notices queued.");

@@ -141,10 +141,7 @@ impl StandinState {
 
     /// Registers a Page that Facebook Login offers and whose token is accepted.
     pub fn add_page(&self, id: &str, name: &str, token: &str) {
-        self.lock().pages.insert(
-            id.to_string(),
-            FakePage { name: name.into(), token: token.into(), revoked: false, subscribed: false, demo: false },
-        );
+        self.lock().pages.insert(id.to_string(), FakePage { name: name.into(), token: token.into(), revoked: false, subscribed: false, demo: false });
     }
 
     pub fn configure_app(&self, app_secret: &str, webhook_url: &str) {
@@ -292,11 +289,7 @@ impl StandinState {
         let (Some(secret), Some(url)) = (secret, url) else { return Err("the stand-in has no app secret or webhook URL".into()) };
         let body = meta_serialise(&event.delivery(now_ms(), self.next_id("m_")));
         let signature = sign(secret.as_bytes(), body.as_bytes());
-        let client = reqwest::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = reqwest::Client::builder().danger_accept_invalid_certs(true).timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
         let answer = client
             .post(url)
             .header("content-type", "application/json")
@@ -428,11 +421,7 @@ impl Standin {
         let stop_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop_flag.clone();
         tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .danger_accept_invalid_certs(true)
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("static client settings");
+            let client = reqwest::Client::builder().danger_accept_invalid_certs(true).timeout(Duration::from_secs(10)).build().expect("static client settings");
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 if stopped.load(std::sync::atomic::Ordering::Relaxed) {
@@ -479,12 +468,8 @@ async fn dialog(State(s): State<StandinState>, Query(q): Query<DialogQuery>) -> 
     };
     s.lock().codes.insert(code.clone(), pages);
     let separator = if q.redirect_uri.contains('?') { '&' } else { '?' };
-    let target = format!(
-        "{}{separator}code={}&state={}",
-        q.redirect_uri,
-        super::messenger::graph::urlencode(&code),
-        super::messenger::graph::urlencode(&q.state)
-    );
+    let target =
+        format!("{}{separator}code={}&state={}", q.redirect_uri, super::messenger::graph::urlencode(&code), super::messenger::graph::urlencode(&q.state));
     let escaped = target.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
     Html(format!(
         "<!doctype html><title>Facebook Login (stand-in)</title><h1>Facebook Login (stand-in)</h1>\
@@ -542,9 +527,7 @@ async fn object(
         return Json(json!({"id": id, "name": page.name})).into_response();
     }
     match inner.people.get(&id) {
-        Some(person) if person.page_id == token_page => {
-            Json(json!({"first_name": person.first_name, "last_name": person.last_name, "id": id})).into_response()
-        }
+        Some(person) if person.page_id == token_page => Json(json!({"first_name": person.first_name, "last_name": person.last_name, "id": id})).into_response(),
         _ => graph_error(
             100,
             Some(33),
@@ -655,9 +638,7 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
     match inner.failures.get(&psid) {
         Some(551) => return graph_error(551, Some(1545041), "This person isn't available right now.", StatusCode::BAD_REQUEST),
         Some(613) => return graph_error(613, None, "Calls to this api have exceeded the rate limit.", StatusCode::BAD_REQUEST),
-        Some(10) => {
-            return graph_error(10, Some(2018278), "(#10) This message is sent outside of allowed window.", StatusCode::BAD_REQUEST)
-        }
+        Some(10) => return graph_error(10, Some(2018278), "(#10) This message is sent outside of allowed window.", StatusCode::BAD_REQUEST),
         _ => {}
     }
     let message = &body["message"];
@@ -690,7 +671,8 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
         inner.outbox.push((at_ms, page_id.clone(), item));
     }
     if inner.deliveries {
-        let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 1, "delivery": {"mids": [message_id], "watermark": at_ms}});
+        let item =
+            json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 1, "delivery": {"mids": [message_id], "watermark": at_ms}});
         inner.outbox.push((at_ms + 1000, page_id.clone(), item));
         if inner.read_every > 0 && inner.counter % inner.read_every == 0 {
             let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 2, "read": {"watermark": at_ms}});

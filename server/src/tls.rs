@@ -14,11 +14,7 @@ use crate::error::StartupError;
 
 /// Returns the certificate and key to use, generating a self-signed pair into
 /// `DATA_DIR/tls` when the operator gave none and none exists yet.
-pub fn certificate_paths(
-    data_dir: &Path,
-    cert: Option<&Path>,
-    key: Option<&Path>,
-) -> Result<(PathBuf, PathBuf), StartupError> {
+pub fn certificate_paths(data_dir: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<(PathBuf, PathBuf), StartupError> {
     if let (Some(cert), Some(key)) = (cert, key) {
         return Ok((cert.to_path_buf(), key.to_path_buf()));
     }
@@ -46,9 +42,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Builds the rustls configuration, with HTTP/2 and HTTP/1.1 offered.
 pub fn server_config(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConfig>, StartupError> {
     let tls_error = |path: &Path, reason: String| StartupError::Tls { path: path.to_path_buf(), reason };
-    let certs = CertificateDer::pem_file_iter(cert_path)
-        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| tls_error(cert_path, e.to_string()))?;
+    let certs =
+        CertificateDer::pem_file_iter(cert_path).and_then(|iter| iter.collect::<Result<Vec<_>, _>>()).map_err(|e| tls_error(cert_path, e.to_string()))?;
     if certs.is_empty() {
         return Err(tls_error(cert_path, "no certificate in the file".to_string()));
     }

@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use server::config::Cli;
 
-#[path = "integration/support.rs"]
-mod support;
 #[path = "integration/accounts.rs"]
 mod accounts;
 #[path = "integration/admin.rs"]
@@ -22,14 +20,16 @@ mod at_rest;
 mod broadcasts;
 #[path = "integration/crash.rs"]
 mod crash;
-#[path = "../benches/support/mod.rs"]
-mod seed;
 #[path = "integration/messenger.rs"]
 mod messenger;
 #[path = "integration/privacy.rs"]
 mod privacy;
+#[path = "../benches/support/mod.rs"]
+mod seed;
 #[path = "integration/storage.rs"]
 mod storage;
+#[path = "integration/support.rs"]
+mod support;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>
@@ -40,11 +40,7 @@ fn config(args: &[&str]) -> server::config::ServeConfig {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().danger_accept_invalid_certs(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 fn site_dir(root: &Path) -> PathBuf {
@@ -60,10 +56,7 @@ async fn https_server_answers_with_headers_health_and_server_functions() {
     let root = tempfile::tempdir().unwrap();
     let site = site_dir(root.path());
     let data = root.path().join("data");
-    let cfg = config(&[
-        "--db", "mem://", "--port", "0", "--http-port", "0",
-        "--data-dir", data.to_str().unwrap(), "--site-dir", site.to_str().unwrap(),
-    ]);
+    let cfg = config(&["--db", "mem://", "--port", "0", "--http-port", "0", "--data-dir", data.to_str().unwrap(), "--site-dir", site.to_str().unwrap()]);
     let running = server::start(&cfg).await.expect("server starts");
     let base = format!("https://127.0.0.1:{}", running.app_addr.port());
     let http = client();
@@ -138,13 +131,7 @@ async fn behind_proxy_trusts_forwarded_proto_and_serves_plain_http() {
     let r = http.get(format!("{base}/healthz")).header("x-forwarded-proto", "https").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("strict-transport-security"));
-    let r = http
-        .get(format!("{base}/account"))
-        .header("host", "chat.example.org")
-        .header("x-forwarded-proto", "http")
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(format!("{base}/account")).header("host", "chat.example.org").header("x-forwarded-proto", "http").send().await.unwrap();
     assert_eq!(r.status(), 308);
     assert_eq!(r.headers()["location"], "https://chat.example.org/account");
     running.shutdown(Duration::from_secs(5)).await.unwrap();
@@ -156,14 +143,7 @@ async fn embedded_rocksdb_persists_across_restarts() {
     let data = root.path().join("data");
     let cfg = config(&["--port", "0", "--no-http-redirect", "--data-dir", data.to_str().unwrap()]);
     let first = server::start(&cfg).await.expect("first start");
-    first
-        .db
-        .client()
-        .query("CREATE setting:marker SET value = 'kept'")
-        .await
-        .unwrap()
-        .check()
-        .unwrap();
+    first.db.client().query("CREATE setting:marker SET value = 'kept'").await.unwrap().check().unwrap();
     first.shutdown(Duration::from_secs(5)).await.unwrap();
     assert!(data.join("rocksdb/CURRENT").exists(), "RocksDB files live in the data folder");
 
@@ -232,9 +212,18 @@ fn failed_starts_exit_non_zero_with_one_sentence() {
     let data = root.path().join("d1");
     let missing = root.path().join("missing-cert.pem");
     let (code, err) = run_failing(&[
-        "--db", "mem://", "--data-dir", data.to_str().unwrap(), "--port", &free_port().to_string(),
-        "--http-port", &free_port().to_string(),
-        "--tls-cert", missing.to_str().unwrap(), "--tls-key", missing.to_str().unwrap(),
+        "--db",
+        "mem://",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--port",
+        &free_port().to_string(),
+        "--http-port",
+        &free_port().to_string(),
+        "--tls-cert",
+        missing.to_str().unwrap(),
+        "--tls-key",
+        missing.to_str().unwrap(),
     ]);
     assert_ne!(code, 0);
     assert_one_clear_sentence(&err, "missing-cert.pem");
@@ -270,11 +259,7 @@ fn a_locked_data_folder_is_refused_and_sigterm_stops_gracefully() {
     let data = root.path().join("data");
     let (port, http_port) = (free_port(), free_port());
     let data_arg = data.to_str().unwrap();
-    let mut first = Killer(
-        binary(&["--data-dir", data_arg, "--port", &port.to_string(), "--http-port", &http_port.to_string()])
-            .spawn()
-            .unwrap(),
-    );
+    let mut first = Killer(binary(&["--data-dir", data_arg, "--port", &port.to_string(), "--http-port", &http_port.to_string()]).spawn().unwrap());
     wait_listening(port);
 
     let (code, err) = run_failing(&["--data-dir", data_arg, "--port", &free_port().to_string(), "--http-port", &free_port().to_string()]);

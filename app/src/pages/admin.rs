@@ -296,9 +296,7 @@ fn Breaches() -> impl IntoView {
     offset.set(-(js_sys::Date::new_0().get_timezone_offset() as i32));
     let record = Action::new_local(|input: &crate::types::BreachInput| api::admin_record_breach(input.clone()));
     let chosen = RwSignal::new(String::new());
-    let notify = Action::new_local(|(p, id, ids): &(String, String, Option<Vec<String>>)| {
-        api::admin_breach_notify_people(p.clone(), id.clone(), ids.clone())
-    });
+    let notify = Action::new_local(|(p, id, ids): &(String, String, Option<Vec<String>>)| api::admin_breach_notify_people(p.clone(), id.clone(), ids.clone()));
     // Empty: everyone; otherwise the listed account ids.
     let chosen_ids = move || {
         let ids: Vec<String> = chosen.get_untracked().split(',').map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();

@@ -80,11 +80,7 @@ pub fn LoginPage() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch_local(LoginInput {
-            email: email.get_untracked(),
-            password: password.get_untracked(),
-            keep_signed_in: keep.get_untracked(),
-        });
+        action.dispatch_local(LoginInput { email: email.get_untracked(), password: password.get_untracked(), keep_signed_in: keep.get_untracked() });
     };
     view! {
         <section class="card narrow">

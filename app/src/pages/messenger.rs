@@ -4,8 +4,8 @@
 //! public status page of a Meta data-deletion request.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::account::RequireSignIn;
 use super::components::{outcome, ErrorNote, Why};

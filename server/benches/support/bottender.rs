@@ -23,10 +23,7 @@ impl Bottender {
     pub fn start(app_secret: &str) -> Option<Self> {
         let dir = folder();
         if !dir.join("node_modules/bottender").exists() {
-            let status = Command::new("npm")
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"])
-                .current_dir(&dir)
-                .status();
+            let status = Command::new("npm").args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"]).current_dir(&dir).status();
             if !status.is_ok_and(|s| s.success()) {
                 eprintln!("bottender: `npm ci` failed in {}; the peer is left out", dir.display());
                 return None;

@@ -122,7 +122,16 @@ pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) 
     let db = format!("rocksdb://{}", dir.path().join("rocksdb").display());
     let data = dir.path().join("data");
     let config = server::config::Cli::try_parse_from([
-        "server", "--db", &db, "--data-dir", data.to_str().unwrap(), "--port", "0", "--behind-proxy", "--site-dir", "/nonexistent",
+        "server",
+        "--db",
+        &db,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--port",
+        "0",
+        "--behind-proxy",
+        "--site-dir",
+        "/nonexistent",
     ])
     .unwrap()
     .serve;
@@ -141,13 +150,16 @@ pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) 
 
 /// The Facebook app settings, with the Graph API calls going to a stand-in.
 pub async fn use_standin(ctx: &Ctx, app_secret: &str, graph_base_url: &str) {
-    server::messenger::settings::save(ctx, &server::messenger::settings::AppSettings {
-        app_id: "1".into(),
-        app_secret: zeroize::Zeroizing::new(app_secret.into()),
-        verify_token: zeroize::Zeroizing::new("v".into()),
-        graph_base_url: graph_base_url.into(),
-        graph_version: "v21.0".into(),
-    })
+    server::messenger::settings::save(
+        ctx,
+        &server::messenger::settings::AppSettings {
+            app_id: "1".into(),
+            app_secret: zeroize::Zeroizing::new(app_secret.into()),
+            verify_token: zeroize::Zeroizing::new("v".into()),
+            graph_base_url: graph_base_url.into(),
+            graph_version: "v21.0".into(),
+        },
+    )
     .await
     .unwrap();
 }

@@ -7,8 +7,7 @@ pub mod throttle;
 
 use app::error::AppError;
 use app::types::{
-    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, Role,
-    SecurityOverview, SignInRecord,
+    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, Role, SecurityOverview, SignInRecord,
 };
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -60,9 +59,9 @@ impl AccountError {
     pub fn into_app_error(self, operation: &str) -> AppError {
         match self {
             AccountError::User(e) => e,
-            AccountError::Policy(
-                crate::privacy::policies::PolicyError::UnknownDocument(_) | crate::privacy::policies::PolicyError::Empty,
-            ) => AppError::InvalidPolicy,
+            AccountError::Policy(crate::privacy::policies::PolicyError::UnknownDocument(_) | crate::privacy::policies::PolicyError::Empty) => {
+                AppError::InvalidPolicy
+            }
             AccountError::Export(crate::privacy::export::ExportError::TooSoon { retry_after_secs }) => {
                 AppError::ExportTooSoon { retry_after_mins: (retry_after_secs + 59) / 60 }
             }
@@ -136,8 +135,7 @@ pub async fn account_email(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 }
 
 async fn load_account(ctx: &Ctx, id: &str) -> Result<Option<Account>> {
-    let row: Option<AccountRow> =
-        ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", account_record(id))).await?.take(0)?;
+    let row: Option<AccountRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", account_record(id))).await?.take(0)?;
     match row {
         Some(row) => Ok(Some(Account { id: id.to_string(), key: ctx.crypto.account_key(id).await?, row })),
         None => Ok(None),
@@ -174,7 +172,11 @@ pub fn validate_email(email: &str) -> std::result::Result<(), AppError> {
             }
             None => false,
         };
-    if valid { Ok(()) } else { Err(AppError::InvalidEmail) }
+    if valid {
+        Ok(())
+    } else {
+        Err(AppError::InvalidEmail)
+    }
 }
 
 async fn issue_token(ctx: &Ctx, account_id: &str, purpose: &str, lifetime: i64) -> Result<String> {
@@ -306,12 +308,7 @@ pub async fn verify_email(ctx: &Ctx, token: &str) -> Result<()> {
 
 /// Sign-in. Failures are generic and rate-limited per IP and per account.
 /// Returns the new session's token and the user.
-pub async fn login(
-    ctx: &Ctx,
-    throttle: &throttle::Throttle,
-    input: LoginInput,
-    request: &RequestInfo,
-) -> Result<(String, Session, CurrentUser)> {
+pub async fn login(ctx: &Ctx, throttle: &throttle::Throttle, input: LoginInput, request: &RequestInfo) -> Result<(String, Session, CurrentUser)> {
     let now = ctx.now();
     let ip_key = format!("ip:{}", request.ip);
     let account_key = format!("account:{}", ctx.crypto.email_index(&input.email));
@@ -393,10 +390,7 @@ async fn record_signin(ctx: &Ctx, account: &Account, request: &RequestInfo) -> R
         .bind(("account", account_record(&account.id)))
         .bind(("now", now))
         .bind(("ip", account.key.seal_str(Field::new("signin_event", &id, "ip"), &request.ip.to_string())))
-        .bind((
-            "ua",
-            account.key.seal_str(Field::new("signin_event", &id, "user_agent"), &sessions::user_agent_family(&request.user_agent)),
-        ))
+        .bind(("ua", account.key.seal_str(Field::new("signin_event", &id, "user_agent"), &sessions::user_agent_family(&request.user_agent))))
         .await?
         .check()?;
     Ok(())
@@ -439,12 +433,7 @@ pub async fn logout_everywhere(ctx: &Ctx, request: &RequestInfo) -> Result<()> {
 
 /// Password change: needs the current password; every other session ends,
 /// this one gets a new id, and a notice is mailed. Returns the new session.
-pub async fn change_password(
-    ctx: &Ctx,
-    request: &RequestInfo,
-    current_password: &str,
-    new_password: &str,
-) -> Result<(String, Session)> {
+pub async fn change_password(ctx: &Ctx, request: &RequestInfo, current_password: &str, new_password: &str) -> Result<(String, Session)> {
     // Allowed while a password change is owed: that is how it gets paid.
     let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
     let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
@@ -593,10 +582,7 @@ pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Privac
         .bind(("account", account_record(&session.account_id)))
         .await?
         .take(0)?;
-    let consents = rows
-        .into_iter()
-        .map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at })
-        .collect();
+    let consents = rows.into_iter().map(|r| ConsentRecord { document: r.document, version: r.version, accepted_at: r.accepted_at }).collect();
     let key = ctx.crypto.account_key(&session.account_id).await?;
     let access_rows: Vec<AccessRow> = ctx
         .db
@@ -820,7 +806,9 @@ mod tests {
         for good in ["ada@example.org", " ada+tag@sub.example.co.uk ", "a@b.io"] {
             assert!(validate_email(good).is_ok(), "{good}");
         }
-        for bad in ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "a@b@c.org", "ada@.example.org", "ada@example..org", "<ada@example.org>"] {
+        for bad in
+            ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "a@b@c.org", "ada@.example.org", "ada@example..org", "<ada@example.org>"]
+        {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
     }

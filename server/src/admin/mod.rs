@@ -10,8 +10,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 mod register;
 
 pub use register::{
-    breaches, mark_authority_notified, notify_people, parse_local_time, record_breach, recipients, remove_recipient,
-    save_recipient, BREACH_DEADLINE_SECS,
+    breaches, mark_authority_notified, notify_people, parse_local_time, recipients, record_breach, remove_recipient, save_recipient, BREACH_DEADLINE_SECS,
 };
 
 use crate::accounts::{self, AccountError};
@@ -76,7 +75,14 @@ struct UserRow {
 fn to_row(u: UserRow) -> AdminUserRow {
     AdminUserRow {
         id: key_string(&u.id),
-        status: if u.disabled { "disabled" } else if u.email_verified { "active" } else { "unverified" }.to_string(),
+        status: if u.disabled {
+            "disabled"
+        } else if u.email_verified {
+            "active"
+        } else {
+            "unverified"
+        }
+        .to_string(),
         role: if u.role == "admin" { Role::Admin } else { Role::User },
         created_at: u.created_at,
         last_signin_at: u.last_signin_at,
@@ -112,8 +118,7 @@ pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>,
 }
 
 async fn exists(ctx: &Ctx, account_id: &str) -> Result<()> {
-    let found: Option<RecordId> =
-        ctx.db.client().query("SELECT VALUE id FROM ONLY $id").bind(("id", account_record(account_id))).await?.take(0)?;
+    let found: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY $id").bind(("id", account_record(account_id))).await?.take(0)?;
     found.map(|_| ()).ok_or(AccountError::User(AppError::AccountNotFound))
 }
 
@@ -124,13 +129,7 @@ pub async fn set_disabled(ctx: &Ctx, request: &RequestInfo, account_id: &str, di
     if disabled && account_id == admin.account_id {
         return Err(AppError::LastAdmin.into());
     }
-    ctx.db
-        .client()
-        .query("UPDATE $id SET disabled = $disabled")
-        .bind(("id", account_record(account_id)))
-        .bind(("disabled", disabled))
-        .await?
-        .check()?;
+    ctx.db.client().query("UPDATE $id SET disabled = $disabled").bind(("id", account_record(account_id))).bind(("disabled", disabled)).await?.check()?;
     if disabled {
         sessions::revoke_all(ctx, account_id, None).await?;
     }
@@ -153,13 +152,7 @@ pub async fn set_role(ctx: &Ctx, request: &RequestInfo, password: &str, account_
         }
     }
     let name = if role == Role::Admin { "admin" } else { "user" };
-    ctx.db
-        .client()
-        .query("UPDATE $id SET role = $role")
-        .bind(("id", account_record(account_id)))
-        .bind(("role", name.to_string()))
-        .await?
-        .check()?;
+    ctx.db.client().query("UPDATE $id SET role = $role").bind(("id", account_record(account_id))).bind(("role", name.to_string())).await?.check()?;
     log_action(ctx, &admin, &format!("set_role_{name}"), Some(account_id), None).await
 }
 
@@ -258,15 +251,7 @@ pub async fn actions(ctx: &Ctx, request: &RequestInfo, before: Option<i64>) -> R
 }
 
 /// Publishes a new policy version: every user is mailed and must re-accept.
-pub async fn publish_policy(
-    ctx: &Ctx,
-    request: &RequestInfo,
-    password: &str,
-    document: &str,
-    title: &str,
-    body: &str,
-    summary: &str,
-) -> Result<i64> {
+pub async fn publish_policy(ctx: &Ctx, request: &RequestInfo, password: &str, document: &str, title: &str, body: &str, summary: &str) -> Result<i64> {
     let session = accounts::require_admin_reauth(ctx, request, password).await?;
     let (version, mailed) = crate::privacy::policies::publish(ctx, document, title, body, summary).await?;
     log_action(ctx, &session, &format!("publish_policy_{document}_v{version}"), None, None).await?;
@@ -277,13 +262,8 @@ pub async fn publish_policy(
 /// The panel's front page: credential age, policy acceptance, retention, last purge.
 pub async fn overview(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::AdminOverview> {
     let admin = require_admin(ctx, request).await?;
-    let row: Option<serde_json::Value> = ctx
-        .db
-        .client()
-        .query("SELECT password_changed_at, created_at FROM ONLY $id")
-        .bind(("id", account_record(&admin.account_id)))
-        .await?
-        .take(0)?;
+    let row: Option<serde_json::Value> =
+        ctx.db.client().query("SELECT password_changed_at, created_at FROM ONLY $id").bind(("id", account_record(&admin.account_id))).await?.take(0)?;
     let changed = row.as_ref().and_then(|r| r["password_changed_at"].as_i64().or_else(|| r["created_at"].as_i64()));
     let password_age_days = (ctx.now() - changed.unwrap_or_else(|| ctx.now())) / 86_400;
     let mut acceptance = Vec::new();
@@ -333,13 +313,9 @@ pub async fn messenger_app(ctx: &Ctx, request: &RequestInfo) -> Result<app::type
     let stored = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
     let callback_url = ctx.link("/webhooks/messenger");
     Ok(match stored {
-        Some(s) => app::types::MessengerAppView {
-            configured: true,
-            app_id: s.app_id,
-            graph_base_url: s.graph_base_url,
-            graph_version: s.graph_version,
-            callback_url,
-        },
+        Some(s) => {
+            app::types::MessengerAppView { configured: true, app_id: s.app_id, graph_base_url: s.graph_base_url, graph_version: s.graph_version, callback_url }
+        }
         None => app::types::MessengerAppView {
             configured: false,
             app_id: String::new(),
@@ -359,7 +335,11 @@ pub async fn save_messenger_app(ctx: &Ctx, request: &RequestInfo, password: &str
     let admin = accounts::require_admin_reauth(ctx, request, password).await?;
     let existing = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
     let keep = |new: &str, old: Option<&zeroize::Zeroizing<String>>| {
-        if new.is_empty() { old.map(|o| o.to_string()) } else { Some(new.to_string()) }
+        if new.is_empty() {
+            old.map(|o| o.to_string())
+        } else {
+            Some(new.to_string())
+        }
     };
     let secret = keep(&input.app_secret, existing.as_ref().map(|e| &e.app_secret));
     let token = keep(&input.verify_token, existing.as_ref().map(|e| &e.verify_token));

@@ -5,8 +5,8 @@ use app::types::{Breach, BreachInput, Recipient};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{log_action, require_admin, Result};
-use crate::accounts::AccountError;
 use crate::accounts;
+use crate::accounts::AccountError;
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::random_id;
 use crate::sessions::key_string;
@@ -28,14 +28,7 @@ pub async fn recipients(ctx: &Ctx) -> Result<Vec<Recipient>> {
     let rows: Vec<RecipientRow> = ctx.db.client().query("SELECT * FROM recipient ORDER BY created_at").await?.take(0)?;
     Ok(rows
         .into_iter()
-        .map(|r| Recipient {
-            id: key_string(&r.id),
-            name: r.name,
-            purpose: r.purpose,
-            categories: r.categories,
-            country: r.country,
-            safeguards: r.safeguards,
-        })
+        .map(|r| Recipient { id: key_string(&r.id), name: r.name, purpose: r.purpose, categories: r.categories, country: r.country, safeguards: r.safeguards })
         .collect())
 }
 
@@ -84,12 +77,8 @@ pub async fn remove_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, 
 
 async fn announce_recipient_change(ctx: &Ctx, summary: &str) -> Result<()> {
     let list = recipients(ctx).await?;
-    let body = format!(
-        "{}{}{}",
-        crate::privacy::policies::current_body(ctx, "privacy").await?,
-        crate::privacy::policies::RECIPIENTS_HEADING,
-        recipients_text(&list)
-    );
+    let body =
+        format!("{}{}{}", crate::privacy::policies::current_body(ctx, "privacy").await?, crate::privacy::policies::RECIPIENTS_HEADING, recipients_text(&list));
     crate::privacy::policies::publish(ctx, "privacy", "Privacy policy", &body, summary).await?;
     Ok(())
 }

@@ -129,9 +129,7 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
     }
     let labels: Vec<String> = crate::messenger::leads::labels_of(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
     let as_records = |ids: &[String]| -> Result<Vec<RecordId>> {
-        ids.iter()
-            .map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) })
-            .collect()
+        ids.iter().map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) }).collect()
     };
     Ok(Checked { page, include: as_records(&input.include_labels)?, exclude: as_records(&input.exclude_labels)? })
 }
@@ -232,12 +230,7 @@ pub async fn preview(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> 
         preview = format!("{} {preview}", crate::messenger::keywords::BOT_DISCLOSURE);
     }
     preview.push_str(&template::unsubscribe_footer(&ctx.link("/u/…")));
-    Ok(AudiencePreview {
-        reachable_now: reachable.unwrap_or(0),
-        outside_window: outside.unwrap_or(0),
-        excluded: excluded.unwrap_or(0),
-        preview,
-    })
+    Ok(AudiencePreview { reachable_now: reachable.unwrap_or(0), outside_window: outside.unwrap_or(0), excluded: excluded.unwrap_or(0), preview })
 }
 
 pub async fn list(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<CampaignSummary>> {
@@ -362,17 +355,11 @@ pub async fn erase_lead_deliveries(ctx: &Ctx, lead: &RecordId) -> Result<()> {
 
 /// With a Page erased: its campaigns and their queues.
 pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
-    let campaigns: Vec<RecordId> =
-        ctx.db.client().query("SELECT VALUE id FROM campaign WHERE page = $page").bind(("page", page.clone())).await?.take(0)?;
+    let campaigns: Vec<RecordId> = ctx.db.client().query("SELECT VALUE id FROM campaign WHERE page = $page").bind(("page", page.clone())).await?.take(0)?;
     for campaign in campaigns {
         loop {
-            let ids: Vec<RecordId> = ctx
-                .db
-                .client()
-                .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $c LIMIT 1000")
-                .bind(("c", campaign.clone()))
-                .await?
-                .take(0)?;
+            let ids: Vec<RecordId> =
+                ctx.db.client().query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $c LIMIT 1000").bind(("c", campaign.clone())).await?.take(0)?;
             if ids.is_empty() {
                 break;
             }

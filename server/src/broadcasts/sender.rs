@@ -246,9 +246,7 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow, after: Option<Strin
     let leads: Vec<LeadKey> = ctx
         .db
         .client()
-        .query(format!(
-            "SELECT id, key FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND key > $after ORDER BY key LIMIT $batch"
-        ))
+        .query(format!("SELECT id, key FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND key > $after ORDER BY key LIMIT $batch"))
         .bind(("page", campaign.page.clone()))
         .bind(("include", campaign.include_labels.clone()))
         .bind(("exclude", campaign.exclude_labels.clone()))
@@ -341,7 +339,17 @@ async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
     let echoes = echoes_of(ctx, &expired).await?;
     let (echoed, silent): (Vec<RecordId>, Vec<RecordId>) = expired.into_iter().partition(|r| echoes.contains_key(&key_string(r)));
     tracing::info!(echoed = echoed.len(), requeued = silent.len(), "recovered recipients of an interrupted sender");
-    mark_echoed(ctx, echoed.into_iter().map(|r| { let e = &echoes[&key_string(&r)]; (r, e) }).collect()).await?;
+    mark_echoed(
+        ctx,
+        echoed
+            .into_iter()
+            .map(|r| {
+                let e = &echoes[&key_string(&r)];
+                (r, e)
+            })
+            .collect(),
+    )
+    .await?;
     ctx.db
         .client()
         .query("UPDATE $ids SET state = 'pending', lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight'")
@@ -501,8 +509,7 @@ struct Batch {
 }
 
 async fn still_sending(ctx: &Ctx, campaign: &CampaignRow) -> Result<bool> {
-    let state: Option<String> =
-        ctx.db.client().query("SELECT VALUE state FROM ONLY $id").bind(("id", campaign.id.clone())).await?.take(0)?;
+    let state: Option<String> = ctx.db.client().query("SELECT VALUE state FROM ONLY $id").bind(("id", campaign.id.clone())).await?.take(0)?;
     Ok(state.as_deref() == Some("sending"))
 }
 
@@ -564,8 +571,7 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
     };
     let key = ctx.crypto.account_key(&page.account_id()).await?;
     let lead_ids: Vec<RecordId> = claimed.iter().map(|c| c.lead.clone()).collect();
-    let leads: Vec<LeadRecord> =
-        ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM $ids")).bind(("ids", lead_ids)).await?.take(0)?;
+    let leads: Vec<LeadRecord> = ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM $ids")).bind(("ids", lead_ids)).await?.take(0)?;
     let leads: HashMap<String, LeadRecord> = leads.into_iter().map(|l| (key_string(&l.id), l)).collect();
     let app = pages::app_settings(ctx).await?;
     let graph = Graph::new(&app);
@@ -645,9 +651,7 @@ async fn decide(context: &SendContext<'_>, c: &Claimed, lead: Option<&LeadRecord
         None => Sent::Done(Outcome::new(c, "skipped", Some("the lead was deleted"))),
         Some(l) if !l.subscribed => Sent::Done(Outcome::new(c, "skipped", Some("unsubscribed"))),
         Some(l) if l.unavailable => Sent::Done(Outcome::new(c, "skipped", Some("unavailable (Facebook error 551)"))),
-        Some(l) if l.last_interaction_at.is_none_or(|t| t <= window_start) => {
-            Sent::Done(Outcome::new(c, "skipped", Some("outside the messaging window")))
-        }
+        Some(l) if l.last_interaction_at.is_none_or(|t| t <= window_start) => Sent::Done(Outcome::new(c, "skipped", Some("outside the messaging window"))),
         Some(l) => context.send_one(c, l).await,
     }
 }
@@ -679,12 +683,7 @@ impl SendContext<'_> {
         let result = self.graph.send(&self.page.page_id, token, &body).await;
         let now = self.ctx.now();
         match result {
-            Ok(mid) => Sent::Done(Outcome {
-                mid: Some(mid),
-                sent_at: Some(now),
-                sent_at_ms: Some(now * 1000),
-                ..Outcome::new(claimed, "sent", None)
-            }),
+            Ok(mid) => Sent::Done(Outcome { mid: Some(mid), sent_at: Some(now), sent_at_ms: Some(now * 1000), ..Outcome::new(claimed, "sent", None) }),
             Err(e) => self.failure(claimed, lead, e, now),
         }
     }
@@ -701,11 +700,12 @@ impl SendContext<'_> {
                 Sent::Done(retry(1 + attempts.min(10)))
             }
             ErrorKind::Temporary if attempts < MAX_TEMPORARY_ATTEMPTS => Sent::Done(retry(1 << attempts)),
-            ErrorKind::Temporary | ErrorKind::RateLimited => Sent::Done(Outcome {
-                attempts,
-                ..Outcome::new(claimed, "failed", Some("Facebook kept failing (timeouts, server errors or rate limits)"))
-            }),
-            ErrorKind::InvalidRequest => Sent::Done(Outcome { attempts, ..Outcome::new(claimed, "failed", Some("rejected by Facebook as invalid (error 100)")) }),
+            ErrorKind::Temporary | ErrorKind::RateLimited => {
+                Sent::Done(Outcome { attempts, ..Outcome::new(claimed, "failed", Some("Facebook kept failing (timeouts, server errors or rate limits)")) })
+            }
+            ErrorKind::InvalidRequest => {
+                Sent::Done(Outcome { attempts, ..Outcome::new(claimed, "failed", Some("rejected by Facebook as invalid (error 100)")) })
+            }
             ErrorKind::Other => {
                 let reason = match error {
                     GraphError::Api { code, .. } => format!("Facebook error {code}"),
@@ -742,12 +742,8 @@ impl SendContext<'_> {
             _ => {
                 let mut m = json!({"text": text, "metadata": metadata});
                 if !c.quick_replies.is_empty() {
-                    m["quick_replies"] = c
-                        .quick_replies
-                        .iter()
-                        .enumerate()
-                        .map(|(i, q)| json!({"content_type": "text", "title": q, "payload": format!("QR_{i}")}))
-                        .collect();
+                    m["quick_replies"] =
+                        c.quick_replies.iter().enumerate().map(|(i, q)| json!({"content_type": "text", "title": q, "payload": format!("QR_{i}")})).collect();
                 }
                 m
             }
@@ -828,12 +824,7 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
     let rows: Vec<EchoRow> = echoes
         .into_iter()
         .filter(|(key, _, _)| crate::messenger::valid_key(key) && key.len() > 30)
-        .map(|(key, mid, at_ms)| EchoRow {
-            campaign: RecordId::new("campaign", key[..30].to_string()),
-            id: RecordId::new("campaign_echo", key),
-            mid,
-            at_ms,
-        })
+        .map(|(key, mid, at_ms)| EchoRow { campaign: RecordId::new("campaign", key[..30].to_string()), id: RecordId::new("campaign_echo", key), mid, at_ms })
         .collect();
     ctx.db
         .client()

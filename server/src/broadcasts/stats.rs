@@ -76,7 +76,13 @@ pub async fn detail(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<Campai
     let (session, key) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
     let summary = summary(ctx, &row, &key).await?;
-    Ok(CampaignDetail { input: row.input(), chart: chart(ctx, &row).await?, reasons: reasons(ctx, &row).await?, report: report(ctx, &row, &key).await?, summary })
+    Ok(CampaignDetail {
+        input: row.input(),
+        chart: chart(ctx, &row).await?,
+        reasons: reasons(ctx, &row).await?,
+        report: report(ctx, &row, &key).await?,
+        summary,
+    })
 }
 
 /// Sends over time in up to 24 buckets, with their delivered and read counts.
@@ -128,8 +134,7 @@ async fn reasons(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<(String, i64)>> {
         .bind(("id", row.id.clone()))
         .await?
         .take(0)?;
-    let mut out: Vec<(String, i64)> =
-        rows.iter().map(|r| (r["reason"].as_str().unwrap_or("unknown").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
+    let mut out: Vec<(String, i64)> = rows.iter().map(|r| (r["reason"].as_str().unwrap_or("unknown").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1));
     Ok(out)
 }

@@ -169,9 +169,7 @@ fn parse_keys<'a>(values: impl Iterator<Item = &'a str>) -> Result<Vec<SecretKey
 }
 
 fn read_key_file(path: &Path) -> Result<Vec<SecretKey>, KeyringError> {
-    let text = Zeroizing::new(
-        fs::read_to_string(path).map_err(|e| KeyringError::File { path: path.to_path_buf(), reason: e.to_string() })?,
-    );
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| KeyringError::File { path: path.to_path_buf(), reason: e.to_string() })?);
     parse_keys(text.lines())
 }
 

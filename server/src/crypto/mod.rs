@@ -124,10 +124,8 @@ impl SecretKey {
     fn seal_with_ad(&self, aad: &[u8], plaintext: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ciphertext = self
-            .cipher()
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-            .expect("AES-GCM encryption cannot fail for in-memory buffers");
+        let ciphertext =
+            self.cipher().encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad }).expect("AES-GCM encryption cannot fail for in-memory buffers");
         let mut blob = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + ciphertext.len());
         blob.push(BLOB_VERSION);
         blob.extend_from_slice(&self.id);

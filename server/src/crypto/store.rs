@@ -129,13 +129,8 @@ impl Crypto {
             };
             return Ok(self.keyring.unwrap(wrapped.trim(), owner_field(&record))?);
         }
-        let row: Option<WrappedRow> = self
-            .db
-            .client()
-            .query("SELECT wrapped FROM ONLY $id")
-            .bind(("id", RecordId::new("data_key", record.clone())))
-            .await?
-            .take(0)?;
+        let row: Option<WrappedRow> =
+            self.db.client().query("SELECT wrapped FROM ONLY $id").bind(("id", RecordId::new("data_key", record.clone()))).await?.take(0)?;
         let row = row.ok_or(KeyStoreError::Missing)?;
         Ok(self.keyring.unwrap(&row.wrapped, owner_field(&record))?)
     }
@@ -149,12 +144,7 @@ impl Crypto {
                 Err(e) => return Err(KeyStoreError::Io(e)),
             }
         }
-        self.db
-            .client()
-            .query("DELETE $id")
-            .bind(("id", RecordId::new("data_key", data_key_id(account_id))))
-            .await?
-            .check()?;
+        self.db.client().query("DELETE $id").bind(("id", RecordId::new("data_key", data_key_id(account_id)))).await?.check()?;
         Ok(())
     }
 

@@ -38,11 +38,7 @@ fn failed(step: &str, e: impl std::fmt::Display) -> StartupError {
 
 /// Copies and verifies; returns the open target, for checks that need the
 /// installation's keys (the consent ledger).
-pub async fn copy(
-    ends: Endpoints<'_>,
-    credentials: impl Fn() -> Option<Credentials>,
-    options: &EngineOptions,
-) -> Result<(Database, CopyReport), StartupError> {
+pub async fn copy(ends: Endpoints<'_>, credentials: impl Fn() -> Option<Credentials>, options: &EngineOptions) -> Result<(Database, CopyReport), StartupError> {
     if ends.from == ends.to {
         return Err(refuse("the source and the target are the same database"));
     }
@@ -142,12 +138,7 @@ async fn table_names(db: &Database) -> Result<Vec<String>, surrealdb::Error> {
 }
 
 async fn table_info(db: &Database, table: &str) -> Result<Value, surrealdb::Error> {
-    let info: Option<Value> = db
-        .client()
-        .query("INFO FOR TABLE $table")
-        .bind(("table", table.to_string()))
-        .await?
-        .take(0)?;
+    let info: Option<Value> = db.client().query("INFO FOR TABLE $table").bind(("table", table.to_string())).await?.take(0)?;
     Ok(info.unwrap_or(Value::None))
 }
 

@@ -49,8 +49,6 @@ pub async fn open_rocksdb(path: &Path, options: &EngineOptions) -> Result<(Surre
     datastore.check_version().await.map_err(|e| e.to_string())?;
     datastore.bootstrap().await.map_err(|e| e.to_string())?;
     datastore.start_maintenance_tasks();
-    let client = Surreal::<Db>::unstable_from_datastore(Arc::clone(&datastore), Some(notifications))
-        .await
-        .map_err(|e| e.to_string())?;
+    let client = Surreal::<Db>::unstable_from_datastore(Arc::clone(&datastore), Some(notifications)).await.map_err(|e| e.to_string())?;
     Ok((client, datastore))
 }

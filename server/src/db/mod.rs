@@ -128,10 +128,7 @@ fn check_folder(address: &DbAddress) -> Result<(), StartupError> {
         },
         DbAddress::SurrealKv(path) => match layout::detect(path) {
             FolderEngine::SurrealKv => Ok(()),
-            FolderEngine::Empty => Err(StartupError::Database {
-                what: address.describe(),
-                reason: "there is no SurrealKV database in that folder".into(),
-            }),
+            FolderEngine::Empty => Err(StartupError::Database { what: address.describe(), reason: "there is no SurrealKV database in that folder".into() }),
             FolderEngine::RocksDb | FolderEngine::Unknown => Err(StartupError::NotADatabase(path.clone())),
         },
         DbAddress::Memory | DbAddress::Remote(_) => Ok(()),
@@ -145,10 +142,7 @@ async fn connect_engine(address: &DbAddress, credentials: Option<Credentials>, o
     }
     let client = surrealdb::engine::any::connect(address.endpoint()).await.map_err(|e| e.to_string())?;
     if let Some(c) = credentials {
-        client
-            .signin(Root { username: c.username, password: c.password })
-            .await
-            .map_err(|e| format!("sign-in refused: {e}"))?;
+        client.signin(Root { username: c.username, password: c.password }).await.map_err(|e| format!("sign-in refused: {e}"))?;
     }
     Ok(Database { inner: Client::Any(client), datastore: None })
 }
@@ -201,26 +195,14 @@ mod tests {
         schema::apply(db.client()).await.expect("second apply is a no-op");
         schema::apply(db.client()).await.expect("third apply is a no-op");
         assert_eq!(db.health().await.unwrap(), SCHEMA_VERSION);
-        let count: Option<i64> = db
-            .client()
-            .query("RETURN count(SELECT * FROM schema_meta)")
-            .await
-            .unwrap()
-            .take(0)
-            .unwrap();
+        let count: Option<i64> = db.client().query("RETURN count(SELECT * FROM schema_meta)").await.unwrap().take(0).unwrap();
         assert_eq!(count, Some(1), "one schema-version record, not one per start");
     }
 
     #[tokio::test]
     async fn newer_schema_refuses_to_start() {
         let db = memory().await;
-        db.client()
-            .query("UPDATE schema_meta:current SET version = $v")
-            .bind(("v", i64::from(SCHEMA_VERSION) + 5))
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
+        db.client().query("UPDATE schema_meta:current SET version = $v").bind(("v", i64::from(SCHEMA_VERSION) + 5)).await.unwrap().check().unwrap();
         let err = schema::apply(db.client()).await.expect_err("must refuse");
         assert!(matches!(err, StartupError::SchemaTooNew { found, supported }
             if found == SCHEMA_VERSION + 5 && supported == SCHEMA_VERSION));

@@ -26,18 +26,12 @@ DEFINE FIELD IF NOT EXISTS updated_at ON schema_meta TYPE datetime;
 ";
 
 pub(super) async fn recorded_version(db: &Client) -> Result<Option<u32>, surrealdb::Error> {
-    let version: Option<i64> = db
-        .query("SELECT VALUE version FROM ONLY schema_meta:current")
-        .await?
-        .take(0)?;
+    let version: Option<i64> = db.query("SELECT VALUE version FROM ONLY schema_meta:current").await?.take(0)?;
     Ok(version.map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
 }
 
 pub(super) async fn apply(db: &Client) -> Result<(), StartupError> {
-    let fail = |e: surrealdb::Error| StartupError::Database {
-        what: "database schema".to_string(),
-        reason: e.to_string(),
-    };
+    let fail = |e: surrealdb::Error| StartupError::Database { what: "database schema".to_string(), reason: e.to_string() };
     db.query(META).await.and_then(|r| r.check()).map_err(fail)?;
     let found = recorded_version(db).await.map_err(fail)?.unwrap_or(0);
     if found > SCHEMA_VERSION {

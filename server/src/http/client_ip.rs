@@ -29,11 +29,7 @@ pub fn client_ip(headers: &HeaderMap, peer: IpAddr, behind_proxy: bool) -> IpAdd
 }
 
 pub fn forwarded_plain_http(headers: &HeaderMap, behind_proxy: bool) -> bool {
-    behind_proxy
-        && headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("http"))
+    behind_proxy && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.trim().eq_ignore_ascii_case("http"))
 }
 
 pub async fn resolve_client(State(behind_proxy): State<bool>, mut request: Request<Body>, next: Next) -> Response {
@@ -42,11 +38,7 @@ pub async fn resolve_client(State(behind_proxy): State<bool>, mut request: Reque
             return Redirect::permanent(&target).into_response();
         }
     }
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let ip = client_ip(request.headers(), peer, behind_proxy);
     request.extensions_mut().insert(ClientIp(ip));
     next.run(request).await

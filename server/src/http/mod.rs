@@ -56,9 +56,7 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
         )
         .route(
             "/webhooks/meta/data-deletion",
-            axum::routing::post(crate::messenger::deletion::callback)
-                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
-                .with_state(ctx),
+            axum::routing::post(crate::messenger::deletion::callback).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)).with_state(ctx),
         )
         .merge(spa::router(site_dir, &shell))
         .layer(CompressionLayer::new())
@@ -69,16 +67,11 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
 /// The plain-HTTP listener's whole app.
 pub fn redirect_router(https_port: u16) -> Router {
     let security = Arc::new(SecurityHeaders::new(&[]));
-    Router::new()
-        .fallback(redirect::to_https)
-        .with_state(https_port)
-        .layer(from_fn_with_state(security, headers::security_headers))
+    Router::new().fallback(redirect::to_https).with_state(https_port).layer(from_fn_with_state(security, headers::security_headers))
 }
 
 async fn server_fn(State(backend): State<SharedBackend>, request: Request<Body>) -> Response {
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
-        .await
-        .into_response()
+    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request).await.into_response()
 }
 
 /// The owner's data export, decrypted as it streams; 404 for anyone else.
@@ -110,10 +103,7 @@ async fn export_download(State(ctx): State<Ctx>, AxumPath(id): AxumPath<String>,
     // Fused: the compression layer may poll once more after the end.
     let chunks = futures::StreamExt::fuse(chunks);
     (
-        [
-            (http::header::CONTENT_TYPE, "application/zip"),
-            (http::header::CONTENT_DISPOSITION, "attachment; filename=\"chatfbtop-data.zip\""),
-        ],
+        [(http::header::CONTENT_TYPE, "application/zip"), (http::header::CONTENT_DISPOSITION, "attachment; filename=\"chatfbtop-data.zip\"")],
         Body::from_stream(chunks),
     )
         .into_response()
@@ -129,11 +119,7 @@ async fn healthz(State(db): State<Database>) -> Response {
         .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "degraded", "database": "unavailable" })),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "degraded", "database": "unavailable" }))).into_response()
         }
     }
 }

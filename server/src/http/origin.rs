@@ -17,10 +17,9 @@ pub fn is_same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     let origin = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).or(authority);
     match (origin, host) {
-        (Some(origin), Some(host)) => origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .is_some_and(|authority| authority.eq_ignore_ascii_case(host)),
+        (Some(origin), Some(host)) => {
+            origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+        }
         _ => false,
     }
 }

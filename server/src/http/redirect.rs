@@ -11,9 +11,7 @@ pub fn https_location(headers: &HeaderMap, uri: &Uri, https_port: Option<u16>) -
     let host_header = headers.get(http::header::HOST)?.to_str().ok()?;
     let authority: http::uri::Authority = host_header.parse().ok()?;
     let host = authority.host();
-    let valid = !host.is_empty()
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        && !authority.as_str().contains('@');
+    let valid = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) && !authority.as_str().contains('@');
     if !valid {
         return None;
     }

@@ -78,7 +78,6 @@ pub fn router(site_dir: &Path, shell: &SpaShell) -> Router {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,9 +31,7 @@ pub enum TransportError {
 impl MailTransport {
     pub fn smtp(url: &str) -> Result<Self, TransportError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| TransportError::InvalidUrl)?;
-        Ok(MailTransport::Smtp(
-            transport.timeout(Some(std::time::Duration::from_secs(20))).build(),
-        ))
+        Ok(MailTransport::Smtp(transport.timeout(Some(std::time::Duration::from_secs(20))).build()))
     }
 
     pub fn files(dir: PathBuf) -> std::io::Result<Self> {
@@ -50,13 +48,9 @@ impl MailTransport {
             .multipart(MultiPart::alternative().singlepart(plain_part(body)).singlepart(SinglePart::html(html_from_text(body))))
             .map_err(|_| TransportError::Permanent)?;
         match self {
-            MailTransport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    TransportError::Permanent
-                } else {
-                    TransportError::Temporary
-                }
-            }),
+            MailTransport::Smtp(smtp) => {
+                smtp.send(message).await.map(|_| ()).map_err(|e| if e.is_permanent() { TransportError::Permanent } else { TransportError::Temporary })
+            }
             MailTransport::Files(files) => files.send(message).await.map(|_| ()).map_err(|_| TransportError::Temporary),
         }
     }
@@ -73,13 +67,15 @@ pub fn html_from_text(text: &str) -> String {
     for paragraph in text.split("\n\n") {
         let words: Vec<String> = paragraph
             .split(' ')
-            .map(|word| {
-                if word.starts_with("https://") || word.starts_with("http://") {
-                    format!("<a href=\"{0}\">{0}</a>", escape(word))
-                } else {
-                    escape(word)
-                }
-            })
+            .map(
+                |word| {
+                    if word.starts_with("https://") || word.starts_with("http://") {
+                        format!("<a href=\"{0}\">{0}</a>", escape(word))
+                    } else {
+                        escape(word)
+                    }
+                },
+            )
             .collect();
         html.push_str(&format!("<p>{}</p>", words.join(" ").replace('\n', "<br>")));
     }

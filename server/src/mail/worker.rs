@@ -83,14 +83,7 @@ pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -
                  last_error = 'temporary failure'"
             }
         };
-        ctx.db
-            .client()
-            .query(query)
-            .bind(("id", row.id.clone()))
-            .bind(("now", now))
-            .bind(("retry_at", now + backoff(row.attempts + 1)))
-            .await?
-            .check()?;
+        ctx.db.client().query(query).bind(("id", row.id.clone())).bind(("now", now)).bind(("retry_at", now + backoff(row.attempts + 1))).await?.check()?;
     }
     if report != DeliveryReport::default() {
         tracing::info!(sent = report.sent, retrying = report.retrying, failed = report.failed, "outbox run");

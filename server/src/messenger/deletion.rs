@@ -70,12 +70,6 @@ pub async fn status(ctx: &Ctx, code: &str) -> Result<Option<DeletionStatus>> {
     if !valid_key(code) {
         return Ok(None);
     }
-    let row: Option<DeletionRow> =
-        ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("data_deletion", code))).await?.take(0)?;
-    Ok(row.map(|r| DeletionStatus {
-        confirmation_code: code.to_string(),
-        received_at: r.received_at,
-        status: r.status,
-        leads_erased: r.leads_erased,
-    }))
+    let row: Option<DeletionRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("data_deletion", code))).await?.take(0)?;
+    Ok(row.map(|r| DeletionStatus { confirmation_code: code.to_string(), received_at: r.received_at, status: r.status, leads_erased: r.leads_erased }))
 }

@@ -104,32 +104,19 @@ impl Graph {
     /// a stand-in serves it itself.
     pub fn dialog_url(&self, app_id: &str, redirect_uri: &str, state: &str) -> String {
         let host = if self.base == "https://graph.facebook.com" { "https://www.facebook.com" } else { self.base.as_str() };
-        let query = [
-            ("client_id", app_id),
-            ("redirect_uri", redirect_uri),
-            ("state", state),
-            ("scope", "pages_show_list,pages_messaging,pages_manage_metadata"),
-        ];
+        let query =
+            [("client_id", app_id), ("redirect_uri", redirect_uri), ("state", state), ("scope", "pages_show_list,pages_messaging,pages_manage_metadata")];
         let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
         format!("{host}/{}/dialog/oauth?{}", self.version, encoded.join("&"))
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, GraphError> {
-        let response = request.send().await.map_err(|e| {
-            if e.is_timeout() {
-                GraphError::Timeout
-            } else {
-                GraphError::Transport(e.without_url().to_string())
-            }
-        })?;
+        let response =
+            request.send().await.map_err(|e| if e.is_timeout() { GraphError::Timeout } else { GraphError::Transport(e.without_url().to_string()) })?;
         let status = response.status().as_u16();
         let body: Option<Value> = response.json().await.ok();
         if let Some(error) = body.as_ref().and_then(|b| b.get("error")) {
-            return Err(GraphError::Api {
-                code: error["code"].as_i64().unwrap_or(0),
-                subcode: error["error_subcode"].as_i64(),
-                http_status: status,
-            });
+            return Err(GraphError::Api { code: error["code"].as_i64().unwrap_or(0), subcode: error["error_subcode"].as_i64(), http_status: status });
         }
         if status >= 400 {
             return Err(GraphError::Http(status));
@@ -154,19 +141,13 @@ impl Graph {
 
     /// User profile: first and last name, where the Page may read them.
     pub async fn profile(&self, psid: &str, token: &str) -> Result<(Option<String>, Option<String>), GraphError> {
-        let answer =
-            self.call(http().get(self.url(psid)).query(&[("fields", "first_name,last_name")]).bearer_auth(token)).await?;
+        let answer = self.call(http().get(self.url(psid)).query(&[("fields", "first_name,last_name")]).bearer_auth(token)).await?;
         Ok((answer["first_name"].as_str().map(str::to_string), answer["last_name"].as_str().map(str::to_string)))
     }
 
     /// Facebook Login: exchanges the `code` for a user access token.
     pub async fn exchange_code(&self, app: &AppSettings, redirect_uri: &str, code: &str) -> Result<String, GraphError> {
-        let query = [
-            ("client_id", app.app_id.as_str()),
-            ("redirect_uri", redirect_uri),
-            ("client_secret", app.app_secret.as_str()),
-            ("code", code),
-        ];
+        let query = [("client_id", app.app_id.as_str()), ("redirect_uri", redirect_uri), ("client_secret", app.app_secret.as_str()), ("code", code)];
         let answer = self.call(http().get(self.url("oauth/access_token")).query(&query)).await?;
         answer["access_token"].as_str().map(str::to_string).ok_or(GraphError::Malformed)
     }
@@ -191,7 +172,11 @@ impl Graph {
     pub async fn subscribe_app(&self, page_id: &str, token: &str) -> Result<(), GraphError> {
         let url = self.url(&format!("{page_id}/subscribed_apps"));
         let answer = self.call(http().post(url).query(&[("subscribed_fields", SUBSCRIBED_FIELDS)]).bearer_auth(token)).await?;
-        if answer["success"].as_bool() == Some(true) { Ok(()) } else { Err(GraphError::Malformed) }
+        if answer["success"].as_bool() == Some(true) {
+            Ok(())
+        } else {
+            Err(GraphError::Malformed)
+        }
     }
 
     /// The Page-scoped ids of an app-scoped user (for the data-deletion callback),
@@ -200,10 +185,7 @@ impl Graph {
         let app_token = format!("{}|{}", app.app_id, app.app_secret.as_str());
         let answer = self.call(http().get(self.url(&format!("{app_scoped_id}/ids_for_pages"))).bearer_auth(app_token)).await?;
         let data = answer["data"].as_array().ok_or(GraphError::Malformed)?;
-        Ok(data
-            .iter()
-            .filter_map(|m| Some((m["id"].as_str()?.to_string(), m["page"]["id"].as_str()?.to_string())))
-            .collect())
+        Ok(data.iter().filter_map(|m| Some((m["id"].as_str()?.to_string(), m["page"]["id"].as_str()?.to_string()))).collect())
     }
 }
 

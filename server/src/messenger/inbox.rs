@@ -57,11 +57,7 @@ pub async fn conversation(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
             status: m.status,
         });
     }
-    Ok(Conversation {
-        lead: leads::view(ctx, &row, &key).await?,
-        messages,
-        page_needs_reconnection: page.as_ref().is_some_and(|p| p.status != "active"),
-    })
+    Ok(Conversation { lead: leads::view(ctx, &row, &key).await?, messages, page_needs_reconnection: page.as_ref().is_some_and(|p| p.status != "active") })
 }
 
 /// The Send API's `messaging_type` and tag for a human reply, or why none is allowed.
@@ -157,10 +153,7 @@ async fn deliver(
     let token = page.token(key).map_err(SendFailure::Internal)?.ok_or(SendFailure::Graph(GraphError::Api { code: 190, subcode: None, http_status: 400 }))?;
     let psid = lead.psid(key).map_err(SendFailure::Internal)?;
     let app = pages::app_settings(ctx).await.map_err(SendFailure::Internal)?;
-    Graph::new(&app)
-        .send(&page.page_id, &token, &text_message(&psid, text, messaging_type, tag))
-        .await
-        .map_err(SendFailure::Graph)
+    Graph::new(&app).send(&page.page_id, &token, &text_message(&psid, text, messaging_type, tag)).await.map_err(SendFailure::Graph)
 }
 
 enum SendFailure {

@@ -267,8 +267,7 @@ async fn handle_item(
     // The echo of a reply sent from the inbox: already in the conversation.
     if !event.inbound {
         if let Some(mid) = event.mid {
-            let ours: Vec<Value> =
-                ctx.db.client().query("SELECT id FROM message WHERE mid = $mid LIMIT 1").bind(("mid", mid.to_string())).await?.take(0)?;
+            let ours: Vec<Value> = ctx.db.client().query("SELECT id FROM message WHERE mid = $mid LIMIT 1").bind(("mid", mid.to_string())).await?.take(0)?;
             if !ours.is_empty() {
                 report.duplicates += 1;
                 return Ok(());
@@ -276,13 +275,7 @@ async fn handle_item(
         }
     }
     let ident = ctx.crypto.keyed_index("event", &dedupe);
-    let seen: Vec<Value> = ctx
-        .db
-        .client()
-        .query("SELECT id FROM message WHERE ident = $ident LIMIT 1")
-        .bind(("ident", ident.clone()))
-        .await?
-        .take(0)?;
+    let seen: Vec<Value> = ctx.db.client().query("SELECT id FROM message WHERE ident = $ident LIMIT 1").bind(("ident", ident.clone())).await?.take(0)?;
     if !seen.is_empty() {
         report.duplicates += 1;
         return Ok(());
@@ -351,8 +344,7 @@ struct ReadMark {
 /// Read receipts: everything sent to that person up to the watermark was read.
 /// Each lead is found by its indexed `ident`, all in one request.
 async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> Result<()> {
-    let marks: Vec<ReadMark> =
-        reads.into_iter().map(|(psid, watermark)| ReadMark { ident: leads::lead_ident(ctx, page_id, &psid), watermark }).collect();
+    let marks: Vec<ReadMark> = reads.into_iter().map(|(psid, watermark)| ReadMark { ident: leads::lead_ident(ctx, page_id, &psid), watermark }).collect();
     ctx.db
         .client()
         .query(
@@ -388,13 +380,8 @@ async fn create_lead(
     let now = ctx.now();
     let lead_key = time_key(now);
     let psid_enc = seal(key, "lead", &lead_key, "psid", psid);
-    let suppressed: Option<Value> = ctx
-        .db
-        .client()
-        .query("SELECT id FROM ONLY $id")
-        .bind(("id", record("suppression", &suppression_key(ctx, page_id, psid))))
-        .await?
-        .take(0)?;
+    let suppressed: Option<Value> =
+        ctx.db.client().query("SELECT id FROM ONLY $id").bind(("id", record("suppression", &suppression_key(ctx, page_id, psid)))).await?.take(0)?;
     ctx.db
         .client()
         .query(

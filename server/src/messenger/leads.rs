@@ -70,13 +70,8 @@ pub fn lead_ident(ctx: &Ctx, page_id: &str, psid: &str) -> String {
 }
 
 pub async fn find_by_ident(ctx: &Ctx, ident: &str) -> Result<Option<LeadRecord>> {
-    let rows: Vec<LeadRecord> = ctx
-        .db
-        .client()
-        .query(format!("SELECT {LIST_FIELDS} FROM lead WHERE ident = $ident LIMIT 1"))
-        .bind(("ident", ident.to_string()))
-        .await?
-        .take(0)?;
+    let rows: Vec<LeadRecord> =
+        ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM lead WHERE ident = $ident LIMIT 1")).bind(("ident", ident.to_string())).await?.take(0)?;
     Ok(rows.into_iter().next())
 }
 
@@ -85,13 +80,7 @@ pub async fn owned(ctx: &Ctx, account_id: &str, lead: &str) -> Result<LeadRecord
     if !valid_key(lead) {
         return Err(AppError::LeadNotFound.into());
     }
-    let row: Option<LeadRecord> = ctx
-        .db
-        .client()
-        .query(format!("SELECT {LIST_FIELDS} FROM ONLY $id"))
-        .bind(("id", record("lead", lead)))
-        .await?
-        .take(0)?;
+    let row: Option<LeadRecord> = ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM ONLY $id")).bind(("id", record("lead", lead))).await?.take(0)?;
     match row {
         Some(row) if key_string(&row.account) == account_id => Ok(row),
         _ => Err(AppError::LeadNotFound.into()),
@@ -269,8 +258,7 @@ pub async fn erase_page_data(ctx: &Ctx, page: &RecordId) -> Result<()> {
 
 async fn delete_in_batches(ctx: &Ctx, select: &'static str, owner: &RecordId) -> Result<()> {
     loop {
-        let ids: Vec<RecordId> =
-            ctx.db.client().query(select).bind(("owner", owner.clone())).bind(("batch", DELETE_BATCH)).await?.take(0)?;
+        let ids: Vec<RecordId> = ctx.db.client().query(select).bind(("owner", owner.clone())).bind(("batch", DELETE_BATCH)).await?.take(0)?;
         if ids.is_empty() {
             return Ok(());
         }
@@ -404,15 +392,8 @@ pub async fn assign_label(ctx: &Ctx, request: &RequestInfo, leads: &[String], la
     } else {
         "UPDATE $leads SET labels -= $label WHERE account = $account AND $label IN labels RETURN id"
     };
-    let changed: Vec<serde_json::Value> = ctx
-        .db
-        .client()
-        .query(statement)
-        .bind(("leads", ids))
-        .bind(("label", id))
-        .bind(("account", account_record(&session.account_id)))
-        .await?
-        .take(0)?;
+    let changed: Vec<serde_json::Value> =
+        ctx.db.client().query(statement).bind(("leads", ids)).bind(("label", id)).bind(("account", account_record(&session.account_id))).await?.take(0)?;
     Ok(changed.len())
 }
 
@@ -499,11 +480,6 @@ pub async fn purge_expired(ctx: &Ctx) -> Result<(i64, i64)> {
         messages += ids.len() as i64;
         ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
     }
-    ctx.db
-        .client()
-        .query("DELETE page_login WHERE created_at < $cutoff")
-        .bind(("cutoff", now - super::pages::LOGIN_TTL_SECS))
-        .await?
-        .check()?;
+    ctx.db.client().query("DELETE page_login WHERE created_at < $cutoff").bind(("cutoff", now - super::pages::LOGIN_TTL_SECS)).await?.check()?;
     Ok((leads, messages))
 }

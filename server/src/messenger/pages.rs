@@ -92,13 +92,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesO
         .take(0)?;
     let mut pages = Vec::with_capacity(rows.len());
     for row in rows {
-        let leads: Option<i64> = ctx
-            .db
-            .client()
-            .query("RETURN count(SELECT id FROM lead WHERE page = $page)")
-            .bind(("page", row.id.clone()))
-            .await?
-            .take(0)?;
+        let leads: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM lead WHERE page = $page)").bind(("page", row.id.clone())).await?.take(0)?;
         pages.push(PageView {
             id: row.key(),
             page_id: row.page_id.clone(),
@@ -205,14 +199,9 @@ struct LoginRow {
 
 async fn login_row(ctx: &Ctx, session: &crate::sessions::Session, state: &str) -> Result<(String, LoginRow)> {
     let key = login_key(ctx, state);
-    let row: Option<LoginRow> =
-        ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("page_login", &key))).await?.take(0)?;
+    let row: Option<LoginRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("page_login", &key))).await?.take(0)?;
     match row {
-        Some(row)
-            if key_string(&row.account) == session.account_id
-                && row.session_id == session.id
-                && ctx.now() - row.created_at <= LOGIN_TTL_SECS =>
-        {
+        Some(row) if key_string(&row.account) == session.account_id && row.session_id == session.id && ctx.now() - row.created_at <= LOGIN_TTL_SECS => {
             Ok((key, row))
         }
         _ => Err(AppError::FacebookLoginExpired.into()),
@@ -233,13 +222,7 @@ pub async fn finish_login(ctx: &Ctx, request: &RequestInfo, code: &str, state: &
     let listed = graph.my_pages(&user_token).await?;
     let offered: Vec<_> = listed.iter().map(|p| json!({"id": p.id, "name": p.name, "token": p.access_token})).collect();
     let sealed = key.seal(crate::crypto::Field::new("page_login", &row_key, "offered"), serde_json::to_vec(&offered).unwrap_or_default().as_slice());
-    ctx.db
-        .client()
-        .query("UPDATE $id SET offered_sealed = $sealed")
-        .bind(("id", record("page_login", &row_key)))
-        .bind(("sealed", sealed))
-        .await?
-        .check()?;
+    ctx.db.client().query("UPDATE $id SET offered_sealed = $sealed").bind(("id", record("page_login", &row_key))).bind(("sealed", sealed)).await?.check()?;
     let mut pages = Vec::with_capacity(listed.len());
     for p in listed {
         let connected = load(ctx, &page_key(ctx, &p.id)).await?.is_some_and(|r| r.account_id() == session.account_id && r.status != "disconnected");
@@ -278,12 +261,7 @@ pub async fn disconnect(ctx: &Ctx, request: &RequestInfo, page: &str, erase: boo
         super::leads::erase_page_data(ctx, &row.id).await?;
         ctx.db.client().query("DELETE $id").bind(("id", row.id.clone())).await?.check()?;
     } else {
-        ctx.db
-            .client()
-            .query("UPDATE $id SET status = 'disconnected', token_sealed = NONE")
-            .bind(("id", row.id.clone()))
-            .await?
-            .check()?;
+        ctx.db.client().query("UPDATE $id SET status = 'disconnected', token_sealed = NONE").bind(("id", row.id.clone())).await?.check()?;
     }
     tracing::info!(page = %row.key(), erase, "page disconnected");
     Ok(())
@@ -298,12 +276,7 @@ pub async fn set_bot_disclosure(ctx: &Ctx, request: &RequestInfo, page: &str, en
 
 /// Facebook answered 190 for this Page's token.
 pub async fn mark_needs_reconnection(ctx: &Ctx, page: &RecordId) -> Result<()> {
-    ctx.db
-        .client()
-        .query("UPDATE $id SET status = 'needs_reconnection' WHERE status = 'active'")
-        .bind(("id", page.clone()))
-        .await?
-        .check()?;
+    ctx.db.client().query("UPDATE $id SET status = 'needs_reconnection' WHERE status = 'active'").bind(("id", page.clone())).await?.check()?;
     tracing::warn!(page = %key_string(page), "page token rejected by Facebook: needs reconnection");
     Ok(())
 }

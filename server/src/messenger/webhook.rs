@@ -21,9 +21,8 @@ pub async fn verify(State(ctx): State<Ctx>, Query(query): Query<HashMap<String, 
         return StatusCode::FORBIDDEN.into_response();
     };
     let mode_ok = query.get("hub.mode").is_some_and(|m| m == "subscribe");
-    let token_ok = query
-        .get("hub.verify_token")
-        .is_some_and(|t| t.len() == app.verify_token.len() && constant_time_eq(t.as_bytes(), app.verify_token.as_bytes()));
+    let token_ok =
+        query.get("hub.verify_token").is_some_and(|t| t.len() == app.verify_token.len() && constant_time_eq(t.as_bytes(), app.verify_token.as_bytes()));
     match (mode_ok && token_ok, query.get("hub.challenge")) {
         (true, Some(challenge)) => (StatusCode::OK, challenge.clone()).into_response(),
         _ => StatusCode::FORBIDDEN.into_response(),
@@ -35,11 +34,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response {
-    let header = request
-        .headers()
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = request.headers().get("x-hub-signature-256").and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = match to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),

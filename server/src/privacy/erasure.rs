@@ -26,10 +26,7 @@ const DELETE_BATCH: i64 = 1_000;
 /// Table and field names come from the constant inventory, never from input;
 /// this check keeps it that way before they are placed into a query.
 fn identifier(name: &str) -> &str {
-    assert!(
-        !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-        "inventory names must be plain identifiers: {name}"
-    );
+    assert!(!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "inventory names must be plain identifiers: {name}");
     name
 }
 
@@ -44,14 +41,8 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
             // In batches: one DELETE over every row would hold them all in memory.
             let select = format!("SELECT VALUE id FROM {table} WHERE {} = $account LIMIT $batch", identifier(field));
             loop {
-                let ids: Vec<RecordId> = ctx
-                    .db
-                    .client()
-                    .query(select.as_str())
-                    .bind(("account", account_record(account_id)))
-                    .bind(("batch", DELETE_BATCH))
-                    .await?
-                    .take(0)?;
+                let ids: Vec<RecordId> =
+                    ctx.db.client().query(select.as_str()).bind(("account", account_record(account_id))).bind(("batch", DELETE_BATCH)).await?.take(0)?;
                 if ids.is_empty() {
                     break;
                 }
@@ -68,13 +59,9 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
 pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str) -> Result<i64, surrealdb::Error> {
     let table = identifier(table);
     let count: Option<i64> = match owner {
-        Owner::RecordKey => ctx
-            .db
-            .client()
-            .query("RETURN count(SELECT id FROM $id)")
-            .bind(("id", RecordId::new(table, account_id.to_string())))
-            .await?
-            .take(0)?,
+        Owner::RecordKey => {
+            ctx.db.client().query("RETURN count(SELECT id FROM $id)").bind(("id", RecordId::new(table, account_id.to_string()))).await?.take(0)?
+        }
         Owner::Field(field) => {
             let query = format!("RETURN count(SELECT id FROM {table} WHERE {} = $account)", identifier(field));
             ctx.db.client().query(query).bind(("account", account_record(account_id))).await?.take(0)?

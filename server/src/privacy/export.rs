@@ -153,9 +153,7 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
         Owner::Retained => return Ok(Vec::new()),
         Owner::Field(field) => {
             // Table and field names are constants from the inventory.
-            let query = format!(
-                "SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account AND id > $after ORDER BY id LIMIT $limit"
-            );
+            let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account AND id > $after ORDER BY id LIMIT $limit");
             ctx.db
                 .client()
                 .query(query)
@@ -246,10 +244,12 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
 
     // Pass 2: index.html, the same data for people.
     let mut html = zip.start("index.html")?;
-    html.write_all(b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your Chat FB Top data</title>\
+    html.write_all(
+        b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your Chat FB Top data</title>\
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
 td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head><body>\
-<h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>")?;
+<h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>",
+    )?;
     for (i, category) in INVENTORY.iter().enumerate() {
         write!(html, "<h2>{}</h2><p>{}</p>", escape(category.title), escape(category.what))?;
         let mut after: Option<String> = None;
@@ -261,7 +261,10 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
                 html.write_all(b"<table>")?;
                 if let Value::Object(fields) = row {
                     for (name, value) in fields {
-                        let shown = match value { Value::String(s) => s.clone(), other => other.to_string() };
+                        let shown = match value {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
                         write!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&shown))?;
                     }
                 }
@@ -330,13 +333,8 @@ pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Res
 /// as failed. Returns how many exports were deleted.
 pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<i64, ExportError> {
     let now = ctx.now();
-    let expired: Vec<RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM export_job WHERE expires_at != NONE AND expires_at <= $now")
-        .bind(("now", now))
-        .await?
-        .take(0)?;
+    let expired: Vec<RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM export_job WHERE expires_at != NONE AND expires_at <= $now").bind(("now", now)).await?.take(0)?;
     let deleted = expired.len() as i64;
     for id in expired {
         let _ = std::fs::remove_file(file_path(ctx, &key_string(&id)));
@@ -355,13 +353,8 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
 
 /// Erasure: the account's export files go with it.
 pub async fn delete_files_of(ctx: &Ctx, account_id: &str) -> Result<(), ExportError> {
-    let ids: Vec<RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM export_job WHERE account = $account")
-        .bind(("account", account_record(account_id)))
-        .await?
-        .take(0)?;
+    let ids: Vec<RecordId> =
+        ctx.db.client().query("SELECT VALUE id FROM export_job WHERE account = $account").bind(("account", account_record(account_id))).await?.take(0)?;
     for id in ids {
         let _ = std::fs::remove_file(file_path(ctx, &key_string(&id)));
     }

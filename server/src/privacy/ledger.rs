@@ -68,13 +68,8 @@ enum Attempt {
 
 /// One try on `tx`.
 async fn append_once(tx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<Attempt, LedgerError> {
-    let head: Option<Head> = tx
-        .db
-        .client()
-        .query("SELECT consent_count, consent_head FROM ONLY $account")
-        .bind(("account", account_record(account_id)))
-        .await?
-        .take(0)?;
+    let head: Option<Head> =
+        tx.db.client().query("SELECT consent_count, consent_head FROM ONLY $account").bind(("account", account_record(account_id))).await?.take(0)?;
     let Some(head) = head else { return Ok(Attempt::NoAccount) };
     let seq = head.consent_count + 1;
     let now = tx.now();
@@ -139,8 +134,7 @@ pub struct Verification {
 
 /// `server consent verify`: walks every account's chain.
 pub async fn verify(ctx: &Ctx) -> Result<Verification, LedgerError> {
-    let heads: Vec<AccountHead> =
-        ctx.db.client().query("SELECT id, consent_count, consent_head FROM account").await?.take(0)?;
+    let heads: Vec<AccountHead> = ctx.db.client().query("SELECT id, consent_count, consent_head FROM account").await?.take(0)?;
     let mut report = Verification { accounts: heads.len(), ..Default::default() };
     for head in heads {
         let account_id = key_string(&head.id);

@@ -18,13 +18,8 @@ analytics and make no third-party requests. You can export your data and delete 
 /// Publishes version 1 of each document on a fresh installation.
 pub async fn ensure_initial_policies(ctx: &Ctx) -> Result<(), surrealdb::Error> {
     for (document, title, body) in [("terms", "Terms of use", INITIAL_TERMS), ("privacy", "Privacy policy", INITIAL_PRIVACY)] {
-        let existing: Option<i64> = ctx
-            .db
-            .client()
-            .query("RETURN count(SELECT id FROM policy WHERE document = $document)")
-            .bind(("document", document.to_string()))
-            .await?
-            .take(0)?;
+        let existing: Option<i64> =
+            ctx.db.client().query("RETURN count(SELECT id FROM policy WHERE document = $document)").bind(("document", document.to_string())).await?.take(0)?;
         if existing.unwrap_or(0) == 0 {
             // The unique (document, version) index makes a concurrent first start harmless.
             let _ = ctx

@@ -18,7 +18,11 @@ fn nonce(counter: u64) -> [u8; 12] {
 }
 
 fn aad(last: bool) -> &'static [u8] {
-    if last { b"chatfbtop-sealed-file|last" } else { b"chatfbtop-sealed-file|more" }
+    if last {
+        b"chatfbtop-sealed-file|last"
+    } else {
+        b"chatfbtop-sealed-file|more"
+    }
 }
 
 pub struct SealingWriter<W: Write> {
@@ -30,12 +34,7 @@ pub struct SealingWriter<W: Write> {
 
 impl<W: Write> SealingWriter<W> {
     pub fn new(inner: W, key: &[u8; 32]) -> Self {
-        SealingWriter {
-            inner,
-            cipher: Aes256Gcm::new_from_slice(key).expect("32-byte key"),
-            buffer: Zeroizing::new(Vec::with_capacity(CHUNK)),
-            counter: 0,
-        }
+        SealingWriter { inner, cipher: Aes256Gcm::new_from_slice(key).expect("32-byte key"), buffer: Zeroizing::new(Vec::with_capacity(CHUNK)), counter: 0 }
     }
 
     fn seal_chunk(&mut self, last: bool) -> io::Result<()> {

@@ -48,13 +48,7 @@ pub fn account_record(account_id: &str) -> RecordId {
 }
 
 /// Starts a session and returns its token (for the cookie only; never stored).
-pub async fn create(
-    ctx: &Ctx,
-    account_id: &str,
-    account_key: &SecretKey,
-    persistent: bool,
-    user_agent: &str,
-) -> Result<(String, Session), SessionError> {
+pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persistent: bool, user_agent: &str) -> Result<(String, Session), SessionError> {
     let token = random_token();
     let id = random_id();
     let now = ctx.now();
@@ -79,13 +73,8 @@ pub async fn create(
 
 /// The live session for a cookie token, or None. Expired sessions are deleted.
 pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>, SessionError> {
-    let row: Option<SessionRow> = ctx
-        .db
-        .client()
-        .query("SELECT * FROM ONLY session WHERE token_hash = $hash LIMIT 1")
-        .bind(("hash", token_hash(token)))
-        .await?
-        .take(0)?;
+    let row: Option<SessionRow> =
+        ctx.db.client().query("SELECT * FROM ONLY session WHERE token_hash = $hash LIMIT 1").bind(("hash", token_hash(token))).await?.take(0)?;
     let Some(row) = row else { return Ok(None) };
     let now = ctx.now();
     let idle_expired = !row.persistent && row.last_used_at + ctx.settings.session_idle_secs <= now;
@@ -94,13 +83,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>, Ses
         return Ok(None);
     }
     if now - row.last_used_at >= TOUCH_EVERY_SECS {
-        ctx.db
-            .client()
-            .query("UPDATE $id SET last_used_at = $now")
-            .bind(("id", row.id.clone()))
-            .bind(("now", now))
-            .await?
-            .check()?;
+        ctx.db.client().query("UPDATE $id SET last_used_at = $now").bind(("id", row.id.clone())).bind(("now", now)).await?.check()?;
     }
     Ok(Some(Session { id: key_string(&row.id), account_id: key_string(&row.account), persistent: row.persistent }))
 }
@@ -148,17 +131,8 @@ pub async fn list(ctx: &Ctx, account_id: &str, key: &SecretKey, current: &str) -
         .into_iter()
         .map(|row| {
             let id = key_string(&row.id);
-            let user_agent = key
-                .open_string(Field::new("session", &id, "user_agent"), &row.user_agent_enc)
-                .unwrap_or_else(|_| "unknown".to_string());
-            ActiveSession {
-                current: id == current,
-                id,
-                created_at: row.created_at,
-                last_used_at: row.last_used_at,
-                user_agent,
-                persistent: row.persistent,
-            }
+            let user_agent = key.open_string(Field::new("session", &id, "user_agent"), &row.user_agent_enc).unwrap_or_else(|_| "unknown".to_string());
+            ActiveSession { current: id == current, id, created_at: row.created_at, last_used_at: row.last_used_at, user_agent, persistent: row.persistent }
         })
         .collect())
 }

@@ -80,15 +80,11 @@ async fn registration_validates_its_input() {
     let feedback = &weak.error()["WeakPassword"]["feedback"];
     assert!(!feedback.as_array().unwrap().is_empty(), "feedback for the user: {}", weak.body);
     assert_eq!(api.register("not-an-email", STRONG_PASSWORD, None).await.error(), &json!("InvalidEmail"));
-    assert_eq!(
-        api.register("zed@example.org", "zed@example.org plus words 19", None).await.error(),
-        &json!("PasswordContainsEmail")
-    );
+    assert_eq!(api.register("zed@example.org", "zed@example.org plus words 19", None).await.error(), &json!("PasswordContainsEmail"));
     let long = "x".repeat(1025);
     assert_eq!(api.register("long@example.org", &long, None).await.error(), &json!("PasswordTooLong"));
-    let reply = api
-        .post("auth/register", json!({"input": {"email": "t@example.org", "password": STRONG_PASSWORD, "display_name": null, "accept_terms": false}}))
-        .await;
+    let reply =
+        api.post("auth/register", json!({"input": {"email": "t@example.org", "password": STRONG_PASSWORD, "display_name": null, "accept_terms": false}})).await;
     assert_eq!(reply.error(), &json!("TermsNotAccepted"));
     assert_eq!(count_mails(&server.mail_dir(), "example.org"), 0, "nothing was created");
     server.stop().await;
@@ -167,9 +163,7 @@ async fn password_change_rotates_the_session_revokes_others_and_notifies() {
     let weak = api.post("account/change-password", json!({"current_password": STRONG_PASSWORD, "new_password": "abc123"})).await;
     assert!(weak.error().get("WeakPassword").is_some());
 
-    api.post("account/change-password", json!({"current_password": STRONG_PASSWORD, "new_password": OTHER_STRONG_PASSWORD}))
-        .await
-        .ok();
+    api.post("account/change-password", json!({"current_password": STRONG_PASSWORD, "new_password": OTHER_STRONG_PASSWORD})).await.ok();
     let after = api.cookie.clone().unwrap();
     assert_ne!(before, after, "a fresh session id");
     assert_eq!(api.me().await["email"], email, "this device stays signed in");
@@ -296,9 +290,7 @@ async fn cross_origin_posts_are_refused() {
 async fn an_admins_one_time_password_must_be_changed_first() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let config = clap::Parser::try_parse_from(["server", "--data-dir", data.to_str().unwrap()])
-        .map(|cli: server::config::Cli| cli.serve)
-        .unwrap();
+    let config = clap::Parser::try_parse_from(["server", "--data-dir", data.to_str().unwrap()]).map(|cli: server::config::Cli| cli.serve).unwrap();
     let one_time = server::create_admin(&config, "root@example.org").await.expect("admin created");
     assert!(server::create_admin(&config, "root@example.org").await.is_err(), "only once per address");
 

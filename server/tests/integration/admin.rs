@@ -21,7 +21,6 @@ async fn admin(server: &TestServer, email: &str) -> Api {
     api
 }
 
-
 fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
     vec![
         ("admin/users", json!({"email": null, "before": null})),
@@ -32,16 +31,28 @@ fn admin_calls(target: &str) -> Vec<(&'static str, Value)> {
         ("admin/view-personal-data", json!({"account_id": target, "reason": "test"})),
         ("admin/actions", json!({"before": null})),
         ("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "terms", "title": "T", "body": "B", "summary": ""})),
-        ("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "N", "purpose": "P", "categories": ["c"], "country": "DE", "safeguards": "S"}})),
+        (
+            "admin/save-recipient",
+            json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "N", "purpose": "P", "categories": ["c"], "country": "DE", "safeguards": "S"}}),
+        ),
         ("admin/remove-recipient", json!({"password": STRONG_PASSWORD, "id": "x"})),
         ("admin/breaches", json!({})),
-        ("admin/record-breach", json!({"input": {"discovered_local": "2026-11-29T10:00", "utc_offset_minutes": 0, "nature": "n", "categories": ["c"], "approx_affected": 1, "consequences": "c", "measures": "m"}})),
+        (
+            "admin/record-breach",
+            json!({"input": {"discovered_local": "2026-11-29T10:00", "utc_offset_minutes": 0, "nature": "n", "categories": ["c"], "approx_affected": 1, "consequences": "c", "measures": "m"}}),
+        ),
         ("admin/breach-authority-notified", json!({"password": STRONG_PASSWORD, "id": "x"})),
         ("admin/breach-notify-people", json!({"password": STRONG_PASSWORD, "id": "x", "account_ids": null})),
         ("admin/overview", json!({})),
         ("admin/messenger-app", json!({})),
-        ("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": {"app_id": "1", "app_secret": "s", "verify_token": "t", "graph_base_url": "https://graph.facebook.com", "graph_version": "v21.0"}})),
-        ("admin/set-retention", json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 1, "messages_days": 1, "export_hours": 1}})),
+        (
+            "admin/save-messenger-app",
+            json!({"password": STRONG_PASSWORD, "input": {"app_id": "1", "app_secret": "s", "verify_token": "t", "graph_base_url": "https://graph.facebook.com", "graph_version": "v21.0"}}),
+        ),
+        (
+            "admin/set-retention",
+            json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 1, "messages_days": 1, "export_hours": 1}}),
+        ),
     ]
 }
 
@@ -190,7 +201,12 @@ async fn declared_recipients_are_public_and_a_change_is_a_policy_change() {
     assert_eq!(public, json!([]));
 
     let recipient = json!({"id": "", "name": "Mailjet SAS", "purpose": "Sending account mail", "categories": ["email address"], "country": "France", "safeguards": "EU processor, DPA signed"});
-    let incomplete = boss.post("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "", "purpose": "", "categories": [], "country": "", "safeguards": ""}})).await;
+    let incomplete = boss
+        .post(
+            "admin/save-recipient",
+            json!({"password": STRONG_PASSWORD, "recipient": {"id": "", "name": "", "purpose": "", "categories": [], "country": "", "safeguards": ""}}),
+        )
+        .await;
     assert_eq!(incomplete.error(), &json!("IncompleteForm"));
     let id = boss.post("admin/save-recipient", json!({"password": STRONG_PASSWORD, "recipient": recipient})).await.ok().clone();
     let public = server.client().get("privacy/recipients").await.ok().clone();
@@ -264,13 +280,21 @@ async fn retention_settings_drive_an_exact_purge_and_the_panel_reports_it() {
     assert_eq!(server.client().get("privacy/retention").await.ok()["signin_history_days"], 30, "public");
     let bad = json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 0, "inactive_leads_days": 180, "messages_days": 90, "export_hours": 48}});
     assert_eq!(boss.post("admin/set-retention", bad).await.error(), &json!("InvalidRetention"));
-    let one_day = json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 180, "messages_days": 90, "export_hours": 48}});
+    let one_day =
+        json!({"password": STRONG_PASSWORD, "settings": {"signin_history_days": 1, "inactive_leads_days": 180, "messages_days": 90, "export_hours": 48}});
     boss.post("admin/set-retention", one_day).await.ok();
 
     // Keeper: one sign-in at day 0 (by verified_account? no: it signs in only in admin()), so count exactly.
     let db = server.running.as_ref().unwrap().db.clone();
     let before: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event)").await.unwrap().take(0).unwrap();
-    let old: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event WHERE at < $cutoff)").bind(("cutoff", server.clock_now() - 86_400)).await.unwrap().take(0).unwrap();
+    let old: Option<i64> = db
+        .client()
+        .query("RETURN count(SELECT id FROM signin_event WHERE at < $cutoff)")
+        .bind(("cutoff", server.clock_now() - 86_400))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
     assert!(old.unwrap() >= 2, "the user's day-0 sign-in and the keeper's first");
     server.purge_now().await;
     let after: Option<i64> = db.client().query("RETURN count(SELECT id FROM signin_event)").await.unwrap().take(0).unwrap();
@@ -293,7 +317,9 @@ async fn the_panel_counts_acceptances_and_warns_about_old_admin_passwords() {
         o["acceptance"].as_array().unwrap().iter().find(|a| a["document"] == document && a["version"] == version).map(|a| a["accounts"].as_i64().unwrap())
     };
     assert_eq!(count(&overview, "privacy", 1), Some(2));
-    boss.post("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "privacy", "title": "Privacy policy", "body": "v2", "summary": "s"})).await.ok();
+    boss.post("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "privacy", "title": "Privacy policy", "body": "v2", "summary": "s"}))
+        .await
+        .ok();
     boss.post("privacy/accept-policies", json!({})).await.ok();
     let overview = boss.post("admin/overview", json!({})).await.ok().clone();
     assert_eq!(count(&overview, "privacy", 1), Some(1));
@@ -343,11 +369,7 @@ async fn the_facebook_app_secret_is_never_shown_again_and_empty_fields_keep_it()
     // Empty secret fields keep the stored ones.
     let again = json!({"app_id": "4242", "app_secret": "", "verify_token": "", "graph_base_url": "https://graph.facebook.com", "graph_version": "v22.0"});
     boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": again})).await.ok();
-    let r = http_client()
-        .get(format!("{}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=ok", server.base))
-        .send()
-        .await
-        .unwrap();
+    let r = http_client().get(format!("{}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=ok", server.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let bad = json!({"app_id": "1", "app_secret": "x", "verify_token": "y", "graph_base_url": "http://evil.example", "graph_version": "v1"});
     assert_eq!(boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": bad})).await.error(), &json!("IncompleteForm"));

@@ -20,7 +20,11 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap().flatten() {
             let path = entry.path();
-            if path.is_dir() { stack.push(path) } else { out.push(path) }
+            if path.is_dir() {
+                stack.push(path)
+            } else {
+                out.push(path)
+            }
         }
     }
     out
@@ -37,10 +41,7 @@ async fn a_stolen_data_folder_shows_no_personal_data() {
     let root = tempfile::tempdir().unwrap();
     let db = format!("rocksdb://{}", root.path().join("data/rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db, "--smtp-url", &smtp]).await;
-    let people = [
-        ("zanzibar.quokka@example.org", "Zephyrine Quokkaworth"),
-        ("marmalade.ocelot@example.net", "Bartholomew Ocelotti"),
-    ];
+    let people = [("zanzibar.quokka@example.org", "Zephyrine Quokkaworth"), ("marmalade.ocelot@example.net", "Bartholomew Ocelotti")];
     let mut api = server.client();
     for (email, name) in people {
         api.register(email, STRONG_PASSWORD, Some(name)).await.ok();
@@ -87,9 +88,7 @@ async fn key_rotation_keeps_every_account_readable() {
     let key_file = data.join("master.key");
     let before = std::fs::read_to_string(&key_file).unwrap();
 
-    let config = clap::Parser::try_parse_from(["server", "--data-dir", data.to_str().unwrap()])
-        .map(|cli: server::config::Cli| cli.serve)
-        .unwrap();
+    let config = clap::Parser::try_parse_from(["server", "--data-dir", data.to_str().unwrap()]).map(|cli: server::config::Cli| cli.serve).unwrap();
     let moved = server::rotate_keys(&config).await.expect("rotation succeeds");
     assert!(moved >= 3, "system key, index key and the account key were re-wrapped: {moved}");
     let after = std::fs::read_to_string(&key_file).unwrap();
@@ -232,13 +231,8 @@ async fn no_mail_is_lost_while_the_smtp_server_is_down() {
     assert_eq!(maildir_messages(&maildir).len(), 2, "each mail delivered exactly once");
     // Delivered rows keep no content.
     let db = server.running.as_ref().unwrap().db.clone();
-    let leftovers: Option<i64> = db
-        .client()
-        .query("RETURN count(SELECT id FROM outbox WHERE status = 'sent' AND body_enc != NONE)")
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
+    let leftovers: Option<i64> =
+        db.client().query("RETURN count(SELECT id FROM outbox WHERE status = 'sent' AND body_enc != NONE)").await.unwrap().take(0).unwrap();
     assert_eq!(leftovers, Some(0));
     smtp.stop();
     server.stop().await;

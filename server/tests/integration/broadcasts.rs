@@ -353,8 +353,7 @@ async fn standalone(email: &str) -> Standalone {
 }
 
 async fn campaign_row(ctx: &server::context::Ctx, id: &surrealdb::types::RecordId) -> server::broadcasts::CampaignRow {
-    let row: Option<server::broadcasts::CampaignRow> =
-        ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", id.clone())).await.unwrap().take(0).unwrap();
+    let row: Option<server::broadcasts::CampaignRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", id.clone())).await.unwrap().take(0).unwrap();
     row.unwrap()
 }
 

@@ -139,7 +139,11 @@ async fn link_writer(base: String, links: Vec<(String, String)>, erase: bool, ac
         while running.load(Ordering::Relaxed) {
             if call(&http, &base, endpoint, json!({"token": token}), None).await.is_some() {
                 let mut acked = acked.lock().unwrap();
-                if erase { acked.erased.insert(lead) } else { acked.unsubscribed.insert(lead) };
+                if erase {
+                    acked.erased.insert(lead)
+                } else {
+                    acked.unsubscribed.insert(lead)
+                };
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -219,8 +223,7 @@ async fn seed(root: tempfile::TempDir, db: &str, graph: &str, recipients: usize)
     let keys: Vec<String> =
         ctx.db.client().query("SELECT VALUE key FROM lead ORDER BY key LIMIT $n").bind(("n", (UNSUBSCRIBING + ERASING) as i64)).await.unwrap().take(0).unwrap();
     let page_key = server::sessions::key_string(&owner.page);
-    let mut links: Vec<(String, String)> =
-        keys.into_iter().map(|k| (k.clone(), server::broadcasts::unsubscribe::token(&ctx, &k, &page_key))).collect();
+    let mut links: Vec<(String, String)> = keys.into_iter().map(|k| (k.clone(), server::broadcasts::unsubscribe::token(&ctx, &k, &page_key))).collect();
     let erasing = links.split_off(UNSUBSCRIBING);
     super::seed::start_campaign(&ctx, &owner, 300).await;
     drop(ctx);

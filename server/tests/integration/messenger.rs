@@ -94,12 +94,10 @@ impl World {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
         let server = TestServer::start(&[]).await;
         let webhook = format!("{}/webhooks/messenger", server.base);
-        let standin = Standin::start(
-            "127.0.0.1:0".parse().unwrap(),
-            StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false },
-        )
-        .await
-        .unwrap();
+        let standin =
+            Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false })
+                .await
+                .unwrap();
         let settings = server::messenger::settings::AppSettings {
             app_id: "4242".into(),
             app_secret: Zeroizing::new(SECRET.to_string()),
@@ -187,8 +185,7 @@ async fn pages_connect_manually_and_through_facebook_login() {
     assert!(dialog.contains("/dialog/oauth?client_id=4242&redirect_uri="), "{dialog}");
     let html = http_client().get(&dialog).send().await.unwrap().text().await.unwrap();
     let href = html.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
-    let query: std::collections::HashMap<String, String> =
-        url_query(&href).into_iter().collect();
+    let query: std::collections::HashMap<String, String> = url_query(&href).into_iter().collect();
     let (code, state) = (query["code"].clone(), query["state"].clone());
     // Another session cannot use this state.
     let mut other = w.server.client();
@@ -219,11 +216,7 @@ async fn pages_connect_manually_and_through_facebook_login() {
 
 fn url_query(url: &str) -> Vec<(String, String)> {
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_decode(v)))
-        .collect()
+    query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_string(), percent_decode(v))).collect()
 }
 
 fn percent_decode(s: &str) -> String {

@@ -84,19 +84,41 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
     // No table holds a row of the account; its key and blind index are gone.
     let db = running.db.clone();
     for (table, fields) in schema(&db).await {
-        let by_key: Option<i64> = db.client().query("RETURN count(SELECT id FROM $id)").bind(("id", surrealdb::types::RecordId::new(table.as_str(), key.clone()))).await.unwrap().take(0).unwrap();
+        let by_key: Option<i64> = db
+            .client()
+            .query("RETURN count(SELECT id FROM $id)")
+            .bind(("id", surrealdb::types::RecordId::new(table.as_str(), key.clone())))
+            .await
+            .unwrap()
+            .take(0)
+            .unwrap();
         assert_eq!(by_key, Some(0), "{table} still has the account's record key");
         if fields.iter().any(|f| f == "account") {
-            let n: Option<i64> = db.client().query(format!("RETURN count(SELECT id FROM {table} WHERE account = $a)")).bind(("a", account.clone())).await.unwrap().take(0).unwrap();
+            let n: Option<i64> = db
+                .client()
+                .query(format!("RETURN count(SELECT id FROM {table} WHERE account = $a)"))
+                .bind(("a", account.clone()))
+                .await
+                .unwrap()
+                .take(0)
+                .unwrap();
             assert_eq!(n, Some(0), "{table} still has rows of the erased account");
         }
     }
-    let data_key: Option<i64> = db.client().query("RETURN count(SELECT id FROM $id)").bind(("id", surrealdb::types::RecordId::new("data_key", format!("account-{key}")))).await.unwrap().take(0).unwrap();
+    let data_key: Option<i64> = db
+        .client()
+        .query("RETURN count(SELECT id FROM $id)")
+        .bind(("id", surrealdb::types::RecordId::new("data_key", format!("account-{key}"))))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
     assert_eq!(data_key, Some(0), "no data key in the database");
     assert!(!server.data_dir().join(format!("keys/account-{key}.key")).exists(), "the data key file was destroyed");
     assert!(server.data_dir().join("keys").read_dir().unwrap().count() >= 1, "the other account keeps its key");
     let index = server.running.as_ref().unwrap().email_index(leaving);
-    let indexed: Option<i64> = db.client().query("RETURN count(SELECT id FROM account WHERE email_index = $i)").bind(("i", index)).await.unwrap().take(0).unwrap();
+    let indexed: Option<i64> =
+        db.client().query("RETURN count(SELECT id FROM account WHERE email_index = $i)").bind(("i", index)).await.unwrap().take(0).unwrap();
     assert_eq!(indexed, Some(0), "the blind index entry is gone");
     // The final mail's outbox row is purged once sent.
     let outbox: Option<i64> = db.client().query("RETURN count(SELECT id FROM outbox WHERE kind = 'account_deleted')").await.unwrap().take(0).unwrap();
@@ -118,17 +140,18 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.path().is_dir() { out.extend(walk(&entry.path())) } else { out.push(entry.path()) }
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()))
+        } else {
+            out.push(entry.path())
+        }
     }
     out
 }
 
 fn consent_verify(data: &std::path::Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["consent", "verify", "--data-dir", data.to_str().unwrap()])
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_server")).args(["consent", "verify", "--data-dir", data.to_str().unwrap()]).env_remove("RUST_LOG").output().unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 
@@ -276,7 +299,6 @@ async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
     server.stop().await;
 }
 
-
 #[tokio::test]
 async fn a_published_policy_is_mailed_and_must_be_accepted_before_anything_else() {
     let server = TestServer::start(&[]).await;
@@ -294,7 +316,13 @@ async fn a_published_policy_is_mailed_and_must_be_accepted_before_anything_else(
     let publish = json!({"password": STRONG_PASSWORD, "document": "privacy", "title": "Privacy policy", "body": "New text.", "summary": "We now keep sign-in history for 14 days."});
     assert_eq!(user.post("admin/publish-policy", publish.clone()).await.error(), &json!("Forbidden"));
     let db = server.running.as_ref().unwrap().db.clone();
-    db.client().query("UPDATE account SET role = 'admin' WHERE email_index = $i").bind(("i", server.running.as_ref().unwrap().email_index(email))).await.unwrap().check().unwrap();
+    db.client()
+        .query("UPDATE account SET role = 'admin' WHERE email_index = $i")
+        .bind(("i", server.running.as_ref().unwrap().email_index(email)))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
     let mut wrong = publish.clone();
     wrong["password"] = json!("nope");
     assert_eq!(user.post("admin/publish-policy", wrong).await.error(), &json!("WrongPassword"));
@@ -338,7 +366,8 @@ async fn a_sign_in_from_a_new_device_is_mailed_unless_turned_off() {
     assert!(find_mail(&server.mail_dir(), email, "New sign-in").is_none(), "the first device is not news");
 
     let mut firefox = server.client();
-    firefox.http = reqwest::Client::builder().danger_accept_invalid_certs(true).user_agent("Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/140.0").build().unwrap();
+    firefox.http =
+        reqwest::Client::builder().danger_accept_invalid_certs(true).user_agent("Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/140.0").build().unwrap();
     let reply = firefox
         .http
         .post(format!("{}/api/auth/login", server.base))
@@ -353,7 +382,11 @@ async fn a_sign_in_from_a_new_device_is_mailed_unless_turned_off() {
 
     api.post("account/set-notifications", json!({"settings": {"new_signin": false, "policy_updates": true, "export_ready": true}})).await.ok();
     let before = count_mails(&server.mail_dir(), email);
-    let edge = reqwest::Client::builder().danger_accept_invalid_certs(true).user_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/156.0 Safari/537.36 Edg/156.0").build().unwrap();
+    let edge = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .user_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/156.0 Safari/537.36 Edg/156.0")
+        .build()
+        .unwrap();
     edge.post(format!("{}/api/auth/login", server.base))
         .header("origin", &server.base)
         .json(&json!({"input": {"email": email, "password": STRONG_PASSWORD, "keep_signed_in": false}}))

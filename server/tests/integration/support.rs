@@ -71,11 +71,7 @@ impl TestServer {
 }
 
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().danger_accept_invalid_certs(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 pub struct Reply {
@@ -150,11 +146,7 @@ impl Api {
     }
 
     pub async fn register(&mut self, email: &str, password: &str, name: Option<&str>) -> Reply {
-        self.post(
-            "auth/register",
-            json!({"input": {"email": email, "password": password, "display_name": name, "accept_terms": true}}),
-        )
-        .await
+        self.post("auth/register", json!({"input": {"email": email, "password": password, "display_name": name, "accept_terms": true}})).await
     }
 
     pub async fn login(&mut self, email: &str, password: &str, keep: bool) -> Reply {
@@ -184,10 +176,7 @@ pub fn find_mail(dir: &Path, to: &str, subject: &str) -> Option<String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .find(|text| {
-            text.lines().any(|l| l.starts_with("To:") && l.contains(to))
-                && text.lines().any(|l| l.starts_with("Subject:") && l.contains(subject))
-        })
+        .find(|text| text.lines().any(|l| l.starts_with("To:") && l.contains(to)) && text.lines().any(|l| l.starts_with("Subject:") && l.contains(subject)))
 }
 
 pub fn count_mails(dir: &Path, to: &str) -> usize {
