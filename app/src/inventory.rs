@@ -21,6 +21,9 @@ pub enum Owner {
     /// Kept for accountability and tied to no one account (the admin action
     /// log): neither exported nor erased with an account.
     Retained,
+    /// Waiting, for moments, to be attributed to an account (webhook
+    /// deliveries): deleted once applied, so neither exported nor erased.
+    Queued,
 }
 
 /// Which key seals the category's encrypted fields.
@@ -291,6 +294,20 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Never sending a lead the same campaign twice, even after a crash.",
         legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
         retention: "Deleted with the campaign or your account.",
+        recipients: &[],
+    },
+    DataCategory {
+        key: "webhook_deliveries",
+        title: "Incoming Messenger deliveries",
+        what: "What Facebook delivers to the webhook (messages and events of people who write to a connected Page, with Facebook's signature), as it arrived.",
+        table: "webhook_delivery",
+        owner: Owner::Queued,
+        sealing: Sealing::SystemKey,
+        personal_fields: &["body_enc", "signature_enc"],
+        internal_fields: &[],
+        purpose: "Answering Facebook at once and never losing a delivery: it is stored first, then applied to the Page's leads and conversations.",
+        legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
+        retention: "Deleted as soon as it is applied, normally within a second; one that cannot be applied is kept and retried.",
         recipients: &[],
     },
     DataCategory {

@@ -1,5 +1,6 @@
 //! Webhook ingest (P1): signed deliveries per second that the real endpoint
-//! verifies, parses and stores encrypted on embedded RocksDB, next to an
+//! verifies, parses and stores encrypted on embedded RocksDB (acknowledged),
+//! and the rate until the worker has applied them all (applied), next to an
 //! axum handler that only verifies the HMAC (the limit) and next to
 //! bottender 1.5.5 (the peer, a Node process), with p50/p99 latency and RSS.
 //! All three are driven over plain HTTP (as behind a TLS-terminating proxy)
@@ -129,7 +130,13 @@ async fn run() {
     });
     let (limit_rate, limit_p50, limit_p99) = drive(&limit_url, bodies.clone(), concurrency).await;
 
+    let started = Instant::now();
     let (rate, p50, p99) = drive(&webhook, bodies.clone(), concurrency).await;
+    // Acknowledged means stored durably; applied means in leads and conversations.
+    while server::messenger::deliveries::due(&ctx).await.unwrap() > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let applied_rate = events as f64 / started.elapsed().as_secs_f64();
     let rss_after = support::rss_kib("VmRSS:");
     let peak = support::rss_kib("VmHWM:");
     let stored: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
@@ -151,20 +158,21 @@ async fn run() {
     };
 
     println!("webhook ingest (P1): {events} signed deliveries from {people} people, {concurrency} concurrent clients, embedded RocksDB");
+    println!("  verify + parse + store encrypted: {rate:.0} events/s acknowledged, p50 {p50:.1} ms, p99 {p99:.1} ms");
     println!(
-        "  verify + parse + store encrypted: {rate:.0} events/s, p50 {p50:.1} ms, p99 {p99:.1} ms ({} leads, {} messages)",
+        "  ... and applied to leads and conversations: {applied_rate:.0} events/s from first request to empty queue ({} leads, {} messages)",
         leads.unwrap_or(0),
         stored.unwrap_or(0)
     );
     println!("  limit, HMAC verification only:    {limit_rate:.0} events/s, p50 {limit_p50:.2} ms, p99 {limit_p99:.2} ms");
-    println!("  ratio (ingest / limit): {:.3} (goal at least 0.30)", rate / limit_rate);
+    println!("  ratio (ingest / limit): {:.3} acknowledged, {:.3} applied (goal at least 0.30)", rate / limit_rate, applied_rate / limit_rate);
     match peer {
         Some((peer_rate, peer_p50, peer_p99, peer_peak)) => {
             println!(
                 "  peer, bottender 1.5.5 (Node):     {peer_rate:.0} events/s, p50 {peer_p50:.1} ms, p99 {peer_p99:.1} ms, peak RSS {} MiB",
                 peer_peak / 1024
             );
-            println!("  ratio (ingest / bottender): {:.2} (goal at least 3)", rate / peer_rate);
+            println!("  ratio (ingest / bottender): {:.2} acknowledged, {:.2} applied (goal at least 3)", rate / peer_rate, applied_rate / peer_rate);
         }
         None => println!("  peer, bottender 1.5.5: not run (see above)"),
     }

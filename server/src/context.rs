@@ -45,6 +45,18 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    pub deliveries: Arc<DeliveryQueue>,
+}
+
+/// Coordinates the applying of stored webhook deliveries (`messenger::deliveries`).
+#[derive(Default)]
+pub struct DeliveryQueue {
+    /// Wakes the worker when a delivery is stored.
+    pub wakeup: tokio::sync::Notify,
+    /// Held while deliveries are applied: by the worker, and by the sender
+    /// before it reads the leads of a batch (a STOP acknowledged before then
+    /// is applied first).
+    pub applying: tokio::sync::Mutex<()>,
 }
 
 impl Ctx {

@@ -13,6 +13,8 @@ pub mod data_dir;
 pub mod db;
 pub mod error;
 pub mod http;
+#[cfg(test)]
+mod index_use;
 pub mod jobs;
 pub mod mail;
 pub mod messenger;
@@ -118,7 +120,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         demo: config.demo,
         ..Settings::default()
     };
-    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()) })
+    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), deliveries: Arc::default() })
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and
@@ -146,6 +148,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tokio::spawn(mail::run_worker(ctx.clone(), transport, from, background_stop.clone())),
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop.clone())),
+        tokio::spawn(messenger::deliveries::run(ctx.clone(), background_stop.clone())),
         tokio::spawn(broadcasts::sender::run(ctx.clone(), background_stop)),
     ];
 

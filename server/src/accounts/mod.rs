@@ -179,15 +179,13 @@ pub fn validate_email(email: &str) -> std::result::Result<(), AppError> {
     }
 }
 
+/// Statements with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const DROP_TOKENS_FOR: &str = "DELETE account_token WHERE account = $account AND purpose = $purpose";
+pub(crate) const CONSUME_TOKEN: &str = "DELETE account_token WHERE token_hash = $hash AND purpose = $purpose AND expires_at > $now RETURN BEFORE";
+
 async fn issue_token(ctx: &Ctx, account_id: &str, purpose: &str, lifetime: i64) -> Result<String> {
     // One live token per purpose: a new request replaces the old link.
-    ctx.db
-        .client()
-        .query("DELETE account_token WHERE account = $account AND purpose = $purpose")
-        .bind(("account", account_record(account_id)))
-        .bind(("purpose", purpose.to_string()))
-        .await?
-        .check()?;
+    ctx.db.client().query(DROP_TOKENS_FOR).bind(("account", account_record(account_id))).bind(("purpose", purpose.to_string())).await?.check()?;
     let token = random_token();
     let now = ctx.now();
     ctx.db
@@ -212,7 +210,7 @@ async fn consume_token(ctx: &Ctx, token: &str, purpose: &str) -> Result<String> 
     let deleted: Vec<RecordId> = ctx
         .db
         .client()
-        .query("DELETE account_token WHERE token_hash = $hash AND purpose = $purpose AND expires_at > $now RETURN BEFORE")
+        .query(CONSUME_TOKEN)
         .bind(("hash", token_hash(token)))
         .bind(("purpose", purpose.to_string()))
         .bind(("now", ctx.now()))
@@ -398,8 +396,12 @@ async fn record_signin(ctx: &Ctx, account: &Account, request: &RequestInfo) -> R
 
 /// The signed-in account behind a request, if any.
 pub async fn current(ctx: &Ctx, request: &RequestInfo) -> Result<Option<(Session, CurrentUser)>> {
-    let Some(token) = &request.session_token else { return Ok(None) };
-    let Some(session) = sessions::authenticate(ctx, token).await? else { return Ok(None) };
+    let Some(token) = &request.session_token else {
+        return Ok(None);
+    };
+    let Some(session) = sessions::authenticate(ctx, token).await? else {
+        return Ok(None);
+    };
     match load_account(ctx, &session.account_id).await? {
         Some(account) if !account.row.disabled => Ok(Some((session, account.current_user(ctx).await?))),
         _ => Ok(None),
@@ -640,7 +642,9 @@ pub async fn set_notification_settings(ctx: &Ctx, request: &RequestInfo, setting
 
 /// The address for an optional notice, if the account wants that kind.
 pub async fn optional_notice_address(ctx: &Ctx, account_id: &str, kind: &str) -> Result<Option<String>> {
-    let Some(account) = load_account(ctx, account_id).await? else { return Ok(None) };
+    let Some(account) = load_account(ctx, account_id).await? else {
+        return Ok(None);
+    };
     let wanted = match kind {
         "export_ready" => account.row.notify_export_ready,
         "policy_updated" => account.row.notify_policy_updates,

@@ -338,18 +338,19 @@ pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
     set_state(ctx, &row.id, &["draft", "scheduled", "sending", "paused"], "cancelled", ", finished_at = $now").await?;
-    ctx.db
-        .client()
-        .query("UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $campaign AND state = 'pending'")
-        .bind(("campaign", row.id.clone()))
-        .await?
-        .check()?;
+    ctx.db.client().query(SKIP_PENDING_RECIPIENTS).bind(("campaign", row.id.clone())).await?.check()?;
     Ok(())
 }
 
+/// Statements with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const SKIP_PENDING_RECIPIENTS: &str =
+    "UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $campaign AND state = 'pending'";
+pub(crate) const ERASE_LEAD_DELIVERIES: &str = "DELETE campaign_recipient WHERE lead = $lead";
+pub(crate) const ERASE_CAMPAIGN_ECHOES: &str = "DELETE campaign_echo WHERE campaign = $id";
+
 /// With a lead: its campaign deliveries go too.
 pub async fn erase_lead_deliveries(ctx: &Ctx, lead: &RecordId) -> Result<()> {
-    ctx.db.client().query("DELETE campaign_recipient WHERE lead = $lead").bind(("lead", lead.clone())).await?.check()?;
+    ctx.db.client().query(ERASE_LEAD_DELIVERIES).bind(("lead", lead.clone())).await?.check()?;
     Ok(())
 }
 
@@ -365,7 +366,7 @@ pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
             }
             ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
         }
-        ctx.db.client().query("DELETE campaign_echo WHERE campaign = $id; DELETE $id").bind(("id", campaign.clone())).await?.check()?;
+        ctx.db.client().query(format!("{ERASE_CAMPAIGN_ECHOES}; DELETE $id")).bind(("id", campaign.clone())).await?.check()?;
     }
     Ok(())
 }

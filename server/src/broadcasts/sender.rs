@@ -173,14 +173,13 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
 }
 
 /// One pass over every sending campaign. Returns whether anything was done.
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const START_DUE_CAMPAIGNS: &str =
+    "UPDATE campaign SET state = 'sending', started_at = started_at ?? $now WHERE state = 'scheduled' AND scheduled_at <= $now";
+
 pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool> {
     let now = ctx.now();
-    ctx.db
-        .client()
-        .query("UPDATE campaign SET state = 'sending', started_at = started_at ?? $now WHERE state = 'scheduled' AND scheduled_at <= $now")
-        .bind(("now", now))
-        .await?
-        .check()?;
+    ctx.db.client().query(START_DUE_CAMPAIGNS).bind(("now", now)).await?.check()?;
     let campaigns: Vec<CampaignRow> = ctx.db.client().query("SELECT * FROM campaign WHERE state = 'sending' LIMIT 20").await?.take(0)?;
     let mut worked = false;
     for campaign in campaigns {
@@ -336,6 +335,8 @@ async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
     if expired.is_empty() {
         return Ok(());
     }
+    // Echoes acknowledged to Meta but not yet applied count too.
+    crate::messenger::deliveries::apply_pending(ctx).await?;
     let echoes = echoes_of(ctx, &expired).await?;
     let (echoed, silent): (Vec<RecordId>, Vec<RecordId>) = expired.into_iter().partition(|r| echoes.contains_key(&key_string(r)));
     tracing::info!(echoed = echoed.len(), requeued = silent.len(), "recovered recipients of an interrupted sender");
@@ -460,7 +461,9 @@ pub fn lease_secs(rate: i64) -> i64 {
 /// batch is claimed while the current one is sending, so that the throttle
 /// never waits for the database. Returns how many recipients were claimed.
 async fn send_batch(ctx: &Ctx, instance: &str, throttle: &Throttle, campaign: &CampaignRow) -> Result<usize> {
-    let Some(mut batch) = claim_batch(ctx, instance, campaign).await? else { return Ok(0) };
+    let Some(mut batch) = claim_batch(ctx, instance, campaign).await? else {
+        return Ok(0);
+    };
     let started = Instant::now();
     let mut count = 0;
     loop {
@@ -538,6 +541,8 @@ async fn release(ctx: &Ctx, instance: &str, campaign: &CampaignRow, batch: Batch
 /// Claims the next batch of pending recipients and loads what sending them
 /// needs; recipients echoed already are marked sent here, not sent again.
 async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Batch>> {
+    // STOPs and echoes acknowledged to Meta are applied before the batch's leads and echoes are read.
+    crate::messenger::deliveries::apply_pending(ctx).await?;
     let now = ctx.now();
     let ids: Vec<RecordId> = ctx
         .db

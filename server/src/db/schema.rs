@@ -15,6 +15,7 @@ const STEPS: &[(u32, &str)] = &[
     (5, include_str!("schema/v005_messenger.surql")),
     (6, include_str!("schema/v006_pages_leads.surql")),
     (7, include_str!("schema/v007_broadcasts.surql")),
+    (8, include_str!("schema/v008_webhook_deliveries.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

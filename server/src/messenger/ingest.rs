@@ -5,10 +5,11 @@
 //! raw signed bytes, the signature header and the receipt time sealed as
 //! the proof of their opt-in.
 //!
-//! A delivery is stored in one transaction: all of it or none of it, so a
-//! replay after a failure finds either everything (and is a duplicate) or
-//! nothing (and is stored whole). What talks to Facebook (profile lookups,
-//! keyword confirmations) runs after the commit, as follow-ups.
+//! `deliveries` applies each delivery inside a batch's transaction: all of
+//! it or none of it, so a replay finds either everything (and is a
+//! duplicate) or nothing (and is stored whole). What talks to Facebook
+//! (profile lookups, keyword confirmations) runs after the commit, as
+//! follow-ups.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,39 +45,8 @@ pub enum FollowUp {
     Confirm { lead: RecordId, page: PageRow, text: &'static str },
 }
 
-/// How often a delivery's transaction is tried when it conflicts with other writers.
-const ATTEMPTS: usize = 4;
-
-/// Stores a delivery in one transaction (retried on conflict), then starts its follow-ups.
-pub async fn store(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
-    let mut attempt = 1;
-    loop {
-        let tx = ctx.with_db(ctx.db.begin().await?);
-        let result = ingest(&tx, raw_body, signature, delivery).await;
-        let Ctx { db, .. } = tx;
-        let outcome = match result {
-            Ok(report) => db.commit().await.map(|()| report).map_err(Into::into),
-            Err(e) => {
-                db.cancel().await;
-                Err(e)
-            }
-        };
-        match outcome {
-            Ok(mut report) => {
-                run_follow_ups(ctx, std::mem::take(&mut report.follow_ups));
-                return Ok(report);
-            }
-            Err(e) if attempt < ATTEMPTS => {
-                tracing::debug!(error = %e, attempt, "webhook delivery conflicted; trying again");
-                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-fn run_follow_ups(ctx: &Ctx, follow_ups: Vec<FollowUp>) {
+/// Starts the calls to Facebook that committed deliveries asked for.
+pub(super) fn run_follow_ups(ctx: &Ctx, follow_ups: Vec<FollowUp>) {
     for follow_up in follow_ups {
         let ctx = ctx.clone();
         tokio::spawn(async move {
@@ -173,11 +143,14 @@ impl Routing {
     }
 }
 
-/// Every write of one delivery, on `ctx` (a transaction, from `store`).
-async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -> Result<IngestReport> {
+/// Every write of one delivery, on `ctx` (a batch's transaction). Times are
+/// the delivery's arrival, not the moment it is applied.
+pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value, received_at: i64) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut routing = Routing { pages: HashMap::new() };
-    let Some(entries) = delivery["entry"].as_array() else { return Ok(report) };
+    let Some(entries) = delivery["entry"].as_array() else {
+        return Ok(report);
+    };
     for entry in entries {
         let items = entry["messaging"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let page_id = match &entry["id"] {
@@ -205,7 +178,8 @@ async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value) -
                 let entry = reads.entry(psid.to_string()).or_insert(watermark);
                 *entry = (*entry).max(watermark);
             } else {
-                handle_item(ctx, &page, &key, &page_id, item, raw_body, signature, &mut report).await?;
+                let proof = Proof { raw_body, signature, received_at };
+                handle_item(ctx, &page, &key, &page_id, item, &proof, &mut report).await?;
             }
         }
         if !echoes.is_empty() {
@@ -248,18 +222,17 @@ impl ClonedPair for Option<&(PageRow, SecretKey)> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn handle_item(
-    ctx: &Ctx,
-    page: &PageRow,
-    key: &SecretKey,
-    page_id: &str,
-    item: &Value,
-    raw_body: &[u8],
-    signature: &str,
-    report: &mut IngestReport,
-) -> Result<()> {
-    let Some(event) = classify(item) else { return Ok(()) };
+/// The signed delivery as it arrived: a new lead's proof of opt-in.
+struct Proof<'a> {
+    raw_body: &'a [u8],
+    signature: &'a str,
+    received_at: i64,
+}
+
+async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, item: &Value, proof: &Proof<'_>, report: &mut IngestReport) -> Result<()> {
+    let Some(event) = classify(item) else {
+        return Ok(());
+    };
     let dedupe = match event.mid {
         Some(mid) => format!("{page_id}|mid:{mid}"),
         None => format!("{page_id}|{}|{}|{}", event.psid, event.timestamp_ms, event.kind),
@@ -280,15 +253,14 @@ async fn handle_item(
         report.duplicates += 1;
         return Ok(());
     }
-    let now = ctx.now();
+    let now = proof.received_at;
     let lead_ident = leads::lead_ident(ctx, page_id, event.psid);
-    let lead = match leads::find_by_ident(ctx, &lead_ident).await? {
-        Some(lead) => lead,
+    let (lead, new_lead) = match leads::find_by_ident(ctx, &lead_ident).await? {
+        Some(lead) => (lead, false),
         // An echo for someone who never wrote here: no opt-in, nothing to keep.
         None if !event.inbound => return Ok(()),
-        None => create_lead(ctx, page, key, page_id, event.psid, &lead_ident, raw_body, signature).await?,
+        None => (create_lead(ctx, page, key, page_id, event.psid, &lead_ident, proof).await?, true),
     };
-    let new_lead = lead.last_interaction_at.is_none() && lead.created_at == now && lead.first_name_enc.is_none();
     let message_key = time_key(now);
     let at = (event.timestamp_ms / 1000).min(now);
     ctx.db
@@ -366,18 +338,8 @@ pub fn suppression_key(ctx: &Ctx, page_id: &str, psid: &str) -> String {
     ctx.crypto.keyed_index("suppress", &format!("{page_id}|{psid}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn create_lead(
-    ctx: &Ctx,
-    page: &PageRow,
-    key: &SecretKey,
-    page_id: &str,
-    psid: &str,
-    ident: &str,
-    raw_body: &[u8],
-    signature: &str,
-) -> Result<LeadRecord> {
-    let now = ctx.now();
+async fn create_lead(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, psid: &str, ident: &str, proof: &Proof<'_>) -> Result<LeadRecord> {
+    let now = proof.received_at;
     let lead_key = time_key(now);
     let psid_enc = seal(key, "lead", &lead_key, "psid", psid);
     let suppressed: Option<Value> =
@@ -395,8 +357,8 @@ async fn create_lead(
         .bind(("key", lead_key.clone()))
         .bind(("ident", ident.to_string()))
         .bind(("psid", psid_enc.clone()))
-        .bind(("proof_body", key.seal(Field::new("lead", &lead_key, "proof_body"), raw_body)))
-        .bind(("proof_signature", seal(key, "lead", &lead_key, "proof_signature", signature)))
+        .bind(("proof_body", key.seal(Field::new("lead", &lead_key, "proof_body"), proof.raw_body)))
+        .bind(("proof_signature", seal(key, "lead", &lead_key, "proof_signature", proof.signature)))
         .bind(("now", now))
         .bind(("subscribed", suppressed.is_none()))
         .await?

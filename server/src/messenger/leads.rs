@@ -369,16 +369,13 @@ pub async fn rename_label(ctx: &Ctx, request: &RequestInfo, label: &str, name: &
     Ok(())
 }
 
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const UNLABEL_LEADS: &str = "UPDATE lead SET labels -= $id WHERE account = $account AND $id IN labels";
+
 pub async fn delete_label(ctx: &Ctx, request: &RequestInfo, label: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
     let id = owned_label(ctx, &session.account_id, label).await?;
-    ctx.db
-        .client()
-        .query("UPDATE lead SET labels -= $id WHERE account = $account AND $id IN labels; DELETE $id")
-        .bind(("id", id))
-        .bind(("account", account_record(&session.account_id)))
-        .await?
-        .check()?;
+    ctx.db.client().query(format!("{UNLABEL_LEADS}; DELETE $id")).bind(("id", id)).bind(("account", account_record(&session.account_id))).await?.check()?;
     Ok(())
 }
 
@@ -400,7 +397,9 @@ pub async fn assign_label(ctx: &Ctx, request: &RequestInfo, leads: &[String], la
 /// Fetches first and last name through the user-profile call, where allowed.
 pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &str) -> Result<()> {
     let key = ctx.crypto.account_key(&page.account_id()).await?;
-    let Some(token) = page.token(&key)? else { return Ok(()) };
+    let Some(token) = page.token(&key)? else {
+        return Ok(());
+    };
     let app = pages::app_settings(ctx).await?;
     let (first, last) = match super::graph::Graph::new(&app).profile(psid, &token).await {
         Ok(names) => names,

@@ -4,6 +4,7 @@
 //! callback.
 
 pub mod deletion;
+pub mod deliveries;
 pub mod graph;
 pub mod inbox;
 pub mod ingest;
@@ -39,6 +40,8 @@ pub enum MessengerError {
     Graph(#[from] graph::GraphError),
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error("a stored webhook delivery is not JSON: {0}")]
+    StoredDelivery(String),
 }
 
 impl From<AppError> for MessengerError {

@@ -62,6 +62,9 @@ pub fn page_key(ctx: &Ctx, page_id: &str) -> String {
     ctx.crypto.keyed_index("page", page_id)
 }
 
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const DROP_PAGE_LOGINS: &str = "DELETE page_login WHERE account = $account";
+
 pub async fn load(ctx: &Ctx, key: &str) -> Result<Option<PageRow>> {
     Ok(ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("page", key))).await?.take(0)?)
 }
@@ -179,7 +182,7 @@ pub async fn start_login(ctx: &Ctx, request: &RequestInfo) -> Result<String> {
     let state = crate::crypto::random_id();
     ctx.db
         .client()
-        .query("DELETE page_login WHERE account = $account; CREATE $id SET account = $account, session_id = $session_id, created_at = $now")
+        .query(format!("{DROP_PAGE_LOGINS}; CREATE $id SET account = $account, session_id = $session_id, created_at = $now"))
         .bind(("id", record("page_login", &login_key(ctx, &state))))
         .bind(("account", account_record(&session.account_id)))
         .bind(("session_id", session.id.clone()))
@@ -242,8 +245,12 @@ pub async fn connect_login_pages(ctx: &Ctx, request: &RequestInfo, state: &str, 
     let graph = Graph::new(&app);
     let mut connected = 0;
     for wanted in page_ids {
-        let Some(p) = offered.iter().find(|p| p["id"].as_str() == Some(wanted.as_str())) else { continue };
-        let (Some(id), Some(name), Some(token)) = (p["id"].as_str(), p["name"].as_str(), p["token"].as_str()) else { continue };
+        let Some(p) = offered.iter().find(|p| p["id"].as_str() == Some(wanted.as_str())) else {
+            continue;
+        };
+        let (Some(id), Some(name), Some(token)) = (p["id"].as_str(), p["name"].as_str(), p["token"].as_str()) else {
+            continue;
+        };
         subscribe(&graph, id, token).await?;
         save(ctx, &session.account_id, &key, id, name, token).await?;
         connected += 1;

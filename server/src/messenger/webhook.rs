@@ -1,5 +1,5 @@
 //! `/webhooks/messenger`: GET answers Meta's verification; POST accepts a
-//! signed delivery and stores it. Bad input gets 400, 403 or 413, never a 5xx.
+//! signed delivery and stores it for the worker in `deliveries`. Bad input gets 400, 403 or 413, never a 5xx.
 
 use std::collections::HashMap;
 
@@ -47,7 +47,9 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
             return StatusCode::FORBIDDEN.into_response();
         }
     };
-    let Some(header) = header else { return StatusCode::FORBIDDEN.into_response() };
+    let Some(header) = header else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
     if !webhook_signature_valid(app.app_secret.as_bytes(), &body, &header) {
         return StatusCode::FORBIDDEN.into_response();
     }
@@ -57,10 +59,10 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
     if !delivery.is_object() {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    match super::ingest::store(&ctx, &body, &header, &delivery).await {
-        Ok(_) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
+    match super::deliveries::accept(&ctx, &body, &header).await {
+        Ok(()) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
         // A storage failure: Meta delivers at least once and will retry; the
-        // replay is then stored once.
+        // replay is then applied once.
         Err(e) => {
             tracing::error!(error = %e, "webhook: delivery not stored");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

@@ -51,6 +51,8 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
         }
         // Kept on purpose; it names the account only by its random id.
         Owner::Retained => {}
+        // Deleted as soon as applied; what it brought is erased with the leads and messages.
+        Owner::Queued => {}
     }
     Ok(())
 }
@@ -70,6 +72,7 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
             let query = format!("RETURN count(SELECT id FROM {table} WHERE target_id = $id)");
             ctx.db.client().query(query).bind(("id", account_id.to_string())).await?.take(0)?
         }
+        Owner::Queued => None,
     };
     Ok(count.unwrap_or(0))
 }

@@ -151,6 +151,8 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
         }
         // Not the account's own data: kept by the installation, not exported.
         Owner::Retained => return Ok(Vec::new()),
+        // Not yet anyone's: once applied it is in the leads and messages exported above.
+        Owner::Queued => return Ok(Vec::new()),
         Owner::Field(field) => {
             // Table and field names are constants from the inventory.
             let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account AND id > $after ORDER BY id LIMIT $limit");
@@ -173,7 +175,9 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
 }
 
 fn clean(category: &DataCategory, row: Value, key: Option<&SecretKey>) -> Result<Value, ExportError> {
-    let Value::Object(mut fields) = row else { return Ok(Value::Null) };
+    let Value::Object(mut fields) = row else {
+        return Ok(Value::Null);
+    };
     let record_key = match fields.remove("record_key") {
         Some(Value::String(s)) => s,
         Some(other) => other.to_string(),

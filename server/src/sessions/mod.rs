@@ -88,8 +88,12 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>, Ses
     Ok(Some(Session { id: key_string(&row.id), account_id: key_string(&row.account), persistent: row.persistent }))
 }
 
+/// Statements with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const REVOKE_TOKEN: &str = "DELETE session WHERE token_hash = $hash";
+pub(crate) const REVOKE_ALL: &str = "DELETE session WHERE account = $account AND id != $keep";
+
 pub async fn revoke_token(ctx: &Ctx, token: &str) -> Result<(), SessionError> {
-    ctx.db.client().query("DELETE session WHERE token_hash = $hash").bind(("hash", token_hash(token))).await?.check()?;
+    ctx.db.client().query(REVOKE_TOKEN).bind(("hash", token_hash(token))).await?.check()?;
     Ok(())
 }
 
@@ -110,7 +114,7 @@ pub async fn revoke(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<boo
 pub async fn revoke_all(ctx: &Ctx, account_id: &str, keep: Option<&str>) -> Result<(), SessionError> {
     ctx.db
         .client()
-        .query("DELETE session WHERE account = $account AND id != $keep")
+        .query(REVOKE_ALL)
         .bind(("account", account_record(account_id)))
         .bind(("keep", RecordId::new("session", keep.unwrap_or("").to_string())))
         .await?

@@ -31,6 +31,7 @@ async fn lead_at(w: &mut World, psid: &str, first: &str, ago: i64) -> String {
         ..SimulatedEvent::text(PAGE_ID, psid, "hello")
     };
     assert_eq!(w.standin.state.simulate(event).await.unwrap().0, 200);
+    w.applied().await;
     w.wait_for_named_lead(psid).await
 }
 

@@ -128,7 +128,18 @@ impl World {
 
     pub async fn write(&self, psid: &str, text: &str) -> u16 {
         let event = SimulatedEvent { first_name: Some("Ada".into()), last_name: Some(format!("Lovelace {psid}")), ..SimulatedEvent::text(PAGE_ID, psid, text) };
-        self.standin.state.simulate(event).await.unwrap().0
+        let status = self.standin.state.simulate(event).await.unwrap().0;
+        self.applied().await;
+        status
+    }
+
+    /// Waits until the webhook's stored deliveries have been applied (or postponed).
+    pub async fn applied(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server::messenger::deliveries::due(self.ctx()).await.unwrap() > 0 {
+            assert!(Instant::now() < deadline, "stored webhook deliveries were never applied");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     pub async fn leads(&mut self, filter: Value) -> Value {
@@ -248,6 +259,7 @@ async fn a_lead_is_stored_once_with_a_verifiable_proof_and_the_reply_rules_hold(
     let replay = SimulatedEvent { mid: Some("m_fixed".into()), ..SimulatedEvent::text(PAGE_ID, "psid-1", "again") };
     assert_eq!(w.standin.state.simulate(replay.clone()).await.unwrap().0, 200);
     assert_eq!(w.standin.state.simulate(replay).await.unwrap().0, 200);
+    w.applied().await;
     let conversation = w.api.post("messenger/conversation", json!({"lead": lead})).await.ok().clone();
     assert_eq!(conversation["messages"].as_array().unwrap().len(), 2, "{conversation}");
     assert_eq!(conversation["lead"]["reply"]["state"], "standard");
@@ -534,14 +546,38 @@ async fn truncated_and_multi_entry_deliveries() {
     assert_eq!(r.status(), 403, "a truncated body no longer matches its signature");
     let r = http.post(&url).header("x-hub-signature-256", &signature).body(body.clone()).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    w.applied().await;
     let lead = server::messenger::ingest::lead_for(w.ctx(), PAGE_ID, "multi-1").await.unwrap().expect("lead stored");
     let db = w.server.running.as_ref().unwrap().db.clone();
     let n: Option<i64> = db.client().query("RETURN count(SELECT id FROM message WHERE lead = $l)").bind(("l", lead)).await.unwrap().take(0).unwrap();
     assert_eq!(n, Some(2));
     // The whole delivery again: still two.
     http.post(&url).header("x-hub-signature-256", &signature).body(body).send().await.unwrap();
+    w.applied().await;
     let n: Option<i64> = db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
     assert_eq!(n, Some(2));
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stored_delivery_that_cannot_be_applied_is_kept_and_holds_back_no_other() {
+    let w = World::start("queue.owner@example.org").await;
+    let db = w.server.running.as_ref().unwrap().db.clone();
+    // A delivery whose sealed body no longer opens (as after a disk fault), stored first.
+    db.client()
+        .query("CREATE webhook_delivery:a00000000000broken SET key = 'a00000000000broken', body_enc = 'garbage', signature_enc = 'garbage', received_at = 0, failures = 0, retry_at = 0")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(w.write("after-broken", "still arrives").await, 200);
+    let lead = server::messenger::ingest::lead_for(w.ctx(), PAGE_ID, "after-broken").await.unwrap();
+    assert!(lead.is_some(), "the good delivery was held back by the broken one");
+    let kept: Vec<Value> = db.client().query("SELECT failures, retry_at FROM webhook_delivery").await.unwrap().take(0).unwrap();
+    assert_eq!(kept.len(), 1, "only the broken delivery is left, and it is kept: {kept:?}");
+    assert!(kept[0]["failures"].as_i64().unwrap() >= 1);
+    assert!(kept[0]["retry_at"].as_i64().unwrap() > w.server.clock_now(), "it is tried again later, not in a loop");
     w.standin.stop();
     w.server.stop().await;
 }

@@ -1,0 +1,50 @@
+//! Every `UPDATE`/`DELETE … WHERE` on an indexed field walks its index, not
+//! the whole table: each statement is asked for its plan with `EXPLAIN`.
+//! The others find their rows with a `SELECT` on an index first and then
+//! write by id (`UPDATE (SELECT VALUE id …)`, `DELETE $ids`).
+
+use crate::config::{DbAddress, EngineOptions};
+use crate::db::Database;
+
+/// (where it is used, the statement).
+const STATEMENTS: &[(&str, &str)] = &[
+    ("sessions::revoke_token", crate::sessions::REVOKE_TOKEN),
+    ("sessions::revoke_all", crate::sessions::REVOKE_ALL),
+    ("accounts::issue_token", crate::accounts::DROP_TOKENS_FOR),
+    ("accounts::consume_token", crate::accounts::CONSUME_TOKEN),
+    ("broadcasts::sender::tick", crate::broadcasts::sender::START_DUE_CAMPAIGNS),
+    ("broadcasts::cancel", crate::broadcasts::SKIP_PENDING_RECIPIENTS),
+    ("broadcasts::erase_lead_deliveries", crate::broadcasts::ERASE_LEAD_DELIVERIES),
+    ("broadcasts::erase_page_campaigns", crate::broadcasts::ERASE_CAMPAIGN_ECHOES),
+    ("messenger::leads::delete_label", crate::messenger::leads::UNLABEL_LEADS),
+    ("messenger::pages::start_login", crate::messenger::pages::DROP_PAGE_LOGINS),
+];
+
+#[tokio::test]
+async fn every_update_or_delete_on_an_indexed_field_uses_its_index() {
+    let db = Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+    let mut scans = Vec::new();
+    for (site, statement) in STATEMENTS {
+        let plan: Vec<serde_json::Value> = db
+            .client()
+            .query(format!("{statement} EXPLAIN"))
+            .bind(("hash", "h"))
+            .bind(("account", surrealdb::types::RecordId::new("account", "a")))
+            .bind(("keep", surrealdb::types::RecordId::new("session", "s")))
+            .bind(("purpose", "p"))
+            .bind(("now", 0))
+            .bind(("campaign", surrealdb::types::RecordId::new("campaign", "c")))
+            .bind(("lead", surrealdb::types::RecordId::new("lead", "l")))
+            .bind(("id", surrealdb::types::RecordId::new("campaign", "c")))
+            .await
+            .unwrap_or_else(|e| panic!("{site}: {e}"))
+            .take(0)
+            .unwrap_or_else(|e| panic!("{site}: {e}"));
+        let plan = serde_json::Value::Array(plan).to_string();
+        println!("{site}: {plan}");
+        if !plan.contains("Index") || plan.contains("Iterate Table") || plan.contains("TableScan") {
+            scans.push(format!("{site}: {plan}"));
+        }
+    }
+    assert!(scans.is_empty(), "these walk the whole table:\n{}", scans.join("\n"));
+}

@@ -1,0 +1,173 @@
+//! The webhook's queue. A verified delivery is kept in one durable write,
+//! sealed under the system key, and Meta gets its 200 at once; a worker
+//! applies stored deliveries in batches, one transaction per batch, and the
+//! same transaction deletes them. A crash in between leaves the delivery
+//! stored, and it is applied after the restart. A delivery Meta sends again
+//! is stored again and found to be a duplicate when applied.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::ingest::{self, FollowUp};
+use super::{record, time_key, MessengerError, Result};
+use crate::context::Ctx;
+use crate::crypto::Field;
+
+const TABLE: &str = "webhook_delivery";
+/// Deliveries applied in one transaction.
+const BATCH: i64 = 64;
+/// How often a batch's transaction is tried when it conflicts with other writers.
+const ATTEMPTS: u64 = 4;
+/// The worker also looks without being woken: for deliveries stored before a
+/// restart, by another instance, or postponed after a failure.
+const POLL: Duration = Duration::from_secs(2);
+const MAX_POSTPONE_SECS: i64 = 300;
+
+#[derive(Debug, SurrealValue)]
+struct Stored {
+    id: RecordId,
+    key: String,
+    body_enc: String,
+    signature_enc: String,
+    received_at: i64,
+    failures: i64,
+}
+
+/// Keeps a verified delivery (one durable write) and wakes the worker.
+pub async fn accept(ctx: &Ctx, raw_body: &[u8], signature: &str) -> Result<()> {
+    let now = ctx.now();
+    let key = time_key(now);
+    let system = ctx.crypto.system_key();
+    ctx.db
+        .client()
+        .query("CREATE $id SET key = $key, body_enc = $body, signature_enc = $signature, received_at = $now, failures = 0, retry_at = $now")
+        .bind(("id", record(TABLE, &key)))
+        .bind(("key", key.clone()))
+        .bind(("body", system.seal(Field::new(TABLE, &key, "body"), raw_body)))
+        .bind(("signature", system.seal_str(Field::new(TABLE, &key, "signature"), signature)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    ctx.deliveries.wakeup.notify_one();
+    Ok(())
+}
+
+/// The worker: applies what is stored whenever a delivery arrives, and every
+/// few seconds regardless.
+pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = apply_pending(&ctx).await {
+            tracing::error!(error = %e, "stored webhook deliveries could not be read; trying again");
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = ctx.deliveries.wakeup.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Applies every stored delivery that is due, batch by batch; returns how
+/// many were applied. Also called by the sender before it reads a batch's
+/// leads or looks for echoes, so that what Meta was told we received (a
+/// STOP, an echo) is applied before a send is decided. A batch that fails is applied one delivery at a time,
+/// so one bad delivery never holds back the others; it stays stored and is
+/// tried again later.
+pub async fn apply_pending(ctx: &Ctx) -> Result<usize> {
+    let _applying = ctx.deliveries.applying.lock().await;
+    let mut applied = 0;
+    loop {
+        let batch: Vec<Stored> = ctx
+            .db
+            .client()
+            .query("SELECT id, key, body_enc, signature_enc, received_at, failures FROM webhook_delivery WHERE retry_at <= $now LIMIT $n")
+            .bind(("now", ctx.now()))
+            .bind(("n", BATCH))
+            .await?
+            .take(0)?;
+        if batch.is_empty() {
+            return Ok(applied);
+        }
+        if let Err(e) = apply_batch(ctx, &batch).await {
+            tracing::warn!(error = %e, deliveries = batch.len(), "a batch of webhook deliveries failed; applying them one by one");
+            for stored in &batch {
+                match apply_batch(ctx, std::slice::from_ref(stored)).await {
+                    Ok(()) => applied += 1,
+                    Err(e) => postpone(ctx, stored, &e).await?,
+                }
+            }
+            continue;
+        }
+        applied += batch.len();
+    }
+}
+
+/// How many stored deliveries are waiting to be applied now (not counting
+/// those postponed after a failure).
+pub async fn due(ctx: &Ctx) -> Result<i64> {
+    let count: Option<i64> =
+        ctx.db.client().query("RETURN count(SELECT id FROM webhook_delivery WHERE retry_at <= $now)").bind(("now", ctx.now())).await?.take(0)?;
+    Ok(count.unwrap_or(0))
+}
+
+async fn apply_batch(ctx: &Ctx, batch: &[Stored]) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        let tx = ctx.with_db(ctx.db.begin().await?);
+        let result = apply_in(&tx, batch).await;
+        let Ctx { db, .. } = tx;
+        let outcome = match result {
+            Ok(follow_ups) => db.commit().await.map(|()| follow_ups).map_err(MessengerError::from),
+            Err(e) => {
+                db.cancel().await;
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(follow_ups) => {
+                ingest::run_follow_ups(ctx, follow_ups);
+                return Ok(());
+            }
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "a batch of webhook deliveries conflicted; trying again");
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Every delivery of the batch, then their deletion, on one transaction.
+async fn apply_in(tx: &Ctx, batch: &[Stored]) -> Result<Vec<FollowUp>> {
+    let system = tx.crypto.system_key();
+    let mut follow_ups = Vec::new();
+    for stored in batch {
+        let body = system.open(Field::new(TABLE, &stored.key, "body"), &stored.body_enc)?;
+        let signature = system.open_string(Field::new(TABLE, &stored.key, "signature"), &stored.signature_enc)?;
+        let delivery: Value = serde_json::from_slice(&body).map_err(|e| MessengerError::StoredDelivery(e.to_string()))?;
+        follow_ups.extend(ingest::ingest(tx, &body, &signature, &delivery, stored.received_at).await?.follow_ups);
+    }
+    let ids: Vec<RecordId> = batch.iter().map(|s| s.id.clone()).collect();
+    tx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+    Ok(follow_ups)
+}
+
+/// A delivery that could not be applied stays stored and is tried again,
+/// later each time (up to five minutes apart).
+async fn postpone(ctx: &Ctx, stored: &Stored, error: &MessengerError) -> Result<()> {
+    let failures = stored.failures + 1;
+    let delay = 2_i64.saturating_pow(u32::try_from(failures.min(16)).unwrap_or(16)).min(MAX_POSTPONE_SECS);
+    tracing::error!(error = %error, delivery = %stored.key, failures, retry_in_secs = delay, "a stored webhook delivery could not be applied; it is kept and tried again");
+    ctx.db
+        .client()
+        .query("UPDATE $id SET failures = $failures, retry_at = $retry_at")
+        .bind(("id", stored.id.clone()))
+        .bind(("failures", failures))
+        .bind(("retry_at", ctx.now() + delay))
+        .await?
+        .check()?;
+    Ok(())
+}
