@@ -1,5 +1,6 @@
 //! Every `UPDATE`/`DELETE … WHERE` on an indexed field walks its index, not
-//! the whole table: each statement is asked for its plan with `EXPLAIN`.
+//! the whole table (and so does the webhook worker's look for due
+//! deliveries): each statement is asked for its plan with `EXPLAIN`.
 //! The others find their rows with a `SELECT` on an index first and then
 //! write by id (`UPDATE (SELECT VALUE id …)`, `DELETE $ids`).
 
@@ -18,6 +19,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("broadcasts::erase_page_campaigns", crate::broadcasts::ERASE_CAMPAIGN_ECHOES),
     ("messenger::leads::delete_label", crate::messenger::leads::UNLABEL_LEADS),
     ("messenger::pages::start_login", crate::messenger::pages::DROP_PAGE_LOGINS),
+    ("messenger::deliveries::apply_pending", crate::messenger::deliveries::DUE_BATCH),
 ];
 
 #[tokio::test]
@@ -36,6 +38,7 @@ async fn every_update_or_delete_on_an_indexed_field_uses_its_index() {
             .bind(("campaign", surrealdb::types::RecordId::new("campaign", "c")))
             .bind(("lead", surrealdb::types::RecordId::new("lead", "l")))
             .bind(("id", surrealdb::types::RecordId::new("campaign", "c")))
+            .bind(("n", 64))
             .await
             .unwrap_or_else(|e| panic!("{site}: {e}"))
             .take(0)

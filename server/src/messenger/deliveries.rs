@@ -25,6 +25,10 @@ const ATTEMPTS: u64 = 4;
 const POLL: Duration = Duration::from_secs(2);
 const MAX_POSTPONE_SECS: i64 = 300;
 
+/// Due deliveries, oldest first, through the `retry_at` index (checked by `index_use`).
+pub(crate) const DUE_BATCH: &str =
+    "SELECT id, key, body_enc, signature_enc, received_at, failures FROM webhook_delivery WHERE retry_at <= $now ORDER BY retry_at LIMIT $n";
+
 #[derive(Debug, SurrealValue)]
 struct Stored {
     id: RecordId,
@@ -79,14 +83,7 @@ pub async fn apply_pending(ctx: &Ctx) -> Result<usize> {
     let _applying = ctx.deliveries.applying.lock().await;
     let mut applied = 0;
     loop {
-        let batch: Vec<Stored> = ctx
-            .db
-            .client()
-            .query("SELECT id, key, body_enc, signature_enc, received_at, failures FROM webhook_delivery WHERE retry_at <= $now LIMIT $n")
-            .bind(("now", ctx.now()))
-            .bind(("n", BATCH))
-            .await?
-            .take(0)?;
+        let batch: Vec<Stored> = ctx.db.client().query(DUE_BATCH).bind(("now", ctx.now())).bind(("n", BATCH)).await?.take(0)?;
         if batch.is_empty() {
             return Ok(applied);
         }
