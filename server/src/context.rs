@@ -54,8 +54,7 @@ pub struct DeliveryQueue {
     /// Wakes the worker when a delivery is stored.
     pub wakeup: tokio::sync::Notify,
     /// Held while deliveries are applied: by the worker, and by the sender
-    /// before it reads the leads of a batch (a STOP acknowledged before then
-    /// is applied first).
+    /// before it decides about recipients a crash interrupted.
     pub applying: tokio::sync::Mutex<()>,
 }
 

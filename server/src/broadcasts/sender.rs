@@ -353,7 +353,7 @@ async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result<()> {
     .await?;
     ctx.db
         .client()
-        .query("UPDATE $ids SET state = 'pending', lease_owner = NONE, lease_until = NONE WHERE state = 'in_flight'")
+        .query("UPDATE $ids SET state = 'pending', lease_owner = NONE, lease_until = NONE, recovered = true WHERE state = 'in_flight'")
         .bind(("ids", silent))
         .await?
         .check()?;
@@ -397,6 +397,8 @@ struct Claimed {
     id: RecordId,
     lead: RecordId,
     attempts: i64,
+    /// Queued again after a crash: Meta may have echoed it since.
+    recovered: Option<bool>,
 }
 
 #[derive(Debug, SurrealValue)]
@@ -541,8 +543,6 @@ async fn release(ctx: &Ctx, instance: &str, campaign: &CampaignRow, batch: Batch
 /// Claims the next batch of pending recipients and loads what sending them
 /// needs; recipients echoed already are marked sent here, not sent again.
 async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Batch>> {
-    // STOPs and echoes acknowledged to Meta are applied before the batch's leads and echoes are read.
-    crate::messenger::deliveries::apply_pending(ctx).await?;
     let now = ctx.now();
     let ids: Vec<RecordId> = ctx
         .db
@@ -561,7 +561,7 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
         .client()
         .query(
             "UPDATE $ids SET state = 'in_flight', lease_owner = $me, lease_until = $until \
-             WHERE state = 'pending' RETURN id, lead, attempts",
+             WHERE state = 'pending' RETURN id, lead, attempts, recovered",
         )
         .bind(("ids", ids))
         .bind(("me", instance.to_string()))
@@ -570,6 +570,10 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
         .take(0)?;
     if claimed.is_empty() {
         return Ok(None);
+    }
+    // A late echo for a recovered recipient may be acknowledged and not yet applied.
+    if claimed.iter().any(|c| c.recovered == Some(true)) {
+        crate::messenger::deliveries::apply_pending(ctx).await?;
     }
     let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
         return Ok(None);

@@ -74,9 +74,9 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
 }
 
 /// Applies every stored delivery that is due, batch by batch; returns how
-/// many were applied. Also called by the sender before it reads a batch's
-/// leads or looks for echoes, so that what Meta was told we received (a
-/// STOP, an echo) is applied before a send is decided. A batch that fails is applied one delivery at a time,
+/// many were applied. Also called by the sender before it decides about
+/// recipients a crash interrupted, so that an echo Meta was told we
+/// received is seen. A batch that fails is applied one delivery at a time,
 /// so one bad delivery never holds back the others; it stays stored and is
 /// tried again later.
 pub async fn apply_pending(ctx: &Ctx) -> Result<usize> {
