@@ -2,7 +2,9 @@
 //! the whole table (and so does the webhook worker's look for due
 //! deliveries): each statement is asked for its plan with `EXPLAIN`.
 //! The others find their rows with a `SELECT` on an index first and then
-//! write by id (`UPDATE (SELECT VALUE id …)`, `DELETE $ids`).
+//! write by id (`UPDATE (SELECT VALUE id …)`, `DELETE $ids`). Not listed: the
+//! hourly purges by `expires_at`/`created_at` (sessions, tokens, Page logins)
+//! and the export-job sweep, whose fields have no index; those tables stay small.
 
 use crate::config::{DbAddress, EngineOptions};
 use crate::db::Database;
