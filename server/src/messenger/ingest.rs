@@ -148,6 +148,7 @@ impl Routing {
 pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value, received_at: i64) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut routing = Routing { pages: HashMap::new() };
+    let proof = Proof { raw_body, signature, received_at };
     let Some(entries) = delivery["entry"].as_array() else {
         return Ok(report);
     };
@@ -178,7 +179,6 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
                 let entry = reads.entry(psid.to_string()).or_insert(watermark);
                 *entry = (*entry).max(watermark);
             } else {
-                let proof = Proof { raw_body, signature, received_at };
                 handle_item(ctx, &page, &key, &page_id, item, &proof, &mut report).await?;
             }
         }
