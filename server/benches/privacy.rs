@@ -109,12 +109,13 @@ async fn run() {
     let (scan_s, scan_mib) = measure(async {
         let mut rows = 0usize;
         for table in ["signin_event", "session"] {
-            let mut after = RecordId::new(table, String::new());
+            let mut after = String::new();
             loop {
+                // The query export and erasure page with (`privacy::keyset_page`), without decrypting.
                 let page: Vec<serde_json::Value> = ctx
                     .db
                     .client()
-                    .query(format!("SELECT * FROM {table} WHERE account = $a AND id > $after ORDER BY id LIMIT 500"))
+                    .query(format!("SELECT * FROM {table} WHERE account = $a AND record_key > $after ORDER BY record_key LIMIT 500"))
                     .bind(("a", account.clone()))
                     .bind(("after", after.clone()))
                     .await
@@ -125,8 +126,7 @@ async fn run() {
                 if page.len() < 500 {
                     break;
                 }
-                let last = page.last().and_then(|r| r["id"].as_str()).unwrap_or_default();
-                after = RecordId::new(table, last.rsplit(':').next().unwrap_or_default().trim_matches(|c| c == '`' || c == '⟨' || c == '⟩').to_string());
+                after = page.last().and_then(|r| r["record_key"].as_str()).unwrap_or_default().to_string();
             }
         }
         assert_eq!(rows, signins + sessions);

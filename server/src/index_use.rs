@@ -53,3 +53,34 @@ async fn every_update_or_delete_on_an_indexed_field_uses_its_index() {
     }
     assert!(scans.is_empty(), "these walk the whole table:\n{}", scans.join("\n"));
 }
+
+/// Export and erasure read an account's rows page by page; each page must
+/// seek to where the last one ended (a range on the `(account, record_key)`
+/// index with the limit applied in the scan), or paging turns quadratic.
+#[tokio::test]
+async fn export_and_erasure_pages_seek_the_account_and_record_key_index() {
+    let db = Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+    let mut wrong = Vec::new();
+    for category in app::inventory::INVENTORY {
+        let app::inventory::Owner::Field(field) = category.owner else { continue };
+        for projection in ["*", "id, record_key"] {
+            let plan: Vec<serde_json::Value> = db
+                .client()
+                .query(format!("{} EXPLAIN", crate::privacy::keyset_page(category.table, field, projection)))
+                .bind(("account", surrealdb::types::RecordId::new("account", "a")))
+                .bind(("after", "k"))
+                .bind(("limit", 500))
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", category.table))
+                .take(0)
+                .unwrap_or_else(|e| panic!("{}: {e}", category.table));
+            let plan = serde_json::Value::Array(plan).to_string();
+            let seeks =
+                plan.contains(&format!("\"index\":\"{}_account_key\"", category.table)) && plan.contains("MoreThan") && plan.contains("\"limit\":\"$limit\"");
+            if !seeks || plan.contains("Sort") {
+                wrong.push(format!("{} ({projection}): {plan}", category.table));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "these pages do not seek the (account, record_key) index:\n{}", wrong.join("\n"));
+}

@@ -209,6 +209,18 @@ mod tests {
         assert!(err.to_string().contains("newer"), "{err}");
     }
 
+    #[tokio::test]
+    async fn rows_written_before_step_9_get_their_record_key_and_new_rows_get_it_from_the_engine() {
+        let db = Database::connect(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+        schema::apply_up_to(db.client(), 8).await.unwrap();
+        let insert = "CREATE $id SET account = account:a, name = 'n', created_at = 0";
+        db.client().query(insert).bind(("id", surrealdb::types::RecordId::new("label", "old"))).await.unwrap().check().unwrap();
+        schema::apply(db.client()).await.unwrap();
+        db.client().query(insert).bind(("id", surrealdb::types::RecordId::new("label", "new"))).await.unwrap().check().unwrap();
+        let keys: Vec<String> = db.client().query("SELECT VALUE record_key FROM label ORDER BY record_key").await.unwrap().take(0).unwrap();
+        assert_eq!(keys, ["new", "old"]);
+    }
+
     /// Collects what the engine logs while it opens on this thread.
     #[derive(Clone, Default)]
     struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

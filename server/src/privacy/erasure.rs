@@ -3,7 +3,9 @@
 //! (crypto-shredding), and a last mail goes to the former address.
 
 use app::inventory::{DataCategory, Owner, INVENTORY};
-use surrealdb::types::RecordId;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{identifier, keyset_page};
 
 use crate::context::Ctx;
 use crate::mail::{self, templates};
@@ -23,11 +25,10 @@ pub enum ErasureError {
 
 const DELETE_BATCH: i64 = 1_000;
 
-/// Table and field names come from the constant inventory, never from input;
-/// this check keeps it that way before they are placed into a query.
-fn identifier(name: &str) -> &str {
-    assert!(!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "inventory names must be plain identifiers: {name}");
-    name
+#[derive(Debug, SurrealValue)]
+struct Row {
+    id: RecordId,
+    record_key: String,
 }
 
 /// Deletes every row of one category that belongs to the account.
@@ -38,14 +39,24 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
             ctx.db.client().query("DELETE $id").bind(("id", RecordId::new(table, account_id.to_string()))).await?.check()?;
         }
         Owner::Field(field) => {
-            // In batches: one DELETE over every row would hold them all in memory.
-            let select = format!("SELECT VALUE id FROM {table} WHERE {} = $account LIMIT $batch", identifier(field));
+            // In batches, each starting after the last (rather than at the
+            // front of the index, over the ones just deleted): one DELETE
+            // over every row would hold them all in memory.
+            let select = keyset_page(table, field, "id, record_key");
+            let mut after = String::new();
             loop {
-                let ids: Vec<RecordId> =
-                    ctx.db.client().query(select.as_str()).bind(("account", account_record(account_id))).bind(("batch", DELETE_BATCH)).await?.take(0)?;
-                if ids.is_empty() {
-                    break;
-                }
+                let rows: Vec<Row> = ctx
+                    .db
+                    .client()
+                    .query(select.as_str())
+                    .bind(("account", account_record(account_id)))
+                    .bind(("after", after.clone()))
+                    .bind(("limit", DELETE_BATCH))
+                    .await?
+                    .take(0)?;
+                let Some(last) = rows.last() else { break };
+                after = last.record_key.clone();
+                let ids: Vec<RecordId> = rows.into_iter().map(|r| r.id).collect();
                 ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
             }
         }

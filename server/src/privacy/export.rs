@@ -133,8 +133,7 @@ async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> R
 
 /// One page of a category's rows, ready for the export: decrypted, internal
 /// fields dropped, the owner link removed.
-/// Pages are keyset-based (`after` is the last record key seen), so each
-/// costs the same however deep into a large category it is.
+/// Pages are keyset-based (`after` is the last record key seen).
 async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, after: Option<&str>) -> Result<Vec<Value>, ExportError> {
     let table = category.table;
     let rows: Vec<Value> = match category.owner {
@@ -153,18 +152,15 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
         Owner::Retained => return Ok(Vec::new()),
         // Not yet anyone's: once applied it is in the leads and messages exported above.
         Owner::Queued => return Ok(Vec::new()),
-        Owner::Field(field) => {
-            // Table and field names are constants from the inventory.
-            let query = format!("SELECT *, record::id(id) AS record_key FROM {table} WHERE {field} = $account AND id > $after ORDER BY id LIMIT $limit");
-            ctx.db
-                .client()
-                .query(query)
-                .bind(("account", account_record(account_id)))
-                .bind(("limit", PAGE))
-                .bind(("after", RecordId::new(table, after.unwrap_or("").to_string())))
-                .await?
-                .take(0)?
-        }
+        Owner::Field(field) => ctx
+            .db
+            .client()
+            .query(super::keyset_page(table, field, "*"))
+            .bind(("account", account_record(account_id)))
+            .bind(("limit", PAGE))
+            .bind(("after", after.unwrap_or("").to_string()))
+            .await?
+            .take(0)?,
     };
     let key = match category.sealing {
         Sealing::AccountKey => Some(account_key),
