@@ -1,6 +1,9 @@
 //! What every capability module works with: the database, the crypto facade,
 //! the clock and the settings. Cheap to clone.
 
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -46,6 +49,43 @@ pub struct Ctx {
     pub settings: Arc<Settings>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     pub deliveries: Arc<DeliveryQueue>,
+    pub memo: Arc<Memo>,
+}
+
+/// Values a hot path would otherwise read from the database on every
+/// request (the Facebook app's settings, for each webhook delivery), kept in
+/// memory for a few seconds. The module that owns a value says how long,
+/// and forgets it when it changes it.
+#[derive(Default)]
+pub struct Memo {
+    entries: std::sync::Mutex<HashMap<&'static str, (i64, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl Memo {
+    /// The value kept under `name` if it was read less than `max_age_secs`
+    /// ago (by `now`); otherwise what `load` reads, which is then kept.
+    pub async fn get_or_load<T, E, Fut>(&self, name: &'static str, now: i64, max_age_secs: i64, load: impl FnOnce() -> Fut) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let kept = self.entries().get(name).filter(|(at, _)| (0..max_age_secs).contains(&(now - at))).map(|(_, value)| value.clone());
+        if let Some(Ok(value)) = kept.map(|value| value.downcast::<T>()) {
+            return Ok(value);
+        }
+        let value = Arc::new(load().await?);
+        self.entries().insert(name, (now, value.clone()));
+        Ok(value)
+    }
+
+    pub fn forget(&self, name: &'static str) {
+        self.entries().remove(name);
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, (i64, Arc<dyn Any + Send + Sync>)>> {
+        // A panic while holding the lock leaves the map whole: each change is one insert or remove.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Coordinates the applying of stored webhook deliveries (`messenger::deliveries`).

@@ -120,7 +120,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         demo: config.demo,
         ..Settings::default()
     };
-    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), deliveries: Arc::default() })
+    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), deliveries: Arc::default(), memo: Arc::default() })
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and

@@ -1,6 +1,8 @@
 //! The Facebook app's settings. Secrets are sealed under the system key and
 //! never returned to the browser once entered.
 
+use std::sync::Arc;
+
 use surrealdb::types::{RecordId, SurrealValue};
 use zeroize::Zeroizing;
 
@@ -36,6 +38,18 @@ fn record() -> RecordId {
     RecordId::new("messenger_app", "config")
 }
 
+/// Where the webhook endpoints' copy is kept (`Ctx::memo`).
+const MEMO: &str = "messenger_app";
+/// How old the webhook endpoints' copy may be: a change saved by this
+/// instance is seen at once, one saved by another instance within this.
+const MAX_AGE_SECS: i64 = 5;
+
+/// The settings for the webhook endpoints, which need them on every
+/// request: read from the database at most every few seconds.
+pub async fn load_recent(ctx: &Ctx) -> Result<Arc<Option<AppSettings>>, SettingsError> {
+    ctx.memo.get_or_load(MEMO, ctx.now(), MAX_AGE_SECS, || load(ctx)).await
+}
+
 pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>, SettingsError> {
     let row: Option<Row> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record())).await?.take(0)?;
     let Some(row) = row else { return Ok(None) };
@@ -66,5 +80,6 @@ pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<(), SettingsError
         .bind(("now", ctx.now()))
         .await?
         .check()?;
+    ctx.memo.forget(MEMO);
     Ok(())
 }

@@ -17,7 +17,10 @@ pub use super::ingest::DROPPED_EVENTS;
 pub const MAX_BODY: usize = 1024 * 1024;
 
 pub async fn verify(State(ctx): State<Ctx>, Query(query): Query<HashMap<String, String>>) -> Response {
-    let Ok(Some(app)) = settings::load(&ctx).await else {
+    let Ok(settings) = settings::load_recent(&ctx).await else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let Some(app) = settings.as_ref() else {
         return StatusCode::FORBIDDEN.into_response();
     };
     let mode_ok = query.get("hub.mode").is_some_and(|m| m == "subscribe");
@@ -39,13 +42,15 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
         Ok(body) => body,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    let app = match settings::load(&ctx).await {
-        Ok(Some(app)) => app,
-        Ok(None) => return StatusCode::FORBIDDEN.into_response(),
+    let settings = match settings::load_recent(&ctx).await {
+        Ok(settings) => settings,
         Err(e) => {
             tracing::error!(error = %e, "webhook: app settings unreadable");
             return StatusCode::FORBIDDEN.into_response();
         }
+    };
+    let Some(app) = settings.as_ref() else {
+        return StatusCode::FORBIDDEN.into_response();
     };
     let Some(header) = header else {
         return StatusCode::FORBIDDEN.into_response();

@@ -69,6 +69,38 @@ async fn the_webhook_verifies_signatures_and_never_answers_5xx() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_secret_saved_here_is_checked_at_once_and_one_saved_by_another_instance_within_five_seconds() {
+    let server = TestServer::start(&[]).await;
+    let url = format!("{}/webhooks/messenger", server.base);
+    let body = br#"{"object":"page","entry":[]}"#;
+    let status = |secret: &'static str| {
+        let url = url.clone();
+        async move {
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(body);
+            let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+            http_client().post(&url).header("x-hub-signature-256", signature).body(body.to_vec()).send().await.unwrap().status().as_u16()
+        }
+    };
+    configured(&server, "first-secret").await;
+    assert_eq!(status("first-secret").await, 200);
+    configured(&server, "second-secret").await;
+    assert_eq!((status("second-secret").await, status("first-secret").await), (200, 403), "saved here: checked at once");
+
+    // Another instance on the same database has its own copy of the settings.
+    let here = server.running.as_ref().unwrap().context();
+    let elsewhere = server::context::Ctx { memo: Default::default(), ..here.clone() };
+    let settings = server::messenger::settings::load(here).await.unwrap().unwrap();
+    let third = server::messenger::settings::AppSettings { app_secret: Zeroizing::new("third-secret".into()), ..settings };
+    server::messenger::settings::save(&elsewhere, &third).await.unwrap();
+    assert_eq!((status("second-secret").await, status("third-secret").await), (200, 403), "saved elsewhere: the copy here is still used");
+    server.clock.advance(5);
+    assert_eq!((status("third-secret").await, status("second-secret").await), (200, 403), "five seconds later: read again");
+    server.stop().await;
+}
+
 // ---- Pages, leads, inbox, against the Graph API stand-in ----
 
 use std::time::{Duration, Instant};
