@@ -5,6 +5,8 @@
 mod client;
 pub mod copy;
 mod embedded;
+#[cfg(test)]
+mod engine_patch;
 pub mod layout;
 mod schema;
 

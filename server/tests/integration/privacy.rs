@@ -431,3 +431,31 @@ async fn large_categories_are_exported_page_by_page_and_erased_in_batches() {
     assert_eq!(left, Some(0));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_row_written_behind_the_erasure_sweep_while_it_runs_is_erased_too() {
+    let server = TestServer::start(&[]).await;
+    let email = "busy@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let running = server.running.as_ref().unwrap();
+    let account = account_record(&server, email).await;
+    // 1,500 labels (two delete batches); deleting the 700th writes a new one
+    // with a key before every other, behind the sweep.
+    running
+        .db
+        .client()
+        .query(
+            "FOR $i IN 0..1500 { CREATE type::record('label', 'k' + <string> (10000 + $i)) SET account = $a, name = 'n' + <string> $i, created_at = 0 }; \
+             DEFINE EVENT behind ON label WHEN $event = 'DELETE' AND $before.name = 'n700' THEN { CREATE label:⟨000000⟩ SET account = $before.account, name = 'behind', created_at = 0 };",
+        )
+        .bind(("a", account))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"})).await.ok();
+    let left: Vec<String> = running.db.client().query("SELECT VALUE name FROM label").await.unwrap().take(0).unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    server.stop().await;
+}
