@@ -271,7 +271,14 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow, after: Option<Strin
                 read: false,
             })
             .collect();
-        ctx.db.client().query("INSERT IGNORE INTO campaign_recipient $entries").bind(("entries", entries)).await?.check()?;
+        // Only leads that still exist: one erased since the SELECT above gets
+        // no queue row (its erasure deletes the lead before its deliveries).
+        ctx.db
+            .client()
+            .query("INSERT IGNORE INTO campaign_recipient $entries.filter(|$e| record::exists($e.lead))")
+            .bind(("entries", entries))
+            .await?
+            .check()?;
     }
     if done {
         ctx.db

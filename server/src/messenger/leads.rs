@@ -237,8 +237,10 @@ pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> 
 
 pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
-    crate::broadcasts::erase_lead_deliveries(ctx, lead).await?;
+    // The lead before its deliveries: a campaign queue being built checks
+    // that a lead exists as it adds it, so none is added after this.
     ctx.db.client().query("DELETE $id").bind(("id", lead.clone())).await?.check()?;
+    crate::broadcasts::erase_lead_deliveries(ctx, lead).await?;
     tracing::info!(lead = %key_string(lead), "lead erased");
     Ok(())
 }
