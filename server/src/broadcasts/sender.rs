@@ -217,6 +217,10 @@ struct QueueEntry {
     read: bool,
 }
 
+/// Queue rows for the leads that still exist: one erased since its batch was
+/// read gets none (its erasure deletes the lead before its deliveries).
+const QUEUE_EXISTING_LEADS: &str = "INSERT IGNORE INTO campaign_recipient $entries.filter(|$e| record::exists($e.lead))";
+
 #[derive(Debug, SurrealValue)]
 struct LeadKey {
     id: RecordId,
@@ -271,14 +275,7 @@ async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow, after: Option<Strin
                 read: false,
             })
             .collect();
-        // Only leads that still exist: one erased since the SELECT above gets
-        // no queue row (its erasure deletes the lead before its deliveries).
-        ctx.db
-            .client()
-            .query("INSERT IGNORE INTO campaign_recipient $entries.filter(|$e| record::exists($e.lead))")
-            .bind(("entries", entries))
-            .await?
-            .check()?;
+        ctx.db.client().query(QUEUE_EXISTING_LEADS).bind(("entries", entries)).await?.check()?;
     }
     if done {
         ctx.db
@@ -855,6 +852,35 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_lead_erased_after_its_batch_was_read_gets_no_queue_row() {
+        use crate::config::{DbAddress, EngineOptions};
+        let db = crate::db::Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+        db.client()
+            .query(
+                "CREATE lead:kept SET account = account:a, page = page:p, key = 'kept', ident = 'i', psid_enc = 'x', proof_body_enc = 'x', \
+                 proof_signature_enc = 'x', proof_received_at = 0, subscribed = true, unavailable = false, created_at = 0, labels = []",
+            )
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        let entry = |lead: &str| QueueEntry {
+            id: RecordId::new("campaign_recipient", format!("c{lead}")),
+            account: RecordId::new("account", "a"),
+            campaign: RecordId::new("campaign", "c"),
+            lead: RecordId::new("lead", lead),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            delivered: false,
+            read: false,
+        };
+        db.client().query(QUEUE_EXISTING_LEADS).bind(("entries", vec![entry("kept"), entry("erased")])).await.unwrap().check().unwrap();
+        let queued: Vec<RecordId> = db.client().query("SELECT VALUE lead FROM campaign_recipient").await.unwrap().take(0).unwrap();
+        assert_eq!(queued, [RecordId::new("lead", "kept")]);
+    }
 
     #[tokio::test]
     async fn a_lone_refusal_pauses_briefly_and_refusals_right_after_double_the_pause() {
