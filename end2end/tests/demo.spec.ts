@@ -21,8 +21,13 @@ test.beforeAll(async ({ request }) => {
   }).toPass({ timeout: 60_000 });
 });
 
-test.afterAll(() => {
-  server?.kill('SIGTERM');
+// The folder goes only after the server has exited: until then RocksDB may still write into it.
+test.afterAll(async () => {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
