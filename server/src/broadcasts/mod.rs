@@ -3,6 +3,7 @@
 //! unsubscribe link. A durable per-recipient queue in the database makes
 //! sending crash-safe and safe across instances (see `sender`).
 
+mod queue;
 pub mod sender;
 pub mod stats;
 pub mod template;
@@ -345,16 +346,14 @@ pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
 /// Statements with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const SKIP_PENDING_RECIPIENTS: &str =
     "UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $campaign AND state = 'pending'";
-pub(crate) const ERASE_LEAD_DELIVERIES: &str = "DELETE campaign_recipient WHERE lead = $lead";
+pub(crate) const ERASE_LEAD_DELIVERIES: &str = "DELETE campaign_recipient WHERE lead = $id";
+pub(crate) const ERASE_CAMPAIGN_QUEUE: &str = "DELETE campaign_recipient WHERE campaign = $id";
 pub(crate) const ERASE_CAMPAIGN_ECHOES: &str = "DELETE campaign_echo WHERE campaign = $id";
 
-/// With a lead: its campaign deliveries go too.
-pub async fn erase_lead_deliveries(ctx: &Ctx, lead: &RecordId) -> Result<()> {
-    ctx.db.client().query(ERASE_LEAD_DELIVERIES).bind(("lead", lead.clone())).await?.check()?;
-    Ok(())
-}
-
-/// With a Page erased: its campaigns and their queues.
+/// With a Page erased: its campaigns and their queues. Most of a queue goes
+/// in batches; the campaign then goes guarded (`queue` explains why) with
+/// what is left of its queue, so a crash never leaves rows of a campaign
+/// that is gone.
 pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
     let campaigns: Vec<RecordId> = ctx.db.client().query("SELECT VALUE id FROM campaign WHERE page = $page").bind(("page", page.clone())).await?.take(0)?;
     for campaign in campaigns {
@@ -366,7 +365,8 @@ pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
             }
             ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
         }
-        ctx.db.client().query(format!("{ERASE_CAMPAIGN_ECHOES}; DELETE $id")).bind(("id", campaign.clone())).await?.check()?;
+        pages::delete_guarded(ctx.db.client(), page, &campaign, ERASE_CAMPAIGN_QUEUE).await?;
+        ctx.db.client().query(ERASE_CAMPAIGN_ECHOES).bind(("id", campaign.clone())).await?.check()?;
     }
     Ok(())
 }

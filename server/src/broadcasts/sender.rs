@@ -34,7 +34,8 @@ use serde_json::{json, Value};
 use surrealdb::types::{RecordId, SurrealValue};
 use tokio::sync::Notify;
 
-use super::{audience_conditions, template, unsubscribe, CampaignRow};
+use super::queue::{build_queue, build_queue_step};
+use super::{template, unsubscribe, CampaignRow};
 use crate::context::Ctx;
 use crate::messenger::graph::{ErrorKind, Graph, GraphError};
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
@@ -47,7 +48,6 @@ use crate::sessions::key_string;
 pub const LEASE_SECS: i64 = 20;
 /// How long an expired claim waits for its echo before it is queued again.
 pub const ECHO_GRACE_SECS: i64 = 10;
-const QUEUE_BATCH: i64 = 1_000;
 const CONCURRENCY: usize = 32;
 const OUTCOME_CHUNK: usize = 100;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
@@ -202,92 +202,6 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
         }
     }
     Ok(worked)
-}
-
-#[derive(Debug, SurrealValue)]
-struct QueueEntry {
-    id: RecordId,
-    account: RecordId,
-    campaign: RecordId,
-    lead: RecordId,
-    state: String,
-    attempts: i64,
-    next_attempt_at: i64,
-    delivered: bool,
-    read: bool,
-}
-
-/// Queue rows for the leads that still exist: one erased since its batch was
-/// read gets none (its erasure deletes the lead before its deliveries).
-const QUEUE_EXISTING_LEADS: &str = "INSERT IGNORE INTO campaign_recipient $entries.filter(|$e| record::exists($e.lead))";
-
-#[derive(Debug, SurrealValue)]
-struct LeadKey {
-    id: RecordId,
-    key: String,
-}
-
-pub(super) fn recipient_id(campaign: &str, lead: &str) -> RecordId {
-    RecordId::new("campaign_recipient", format!("{campaign}{lead}"))
-}
-
-/// Adds batches of the audience after `after` to the queue for about `budget`
-/// (nothing if the queue is complete already).
-async fn build_queue(ctx: &Ctx, campaign: &CampaignRow, mut after: Option<String>, budget: Duration) -> Result<()> {
-    let started = Instant::now();
-    while after.is_some() && started.elapsed() < budget {
-        after = build_queue_step(ctx, campaign, after).await?;
-    }
-    Ok(())
-}
-
-/// Adds the batch of the audience after `after` to the queue; returns the
-/// last key added, or `None` once the queue is complete. Idempotent: a batch
-/// repeated after a crash inserts nothing twice.
-async fn build_queue_step(ctx: &Ctx, campaign: &CampaignRow, after: Option<String>) -> Result<Option<String>> {
-    let conditions = audience_conditions(&campaign.include_labels, &campaign.exclude_labels);
-    let leads: Vec<LeadKey> = ctx
-        .db
-        .client()
-        .query(format!("SELECT id, key FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND key > $after ORDER BY key LIMIT $batch"))
-        .bind(("page", campaign.page.clone()))
-        .bind(("include", campaign.include_labels.clone()))
-        .bind(("exclude", campaign.exclude_labels.clone()))
-        .bind(("after", after.unwrap_or_default()))
-        .bind(("batch", QUEUE_BATCH))
-        .await?
-        .take(0)?;
-    let campaign_key = campaign.key();
-    let last = leads.last().map(|l| l.key.clone());
-    let done = (leads.len() as i64) < QUEUE_BATCH;
-    if !leads.is_empty() {
-        let entries: Vec<QueueEntry> = leads
-            .into_iter()
-            .map(|l| QueueEntry {
-                id: recipient_id(&campaign_key, &l.key),
-                account: campaign.account.clone(),
-                campaign: campaign.id.clone(),
-                lead: l.id,
-                state: "pending".into(),
-                attempts: 0,
-                next_attempt_at: 0,
-                delivered: false,
-                read: false,
-            })
-            .collect();
-        ctx.db.client().query(QUEUE_EXISTING_LEADS).bind(("entries", entries)).await?.check()?;
-    }
-    if done {
-        ctx.db
-            .client()
-            .query("UPDATE $id SET queue_built = true, total = count(SELECT id FROM campaign_recipient WHERE campaign = $id)")
-            .bind(("id", campaign.id.clone()))
-            .await?
-            .check()?;
-    } else {
-        ctx.db.client().query("UPDATE $id SET queue_after = $last").bind(("id", campaign.id.clone())).bind(("last", last.clone())).await?.check()?;
-    }
-    Ok(if done { None } else { last })
 }
 
 #[derive(Debug, SurrealValue)]
@@ -852,35 +766,6 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_lead_erased_after_its_batch_was_read_gets_no_queue_row() {
-        use crate::config::{DbAddress, EngineOptions};
-        let db = crate::db::Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
-        db.client()
-            .query(
-                "CREATE lead:kept SET account = account:a, page = page:p, key = 'kept', ident = 'i', psid_enc = 'x', proof_body_enc = 'x', \
-                 proof_signature_enc = 'x', proof_received_at = 0, subscribed = true, unavailable = false, created_at = 0, labels = []",
-            )
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
-        let entry = |lead: &str| QueueEntry {
-            id: RecordId::new("campaign_recipient", format!("c{lead}")),
-            account: RecordId::new("account", "a"),
-            campaign: RecordId::new("campaign", "c"),
-            lead: RecordId::new("lead", lead),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: 0,
-            delivered: false,
-            read: false,
-        };
-        db.client().query(QUEUE_EXISTING_LEADS).bind(("entries", vec![entry("kept"), entry("erased")])).await.unwrap().check().unwrap();
-        let queued: Vec<RecordId> = db.client().query("SELECT VALUE lead FROM campaign_recipient").await.unwrap().take(0).unwrap();
-        assert_eq!(queued, [RecordId::new("lead", "kept")]);
-    }
 
     #[tokio::test]
     async fn a_lone_refusal_pauses_briefly_and_refusals_right_after_double_the_pause() {

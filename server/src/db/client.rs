@@ -57,6 +57,18 @@ impl Client {
         }
     }
 
+    /// Commits a client from `begin` if its statements succeeded (`done`),
+    /// and rolls it back if not.
+    pub async fn finish(self, done: surrealdb::Result<()>) -> surrealdb::Result<()> {
+        match done {
+            Ok(()) => self.commit().await,
+            Err(e) => {
+                self.cancel().await;
+                Err(e)
+            }
+        }
+    }
+
     /// Rolls back a client from `begin` (dropping it without committing does too, later).
     pub async fn cancel(self) {
         let _ = match self {

@@ -3,6 +3,7 @@
 //! `any` engine. Everything else sees one `Client`.
 
 mod client;
+mod conflict;
 pub mod copy;
 mod embedded;
 #[cfg(test)]
@@ -20,6 +21,7 @@ use crate::config::{DbAddress, EngineOptions};
 use crate::error::StartupError;
 
 pub use client::{Client, Query};
+pub use conflict::{is_conflict, retry_on_conflict, CONFLICT_ATTEMPTS};
 pub use embedded::engine_config;
 pub use schema::SCHEMA_VERSION;
 

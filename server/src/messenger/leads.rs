@@ -235,12 +235,19 @@ pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> 
     erase_lead(ctx, &row.id).await
 }
 
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const ERASE_LEAD_MESSAGES: &str = "DELETE message WHERE lead = $id";
+
 pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
-    // The lead before its deliveries: a campaign queue being built checks
-    // that a lead exists as it adds it, so none is added after this.
-    ctx.db.client().query("DELETE $id").bind(("id", lead.clone())).await?.check()?;
-    crate::broadcasts::erase_lead_deliveries(ctx, lead).await?;
+    // The lead, the last of its messages and its campaign deliveries at
+    // once, guarded: a campaign queue batch adds only leads that exist and
+    // conflicts with this (`broadcasts::queue`), so none is added after it.
+    let page: Option<RecordId> = ctx.db.client().query("SELECT VALUE page FROM ONLY $id").bind(("id", lead.clone())).await?.take(0)?;
+    if let Some(page) = page {
+        let with = format!("{ERASE_LEAD_MESSAGES}; {}", crate::broadcasts::ERASE_LEAD_DELIVERIES);
+        pages::delete_guarded(ctx.db.client(), &page, lead, &with).await?;
+    }
     tracing::info!(lead = %key_string(lead), "lead erased");
     Ok(())
 }

@@ -13,6 +13,7 @@ use super::settings::{self, AppSettings};
 use super::{open, record, seal, signed_in_account, valid_key, MessengerError, Result};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
+use crate::db::{retry_on_conflict, Client};
 use crate::sessions::{account_record, key_string};
 
 pub const LOGIN_TTL_SECS: i64 = 15 * 60;
@@ -60,6 +61,24 @@ impl PageRow {
 /// The record key for Facebook's Page id: a keyed hash, one owner per Page.
 pub fn page_key(ctx: &Ctx, page_id: &str) -> String {
     ctx.crypto.keyed_index("page", page_id)
+}
+
+/// The Page's audience guard: a lead's erasure and a campaign queue batch
+/// both write it, so the two conflict instead of interleaving unseen
+/// (`broadcasts::queue` explains the race).
+pub(crate) const BUMP_AUDIENCE_EPOCH: &str = "UPDATE $page SET audience_epoch += 1;";
+
+/// Deletes `id` (a lead or a campaign of `page`) and runs `with` (what goes
+/// with it, by `$id`) in one transaction that writes the Page's audience
+/// guard, again after a conflict. One transaction: a crash can never leave
+/// the record gone and the rest behind, out of reach of a retry.
+pub(crate) async fn delete_guarded(db: &Client, page: &RecordId, id: &RecordId, with: &str) -> surrealdb::Result<()> {
+    retry_on_conflict("guarded deletion", || async {
+        let tx = db.begin().await?;
+        let deleted = tx.query(BUMP_AUDIENCE_EPOCH).query("DELETE $id").query(with).bind(("page", page.clone())).bind(("id", id.clone())).await;
+        tx.finish(deleted.and_then(|r| r.check()).map(drop)).await
+    })
+    .await
 }
 
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
