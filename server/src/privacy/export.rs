@@ -119,6 +119,11 @@ fn file_path(ctx: &Ctx, job_id: &str) -> std::path::PathBuf {
     ctx.settings.exports_dir.join(format!("{job_id}.zip.sealed"))
 }
 
+/// `index.html`'s body while the export runs (see `run`).
+fn scratch_path(ctx: &Ctx, job_id: &str) -> std::path::PathBuf {
+    ctx.settings.exports_dir.join(format!("{job_id}.html.part"))
+}
+
 async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> Result<(), ExportError> {
     ctx.db
         .client()
@@ -204,6 +209,38 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+const HTML_HEAD: &[u8] = b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your Chat FB Top data</title>\
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
+td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head><body>\
+<h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>";
+
+fn write_html_row(html: &mut impl Write, row: &Value) -> std::io::Result<()> {
+    html.write_all(b"<table>")?;
+    if let Value::Object(fields) = row {
+        for (name, value) in fields {
+            let shown = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            write!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&shown))?;
+        }
+    }
+    html.write_all(b"</table>")
+}
+
+/// A file that is removed when this goes out of scope, whatever happened.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads every category once: each page goes into `data.json` (the ZIP's
+/// first entry) and into `index.html`'s body, which waits in a scratch file
+/// sealed under a key that only this function holds, and is copied into the
+/// ZIP after `data.json`.
 async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportError> {
     set_progress(ctx, job_id, "running", 0).await?;
     let account_key = ctx.crypto.account_key(account_id).await?;
@@ -213,13 +250,18 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
     std::fs::create_dir_all(&ctx.settings.exports_dir)?;
     let file = std::fs::File::create(file_path(ctx, job_id))?;
     let mut zip = ZipStream::new(SealingWriter::new(std::io::BufWriter::new(file), &file_key));
-    let total_steps = (INVENTORY.len() * 2) as i64;
+    let scratch = Scratch(scratch_path(ctx, job_id));
+    let mut scratch_key = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(scratch_key.as_mut());
+    let mut html = SealingWriter::new(std::io::BufWriter::new(std::fs::File::create(&scratch.0)?), &scratch_key);
+    // The last step is copying index.html.
+    let total_steps = INVENTORY.len() as i64 + 1;
 
-    // Pass 1: data.json, streamed one row at a time.
     let mut json = zip.start("data.json")?;
     write!(json, "{{\"format_version\":{FORMAT_VERSION},\"exported_at\":{},\"categories\":{{", ctx.now())?;
     for (i, category) in INVENTORY.iter().enumerate() {
         write!(json, "{}{}:[", if i > 0 { "," } else { "" }, Value::String(category.key.into()))?;
+        write!(html, "<h2>{}</h2><p>{}</p>", escape(category.title), escape(category.what))?;
         let mut after: Option<String> = None;
         let mut first = true;
         loop {
@@ -230,58 +272,32 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
                 }
                 first = false;
                 serde_json::to_writer(&mut json, row).map_err(std::io::Error::other)?;
+                write_html_row(&mut html, row)?;
             }
             if (rows.len() as i64) < PAGE {
                 break;
             }
             after = rows.last().and_then(|r| r["id"].as_str()).map(str::to_string);
+        }
+        if first {
+            html.write_all(b"<p><em>Nothing stored.</em></p>")?;
         }
         json.write_all(b"]")?;
         set_progress(ctx, job_id, "running", (i as i64 + 1) * 100 / total_steps).await?;
     }
     json.write_all(b"}}")?;
     json.finish()?;
-
-    // Pass 2: index.html, the same data for people.
-    let mut html = zip.start("index.html")?;
-    html.write_all(
-        b"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your Chat FB Top data</title>\
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
-td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head><body>\
-<h1>Your Chat FB Top data</h1><p>The same data is in <code>data.json</code>, for machines.</p>",
-    )?;
-    for (i, category) in INVENTORY.iter().enumerate() {
-        write!(html, "<h2>{}</h2><p>{}</p>", escape(category.title), escape(category.what))?;
-        let mut after: Option<String> = None;
-        let mut any = false;
-        loop {
-            let rows = page(ctx, category, account_id, &account_key, after.as_deref()).await?;
-            for row in &rows {
-                any = true;
-                html.write_all(b"<table>")?;
-                if let Value::Object(fields) = row {
-                    for (name, value) in fields {
-                        let shown = match value {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        write!(html, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(&shown))?;
-                    }
-                }
-                html.write_all(b"</table>")?;
-            }
-            if (rows.len() as i64) < PAGE {
-                break;
-            }
-            after = rows.last().and_then(|r| r["id"].as_str()).map(str::to_string);
-        }
-        if !any {
-            html.write_all(b"<p><em>Nothing stored.</em></p>")?;
-        }
-        set_progress(ctx, job_id, "running", (INVENTORY.len() + i + 1) as i64 * 100 / total_steps).await?;
-    }
-    html.write_all(b"</body></html>")?;
     html.finish()?;
+
+    let mut entry = zip.start("index.html")?;
+    entry.write_all(HTML_HEAD)?;
+    let mut body = OpeningReader::new(std::fs::File::open(&scratch.0)?, &scratch_key);
+    while let Some(chunk) = body.next_chunk()? {
+        entry.write_all(&chunk)?;
+    }
+    entry.write_all(b"</body></html>")?;
+    entry.finish()?;
+    drop(scratch);
     let sealer = zip.finish()?;
     sealer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 
@@ -341,12 +357,19 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
         ctx.db.client().query("DELETE $id").bind(("id", id)).await?.check()?;
     }
     if let Some(before) = interrupted_before {
-        ctx.db
+        // Their files were cut off mid-way: unreadable, and no use to anyone.
+        let interrupted: Vec<RecordId> = ctx
+            .db
             .client()
-            .query("UPDATE export_job SET status = 'failed' WHERE status IN ['queued', 'running'] AND created_at < $before")
+            .query("SELECT VALUE id FROM export_job WHERE status IN ['queued', 'running'] AND created_at < $before")
             .bind(("before", before))
             .await?
-            .check()?;
+            .take(0)?;
+        for id in &interrupted {
+            let _ = std::fs::remove_file(file_path(ctx, &key_string(id)));
+            let _ = std::fs::remove_file(scratch_path(ctx, &key_string(id)));
+        }
+        ctx.db.client().query("UPDATE $ids SET status = 'failed'").bind(("ids", interrupted)).await?.check()?;
     }
     Ok(deleted)
 }

@@ -233,6 +233,31 @@ fn unzip(bytes: &[u8]) -> (Value, String) {
 }
 
 #[tokio::test]
+async fn an_export_a_crash_interrupted_is_marked_failed_and_its_partial_files_are_deleted() {
+    let server = TestServer::start(&[]).await;
+    let ctx = server.running.as_ref().unwrap().context().clone();
+    let exports = server.data_dir().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    ctx.db
+        .client()
+        .query("CREATE export_job:cut SET account = account:someone, status = 'running', progress = 40, created_at = $at")
+        .bind(("at", ctx.now() - 60))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    for name in ["cut.zip.sealed", "cut.html.part"] {
+        std::fs::write(exports.join(name), b"half").unwrap();
+    }
+    server::jobs::purge_once(&ctx, Some(ctx.now())).await;
+    let status: Option<String> = ctx.db.client().query("SELECT VALUE status FROM ONLY export_job:cut").await.unwrap().take(0).unwrap();
+    assert_eq!(status.as_deref(), Some("failed"));
+    assert_eq!(std::fs::read_dir(&exports).unwrap().count(), 0, "no partial file is left");
+    drop(ctx);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
     let server = TestServer::start(&[]).await;
     let email = "exporting.otter@example.org";
@@ -280,6 +305,11 @@ async fn export_is_a_zip_for_its_owner_only_once_an_hour_and_expires() {
         assert!(data["categories"].get(category.key).is_some(), "{} missing from the export", category.key);
     }
     assert!(html.contains(email) && html.contains("Otto &lt;Otter&gt;"), "readable and escaped");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</body></html>"), "one whole page");
+    for category in app::inventory::INVENTORY {
+        assert!(html.contains(&format!("<h2>{}</h2>", category.title.replace('&', "&amp;"))), "{} missing from index.html", category.key);
+    }
+    assert!(html.contains("<p><em>Nothing stored.</em></p>"), "empty categories say so");
 
     // Not for anyone else, and the file on disk is encrypted.
     assert_eq!(download(None).await.unwrap().status(), 404);
