@@ -39,6 +39,10 @@ pub struct ZipStream<W: Write> {
 /// One entry being written; call [`EntryWriter::finish`] when done.
 pub struct EntryWriter<'a, W: Write> {
     zip: &'a mut ZipStream<W>,
+    /// Input gathered before it reaches the encoder: the encoder clears its
+    /// whole output buffer on every write, so many small writes (a JSON
+    /// value is written piece by piece) cost more than the compression.
+    pending: Vec<u8>,
     encoder: DeflateEncoder<Vec<u8>>,
     crc: crc32fast::Hasher,
     size: u64,
@@ -48,6 +52,7 @@ pub struct EntryWriter<'a, W: Write> {
 }
 
 const DOS_TIME: u16 = 0;
+const INPUT_CHUNK: usize = 32 * 1024;
 const DOS_DATE: u16 = (1 << 5) | 1; // 1980-01-01: no timestamps that say when
 
 impl<W: Write> ZipStream<W> {
@@ -70,6 +75,7 @@ impl<W: Write> ZipStream<W> {
         o.write_all(name.as_bytes())?;
         Ok(EntryWriter {
             zip: self,
+            pending: Vec::with_capacity(INPUT_CHUNK),
             encoder: DeflateEncoder::new(Vec::new(), Compression::default()),
             crc: crc32fast::Hasher::new(),
             size: 0,
@@ -118,6 +124,16 @@ fn too_large() -> io::Error {
 }
 
 impl<W: Write> EntryWriter<'_, W> {
+    /// Compresses the gathered input, and moves the output on once there is enough.
+    fn compress_pending(&mut self) -> io::Result<()> {
+        self.encoder.write_all(&self.pending)?;
+        self.pending.clear();
+        if self.encoder.get_ref().len() >= 64 * 1024 {
+            self.drain()?;
+        }
+        Ok(())
+    }
+
     /// Moves compressed bytes out of the encoder, keeping memory bounded.
     fn drain(&mut self) -> io::Result<()> {
         let buffered = std::mem::take(self.encoder.get_mut());
@@ -126,6 +142,7 @@ impl<W: Write> EntryWriter<'_, W> {
     }
 
     pub fn finish(mut self) -> io::Result<()> {
+        self.compress_pending()?;
         self.encoder.try_finish()?;
         self.drain()?;
         let crc = std::mem::take(&mut self.crc).finalize();
@@ -143,11 +160,11 @@ impl<W: Write> EntryWriter<'_, W> {
 
 impl<W: Write> Write for EntryWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.encoder.write_all(buf)?;
+        self.pending.extend_from_slice(buf);
         self.crc.update(buf);
         self.size += buf.len() as u64;
-        if self.encoder.get_ref().len() >= 64 * 1024 {
-            self.drain()?;
+        if self.pending.len() >= INPUT_CHUNK {
+            self.compress_pending()?;
         }
         Ok(buf.len())
     }
