@@ -11,6 +11,8 @@ use server::config::Cli;
 const ACCOUNTS: i64 = 100_000;
 
 fn main() {
+    // As in the server: a subscriber is set (warnings only, unless RUST_LOG says otherwise).
+    server::init_logging("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(run());
 }

@@ -30,9 +30,8 @@ const PAGE_ID: &str = "313131";
 const RSS_LIMIT_MIB: u64 = 150;
 
 fn main() {
-    if std::env::var("RUST_LOG").is_ok() {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
-    }
+    // As in the server: a subscriber is set (warnings only, unless RUST_LOG says otherwise).
+    server::init_logging("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(run());
 }

@@ -47,6 +47,8 @@ async fn measure<F: std::future::Future<Output = ()>>(op: F) -> (f64, f64) {
 }
 
 fn main() {
+    // As in the server: a subscriber is set (warnings only, unless RUST_LOG says otherwise).
+    server::init_logging("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(run());
 }

@@ -86,3 +86,38 @@ async fn export_and_erasure_pages_seek_the_account_and_record_key_index() {
     }
     assert!(wrong.is_empty(), "these pages do not seek the (account, record_key) index:\n{}", wrong.join("\n"));
 }
+
+/// An index whose fields begin another index's serves nothing the longer one
+/// does not, and costs every write and deletion (unique ones are constraints
+/// and stay).
+#[tokio::test]
+async fn no_plain_index_repeats_the_start_of_another() {
+    let db = Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+    let info: Option<serde_json::Value> = db.client().query("INFO FOR DB").await.unwrap().take(0).unwrap();
+    let info = info.expect("database info");
+    let tables: Vec<String> = info["tables"].as_object().expect("tables").keys().cloned().collect();
+    let mut redundant = Vec::new();
+    for table in &tables {
+        let info: Option<serde_json::Value> = db.client().query(format!("INFO FOR TABLE {table}")).await.unwrap().take(0).unwrap();
+        let info = info.expect("table info");
+        let indexes: Vec<(String, Vec<String>, bool)> = info["indexes"]
+            .as_object()
+            .expect("indexes")
+            .iter()
+            .filter_map(|(name, definition)| {
+                let definition = definition.as_str()?;
+                let fields = definition.split(" FIELDS ").nth(1)?.split(" UNIQUE").next()?;
+                let fields = fields.split(',').map(|f| f.trim().to_string()).collect();
+                Some((name.clone(), fields, definition.contains(" UNIQUE")))
+            })
+            .collect();
+        for (name, fields, unique) in &indexes {
+            let longer = indexes.iter().find(|(other, f, _)| other != name && f.len() > fields.len() && f.starts_with(fields));
+            if let (false, Some((other, _, _))) = (unique, longer) {
+                redundant.push(format!("{table}: {name} begins {other}"));
+            }
+        }
+    }
+    assert!(tables.len() > 10, "the schema's tables were read: {tables:?}");
+    assert!(redundant.is_empty(), "redundant indexes: {redundant:?}");
+}

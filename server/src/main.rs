@@ -5,10 +5,7 @@ use server::config::{AdminCommand, Cli, Command, ConsentCommand, DbCommand, Keys
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,rocksdb=warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    server::init_logging(server::DEFAULT_LOG_FILTER);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -18,6 +18,7 @@ const STEPS: &[(u32, &str)] = &[
     (8, include_str!("schema/v008_webhook_deliveries.surql")),
     (9, include_str!("schema/v009_keyset_paging.surql")),
     (10, include_str!("schema/v010_audience_guard.surql")),
+    (11, include_str!("schema/v011_one_account_index.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;
