@@ -29,6 +29,8 @@ pub enum AppError {
     InvalidEmail,
     #[error("The display name can be at most 100 characters.")]
     DisplayNameTooLong,
+    #[error("{field} must be a single line of text, without line breaks or other control characters.")]
+    NotSingleLine { field: String },
     #[error("Please accept the terms and the privacy policy to create an account.")]
     TermsNotAccepted,
     #[error("This password is too easy to guess.")]
@@ -61,6 +63,8 @@ pub enum AppError {
     LastAdmin,
     #[error("Please fill in every field; dates as YYYY-MM-DDTHH:MM.")]
     IncompleteForm,
+    #[error("The Graph API address must start with https:// (plain http:// only for this machine, such as http://localhost:8081).")]
+    InvalidGraphBaseUrl,
     #[error("Retention periods must be between 1 and 3650 days (exports: 1 to 720 hours).")]
     InvalidRetention,
     #[error("That breach was not found.")]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod inventory;
 pub mod messaging;
 pub mod pages;
+pub mod text;
 pub mod types;
 
 pub use pages::App;

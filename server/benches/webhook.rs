@@ -132,8 +132,10 @@ async fn run() {
     });
     let (limit_rate, limit_p50, limit_p99) = drive(&limit_url, bodies.clone(), concurrency).await;
 
+    let groups_before = ctx.deliveries.groups_stored.load(std::sync::atomic::Ordering::Relaxed);
     let started = Instant::now();
     let (rate, p50, p99) = drive(&webhook, bodies.clone(), concurrency).await;
+    let groups = ctx.deliveries.groups_stored.load(std::sync::atomic::Ordering::Relaxed) - groups_before;
     // Acknowledged means stored durably; applied means in leads and conversations.
     while server::messenger::deliveries::due(&ctx).await.unwrap() > 0 {
         // Not too often: each look counts the queue.
@@ -161,7 +163,7 @@ async fn run() {
     };
 
     println!("webhook ingest (P1): {events} signed deliveries from {people} people, {concurrency} concurrent clients, embedded RocksDB");
-    println!("  verify + parse + store encrypted: {rate:.0} events/s acknowledged, p50 {p50:.1} ms, p99 {p99:.1} ms");
+    println!("  verify + parse + store encrypted: {rate:.0} events/s acknowledged, p50 {p50:.1} ms, p99 {p99:.1} ms ({groups} group writes)");
     println!(
         "  ... and applied to leads and conversations: {applied_rate:.0} events/s from first request to empty queue ({} leads, {} messages)",
         leads.unwrap_or(0),

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+mod allocator;
 pub mod backend;
 pub mod broadcasts;
 pub mod clock;

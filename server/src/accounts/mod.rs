@@ -62,6 +62,7 @@ impl AccountError {
             AccountError::Policy(crate::privacy::policies::PolicyError::UnknownDocument(_) | crate::privacy::policies::PolicyError::Empty) => {
                 AppError::InvalidPolicy
             }
+            AccountError::Policy(crate::privacy::policies::PolicyError::TitleNotSingleLine) => AppError::NotSingleLine { field: "The title".into() },
             AccountError::Export(crate::privacy::export::ExportError::TooSoon { retry_after_secs }) => {
                 AppError::ExportTooSoon { retry_after_mins: (retry_after_secs + 59) / 60 }
             }
@@ -227,6 +228,9 @@ pub async fn register(ctx: &Ctx, input: RegisterInput) -> Result<()> {
     let display_name = input.display_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     if display_name.as_ref().is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME_CHARS) {
         return Err(AppError::DisplayNameTooLong.into());
+    }
+    if display_name.as_ref().is_some_and(|n| !app::text::is_single_line(n)) {
+        return Err(AppError::NotSingleLine { field: "The display name".into() }.into());
     }
     if !input.accept_terms {
         return Err(AppError::TermsNotAccepted.into());

@@ -344,10 +344,15 @@ pub async fn save_messenger_app(ctx: &Ctx, request: &RequestInfo, password: &str
     let secret = keep(&input.app_secret, existing.as_ref().map(|e| &e.app_secret));
     let token = keep(&input.verify_token, existing.as_ref().map(|e| &e.verify_token));
     let base = input.graph_base_url.trim();
-    let valid_base = base.starts_with("https://") || base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost");
     let (Some(secret), Some(token)) = (secret, token) else { return Err(AppError::IncompleteForm.into()) };
-    if input.app_id.trim().is_empty() || !valid_base || input.graph_version.trim().is_empty() {
+    if input.app_id.trim().is_empty() || input.graph_version.trim().is_empty() {
         return Err(AppError::IncompleteForm.into());
+    }
+    if !crate::messenger::settings::graph_base_url_allowed(base) {
+        return Err(AppError::InvalidGraphBaseUrl.into());
+    }
+    if ![input.app_id.trim(), input.graph_version.trim(), secret.as_str(), token.as_str()].iter().all(|f| app::text::is_single_line(f)) {
+        return Err(AppError::NotSingleLine { field: "Each Facebook app setting".into() }.into());
     }
     let settings = crate::messenger::settings::AppSettings {
         app_id: input.app_id.trim().to_string(),

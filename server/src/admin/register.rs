@@ -50,6 +50,10 @@ pub async fn save_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, re
     if fields.iter().any(|f| f.trim().is_empty()) || recipient.categories.is_empty() {
         return Err(AppError::IncompleteForm.into());
     }
+    // The name and country go into the policy change's mail.
+    if ![&recipient.name, &recipient.country].iter().all(|f| app::text::is_single_line(f.trim())) {
+        return Err(AppError::NotSingleLine { field: "The recipient's name and country".into() }.into());
+    }
     let id = if recipient.id.is_empty() { random_id() } else { recipient.id.clone() };
     ctx.db
         .client()

@@ -104,6 +104,10 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("give it a name of at most 100 characters."));
     }
+    let one_line = [Some(&input.name), input.button_title.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
+    if !one_line.into_iter().flatten().chain(&input.quick_replies).all(|f| app::text::is_single_line(f)) {
+        return Err(invalid("the name, the fallback names, the quick replies and the button title must each be a single line."));
+    }
     let page = pages::owned(ctx, account_id, &input.page).await?;
     template::validate(&input.text).map_err(|e| invalid(&e))?;
     let limit = if input.button_title.is_some() { MAX_BUTTON_TEXT } else { MAX_TEXT_CHARS };
@@ -347,6 +351,8 @@ pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
 pub(crate) const SKIP_PENDING_RECIPIENTS: &str =
     "UPDATE campaign_recipient SET state = 'skipped', reason = 'campaign cancelled' WHERE campaign = $campaign AND state = 'pending'";
 pub(crate) const ERASE_LEAD_DELIVERIES: &str = "DELETE campaign_recipient WHERE lead = $id";
+/// A lead's echoes share their recipients' keys; run before `ERASE_LEAD_DELIVERIES`.
+pub(crate) const ERASE_LEAD_ECHOES: &str = "DELETE (SELECT VALUE type::record('campaign_echo', record::id(id)) FROM campaign_recipient WHERE lead = $id)";
 pub(crate) const ERASE_CAMPAIGN_QUEUE: &str = "DELETE campaign_recipient WHERE campaign = $id";
 pub(crate) const ERASE_CAMPAIGN_ECHOES: &str = "DELETE campaign_echo WHERE campaign = $id";
 

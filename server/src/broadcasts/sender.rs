@@ -755,7 +755,11 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
         .collect();
     ctx.db
         .client()
-        .query("FOR $e IN $rows { UPSERT $e.id SET account = $account, campaign = $e.campaign, mid = $e.mid, at_ms = $e.at_ms }")
+        // Only for recipients that exist: a late echo must not bring back a trace of an erased lead.
+        .query(
+            "FOR $e IN $rows { IF record::exists(type::record('campaign_recipient', record::id($e.id))) { \
+             UPSERT $e.id SET account = $account, campaign = $e.campaign, mid = $e.mid, at_ms = $e.at_ms } }",
+        )
         .bind(("rows", rows))
         .bind(("account", account.clone()))
         .await?

@@ -39,23 +39,79 @@ struct Stored {
     failures: i64,
 }
 
-/// Keeps a verified delivery (one durable write) and wakes the worker.
+/// A verified delivery waiting for the next group write, with its waiter.
+pub struct Arriving {
+    row: NewDelivery,
+    stored: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+}
+
+#[derive(Debug, SurrealValue)]
+struct NewDelivery {
+    id: RecordId,
+    key: String,
+    body_enc: String,
+    signature_enc: String,
+    received_at: i64,
+    failures: i64,
+    retry_at: i64,
+}
+
+/// Keeps a verified delivery durably and wakes the worker. Deliveries that
+/// arrive while a write is under way go together into the next one: one
+/// transaction, synced once, for the whole group (a group commit). Each
+/// caller returns only once its own delivery is stored.
 pub async fn accept(ctx: &Ctx, raw_body: &[u8], signature: &str) -> Result<()> {
     let now = ctx.now();
     let key = time_key(now);
     let system = ctx.crypto.system_key();
-    ctx.db
-        .client()
-        .query("CREATE $id SET key = $key, body_enc = $body, signature_enc = $signature, received_at = $now, failures = 0, retry_at = $now")
-        .bind(("id", record(TABLE, &key)))
-        .bind(("key", key.clone()))
-        .bind(("body", system.seal(Field::new(TABLE, &key, "body"), raw_body)))
-        .bind(("signature", system.seal_str(Field::new(TABLE, &key, "signature"), signature)))
-        .bind(("now", now))
-        .await?
-        .check()?;
-    ctx.deliveries.wakeup.notify_one();
-    Ok(())
+    let row = NewDelivery {
+        id: record(TABLE, &key),
+        body_enc: system.seal(Field::new(TABLE, &key, "body"), raw_body),
+        signature_enc: system.seal_str(Field::new(TABLE, &key, "signature"), signature),
+        key,
+        received_at: now,
+        failures: 0,
+        retry_at: now,
+    };
+    let (stored, outcome) = tokio::sync::oneshot::channel();
+    arriving(ctx).push(Arriving { row, stored });
+    {
+        let _storing = ctx.deliveries.storing.lock().await;
+        let group = std::mem::take(&mut *arriving(ctx));
+        if !group.is_empty() {
+            // On its own task: a caller that goes away (its client hung up)
+            // must not cancel the others' write halfway.
+            let write = tokio::spawn(store_group(ctx.clone(), group));
+            let _ = write.await;
+        }
+    }
+    match outcome.await {
+        Ok(Ok(())) => {
+            ctx.deliveries.wakeup.notify_one();
+            Ok(())
+        }
+        Ok(Err(reason)) => Err(MessengerError::DeliveryNotStored(reason)),
+        Err(_) => Err(MessengerError::DeliveryNotStored("the group write stopped before it finished".into())),
+    }
+}
+
+fn arriving(ctx: &Ctx) -> std::sync::MutexGuard<'_, Vec<Arriving>> {
+    // Each change is one push or one take, so a panic elsewhere leaves the list whole.
+    ctx.deliveries.arriving.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Writes a group of deliveries in one transaction and tells each waiter.
+async fn store_group(ctx: Ctx, group: Vec<Arriving>) {
+    let (rows, waiters): (Vec<NewDelivery>, Vec<_>) = group.into_iter().map(|a| (a.row, a.stored)).unzip();
+    let result = ctx.db.client().query("INSERT INTO webhook_delivery $rows RETURN NONE").bind(("rows", rows)).await.and_then(|r| r.check());
+    let outcome = result.map(|_| ()).map_err(|e| e.to_string());
+    if outcome.is_ok() {
+        ctx.deliveries.groups_stored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    for waiter in waiters {
+        // A waiter that went away has nobody to tell.
+        let _ = waiter.send(outcome.clone());
+    }
 }
 
 /// The worker: applies what is stored whenever a delivery arrives, and every

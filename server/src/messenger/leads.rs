@@ -240,12 +240,12 @@ pub(crate) const ERASE_LEAD_MESSAGES: &str = "DELETE message WHERE lead = $id";
 
 pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
-    // The lead, the last of its messages and its campaign deliveries at
-    // once, guarded: a campaign queue batch adds only leads that exist and
+    // The lead, the last of its messages, its campaign deliveries and their
+    // echoes at once, guarded: a campaign queue batch adds only leads that exist and
     // conflicts with this (`broadcasts::queue`), so none is added after it.
     let page: Option<RecordId> = ctx.db.client().query("SELECT VALUE page FROM ONLY $id").bind(("id", lead.clone())).await?.take(0)?;
     if let Some(page) = page {
-        let with = format!("{ERASE_LEAD_MESSAGES}; {}", crate::broadcasts::ERASE_LEAD_DELIVERIES);
+        let with = format!("{ERASE_LEAD_MESSAGES}; {}; {}", crate::broadcasts::ERASE_LEAD_ECHOES, crate::broadcasts::ERASE_LEAD_DELIVERIES);
         pages::delete_guarded(ctx.db.client(), &page, lead, &with).await?;
     }
     tracing::info!(lead = %key_string(lead), "lead erased");

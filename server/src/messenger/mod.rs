@@ -42,6 +42,8 @@ pub enum MessengerError {
     Account(#[from] AccountError),
     #[error("a stored webhook delivery is not JSON: {0}")]
     StoredDelivery(String),
+    #[error("a webhook delivery was not stored: {0}")]
+    DeliveryNotStored(String),
 }
 
 impl From<AppError> for MessengerError {

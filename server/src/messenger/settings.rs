@@ -38,6 +38,28 @@ fn record() -> RecordId {
     RecordId::new("messenger_app", "config")
 }
 
+/// Where the Graph API may be reached: over HTTPS, or over plain HTTP on
+/// this machine only (the stand-in). The address is parsed, so that a host
+/// such as `localhost.evil.tld` is not taken for the loopback, and it may
+/// carry no credentials, query or fragment.
+pub fn graph_base_url_allowed(base: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base) else { return false };
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return false;
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return false,
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => loopback,
+        _ => false,
+    }
+}
+
 /// Where the webhook endpoints' copy is kept (`Ctx::memo`).
 const MEMO: &str = "messenger_app";
 /// How old the webhook endpoints' copy may be: a change saved by this
@@ -82,4 +104,43 @@ pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<(), SettingsError
         .check()?;
     ctx.memo.forget(MEMO);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::graph_base_url_allowed;
+
+    #[test]
+    fn https_anywhere_and_plain_http_only_on_the_loopback() {
+        for ok in [
+            "https://graph.facebook.com",
+            "https://graph.example.org:8443/",
+            "http://localhost:8081",
+            "http://LOCALHOST",
+            "http://127.0.0.1:9",
+            "http://127.8.0.1",
+            "http://[::1]:8081",
+        ] {
+            assert!(graph_base_url_allowed(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn look_alike_hosts_credentials_and_other_schemes_are_refused() {
+        for bad in [
+            "http://localhost.evil.tld",
+            "http://127.0.0.1.evil.tld",
+            "http://localhost@evil.tld",
+            "http://evil.tld#@localhost",
+            "http://10.0.0.1",
+            "https://user:pass@graph.facebook.com",
+            "https://graph.facebook.com/?x=1",
+            "ftp://localhost",
+            "file:///etc/passwd",
+            "graph.facebook.com",
+            "",
+        ] {
+            assert!(!graph_base_url_allowed(bad), "{bad}");
+        }
+    }
 }

@@ -103,6 +103,8 @@ pub enum PolicyError {
     UnknownDocument(String),
     #[error("the title and the text must not be empty")]
     Empty,
+    #[error("the title is not a single line")]
+    TitleNotSingleLine,
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]
@@ -119,6 +121,10 @@ pub async fn publish(ctx: &Ctx, document: &str, title: &str, body: &str, summary
     }
     if title.trim().is_empty() || body.trim().is_empty() {
         return Err(PolicyError::Empty);
+    }
+    // The title is a mail's subject line.
+    if !app::text::is_single_line(title.trim()) {
+        return Err(PolicyError::TitleNotSingleLine);
     }
     let version = current_version(ctx, document).await? + 1;
     ctx.db

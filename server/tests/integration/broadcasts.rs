@@ -83,6 +83,11 @@ async fn the_audience_the_window_margin_variables_and_the_unsubscribe_link() {
     assert_eq!((preview["reachable_now"].as_i64(), preview["outside_window"].as_i64(), preview["excluded"].as_i64()), (Some(3), Some(1), Some(1)), "{preview}");
     assert!(preview["preview"].as_str().unwrap().starts_with("Hi Ana, news from Fleur & Co!\n\nUnsubscribe: https://"), "{preview}");
 
+    // A name goes into mails: one line only.
+    let mut two_lines = input.clone();
+    two_lines["input"]["name"] = json!("Spring news\r\nBcc: someone@example.org");
+    let refused = w.api.post("broadcasts/save", two_lines).await.error().to_string();
+    assert!(refused.contains("InvalidCampaign") && refused.contains("single line"), "{refused}");
     let id = w.api.post("broadcasts/save", input).await.ok().as_str().unwrap().to_string();
     let before = w.standin.state.sent().len();
     w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
@@ -301,8 +306,9 @@ async fn two_instances_on_one_database_never_double_send() {
 #[tokio::test]
 async fn delivered_and_read_counts_come_from_the_receipts() {
     let mut w = World::start("broadcast.receipts@example.org").await;
+    let mut leads = Vec::new();
     for psid in ["r1", "r2", "r3", "r4"] {
-        lead_at(&mut w, psid, "Rae", 60).await;
+        leads.push(lead_at(&mut w, psid, "Rae", 60).await);
     }
     let id = w.api.post("broadcasts/save", campaign(&w, "Receipts", &[], &[])).await.ok().as_str().unwrap().to_string();
     w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
@@ -320,6 +326,20 @@ async fn delivered_and_read_counts_come_from_the_receipts() {
         assert!(Instant::now() < deadline, "receipts were not counted: {detail}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Erasing a lead removes its echoes too (they are keyed by the lead).
+    let ctx = w.ctx().clone();
+    let echoes_of = |lead: String| {
+        let ctx = ctx.clone();
+        async move {
+            let keys: Vec<String> = ctx.db.client().query("SELECT VALUE record::id(id) FROM campaign_echo").await.unwrap().take(0).unwrap();
+            keys.iter().filter(|k| k.ends_with(lead.as_str())).count()
+        }
+    };
+    w.applied().await;
+    assert_eq!(echoes_of(leads[0].clone()).await, 1, "the echo of the message to r1 is recorded");
+    w.api.post("messenger/delete-lead", json!({"lead": leads[0]})).await.ok();
+    assert_eq!(echoes_of(leads[0].clone()).await, 0, "no echo of an erased lead is left");
+    assert_eq!(echoes_of(leads[1].clone()).await, 1, "the others' echoes stay");
     w.standin.stop();
     w.server.stop().await;
 }

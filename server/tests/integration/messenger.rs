@@ -593,6 +593,33 @@ async fn truncated_and_multi_entry_deliveries() {
 }
 
 #[tokio::test]
+async fn deliveries_posted_at_once_are_stored_in_shared_writes_and_none_is_lost() {
+    use std::sync::atomic::Ordering;
+    let w = World::start("group.owner@example.org").await;
+    let url = format!("{}/webhooks/messenger", w.server.base);
+    let http = http_client();
+    let groups_before = w.ctx().deliveries.groups_stored.load(Ordering::Relaxed);
+    let posts = (0..40).map(|i| {
+        let body = server::standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [
+            {"sender": {"id": format!("group-{i}")}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000000i64 + i, "message": {"mid": format!("m_group_{i}"), "text": "Hello"}}
+        ]}]}));
+        let signature = server::standin::sign(SECRET.as_bytes(), body.as_bytes());
+        http.post(&url).header("x-hub-signature-256", signature).body(body).send()
+    });
+    for response in futures::future::join_all(posts).await {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    let groups = w.ctx().deliveries.groups_stored.load(Ordering::Relaxed) - groups_before;
+    assert!((1..40).contains(&groups), "40 deliveries posted at once share their writes ({groups} writes)");
+    w.applied().await;
+    let db = w.server.running.as_ref().unwrap().db.clone();
+    let n: Option<i64> = db.client().query("RETURN count(SELECT id FROM message)").await.unwrap().take(0).unwrap();
+    assert_eq!(n, Some(40), "every acknowledged delivery was kept");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+#[tokio::test]
 async fn a_stored_delivery_that_cannot_be_applied_is_kept_and_holds_back_no_other() {
     let w = World::start("queue.owner@example.org").await;
     let db = w.server.running.as_ref().unwrap().db.clone();
