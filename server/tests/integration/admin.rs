@@ -372,6 +372,8 @@ async fn the_facebook_app_secret_is_never_shown_again_and_empty_fields_keep_it()
     let r = http_client().get(format!("{}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=tok-123&hub.challenge=ok", server.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let bad = json!({"app_id": "1", "app_secret": "x", "verify_token": "y", "graph_base_url": "http://evil.example", "graph_version": "v1"});
-    assert_eq!(boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": bad})).await.error(), &json!("IncompleteForm"));
+    assert_eq!(boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": bad})).await.error(), &json!("InvalidGraphBaseUrl"));
+    let look_alike = json!({"app_id": "1", "app_secret": "x", "verify_token": "y", "graph_base_url": "http://localhost.evil.tld", "graph_version": "v1"});
+    assert_eq!(boss.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": look_alike})).await.error(), &json!("InvalidGraphBaseUrl"));
     server.stop().await;
 }
