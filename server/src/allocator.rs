@@ -18,7 +18,15 @@ pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000
 mod tests {
     #[test]
     fn the_process_runs_on_jemalloc_with_our_settings() {
-        use tikv_jemalloc_ctl::{background_thread, raw};
+        use tikv_jemalloc_ctl::{background_thread, epoch, raw, stats};
+        let allocated = || {
+            epoch::advance().unwrap();
+            stats::allocated::read().unwrap()
+        };
+        let before = allocated();
+        let block = vec![1u8; 64 << 20];
+        assert!(allocated() >= before + (64 << 20), "Rust's allocations go through jemalloc");
+        drop(block);
         assert!(background_thread::read().unwrap(), "the background purging thread is on");
         // SAFETY: "opt.dirty_decay_ms" is an ssize_t option.
         let decay: isize = unsafe { raw::read(b"opt.dirty_decay_ms\0") }.unwrap();

@@ -27,7 +27,7 @@ const MAX_POSTPONE_SECS: i64 = 300;
 
 /// Due deliveries, oldest first, through the `retry_at` index (checked by `index_use`).
 pub(crate) const DUE_BATCH: &str =
-    "SELECT id, key, body_enc, signature_enc, received_at, failures FROM webhook_delivery WHERE retry_at <= $now ORDER BY retry_at LIMIT $n";
+    "SELECT id, key, body_enc, signature_enc, received_at, failures, retry_at FROM webhook_delivery WHERE retry_at <= $now ORDER BY retry_at LIMIT $n";
 
 #[derive(Debug, SurrealValue)]
 struct Stored {
@@ -37,23 +37,13 @@ struct Stored {
     signature_enc: String,
     received_at: i64,
     failures: i64,
+    retry_at: i64,
 }
 
 /// A verified delivery waiting for the next group write, with its waiter.
 pub struct Arriving {
-    row: NewDelivery,
+    row: Stored,
     stored: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
-}
-
-#[derive(Debug, SurrealValue)]
-struct NewDelivery {
-    id: RecordId,
-    key: String,
-    body_enc: String,
-    signature_enc: String,
-    received_at: i64,
-    failures: i64,
-    retry_at: i64,
 }
 
 /// Keeps a verified delivery durably and wakes the worker. Deliveries that
@@ -64,7 +54,7 @@ pub async fn accept(ctx: &Ctx, raw_body: &[u8], signature: &str) -> Result<()> {
     let now = ctx.now();
     let key = time_key(now);
     let system = ctx.crypto.system_key();
-    let row = NewDelivery {
+    let row = Stored {
         id: record(TABLE, &key),
         body_enc: system.seal(Field::new(TABLE, &key, "body"), raw_body),
         signature_enc: system.seal_str(Field::new(TABLE, &key, "signature"), signature),
@@ -102,7 +92,7 @@ fn arriving(ctx: &Ctx) -> std::sync::MutexGuard<'_, Vec<Arriving>> {
 
 /// Writes a group of deliveries in one transaction and tells each waiter.
 async fn store_group(ctx: Ctx, group: Vec<Arriving>) {
-    let (rows, waiters): (Vec<NewDelivery>, Vec<_>) = group.into_iter().map(|a| (a.row, a.stored)).unzip();
+    let (rows, waiters): (Vec<Stored>, Vec<_>) = group.into_iter().map(|a| (a.row, a.stored)).unzip();
     let result = ctx.db.client().query("INSERT INTO webhook_delivery $rows RETURN NONE").bind(("rows", rows)).await.and_then(|r| r.check());
     let outcome = result.map(|_| ()).map_err(|e| e.to_string());
     if outcome.is_ok() {

@@ -333,7 +333,7 @@ pub async fn labels(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<LabelView>> 
 
 fn clean_label(name: &str) -> Result<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 50 || !app::text::is_single_line(name) {
         return Err(AppError::InvalidLabel.into());
     }
     Ok(name.to_string())

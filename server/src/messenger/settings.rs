@@ -43,7 +43,7 @@ fn record() -> RecordId {
 /// such as `localhost.evil.tld` is not taken for the loopback, and it may
 /// carry no credentials, query or fragment.
 pub fn graph_base_url_allowed(base: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(base) else { return false };
+    let Ok(url) = url::Url::parse(base) else { return false };
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
         return false;
     }
