@@ -24,6 +24,10 @@ pub enum Owner {
     /// Waiting, for moments, to be attributed to an account (webhook
     /// deliveries): deleted once applied, so neither exported nor erased.
     Queued,
+    /// Kept for the leads of possibly several accounts (a signed delivery
+    /// that made someone a lead): never exported, since it can hold other
+    /// accounts' data, and deleted with any person it names.
+    Shared,
 }
 
 /// Which key seals the category's encrypted fields.
@@ -201,12 +205,13 @@ pub const INVENTORY: &[DataCategory] = &[
     DataCategory {
         key: "leads",
         title: "Leads",
-        what: "People who wrote to your Pages: their Page-scoped id, first and last name when Facebook shares them, whether they are subscribed, their labels, and the proof of their opt-in (the signed message Facebook delivered, with its signature and time).",
+        what: "People who wrote to your Pages: their Page-scoped id, first and last name when Facebook shares them, whether they are subscribed, their labels, and the record of their opt-in (which Page, when, Facebook's signature and the signed delivery's hash).",
         table: "lead",
         owner: Owner::Field("account"),
         sealing: Sealing::AccountKey,
-        personal_fields: &["psid_enc", "first_name_enc", "last_name_enc", "proof_body_enc", "proof_signature_enc"],
-        internal_fields: &["ident"],
+        // proof_body_enc and proof_signature_enc: the proof before schema step 12, converted at start.
+        personal_fields: &["psid_enc", "first_name_enc", "last_name_enc", "proof_enc", "proof_body_enc", "proof_signature_enc"],
+        internal_fields: &["ident", "proof_delivery"],
         purpose: "Answering the people who write to your Pages, and proving that they started the conversation.",
         legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
         retention: "Until the Page owner deletes the lead, the person asks for erasure, or the inactivity period set by the administrator passes.",
@@ -311,6 +316,20 @@ pub const INVENTORY: &[DataCategory] = &[
         recipients: &[],
     },
     DataCategory {
+        key: "signed_deliveries",
+        title: "Signed opt-in deliveries",
+        what: "The delivery Facebook signed when someone first wrote to a Page, exactly as it arrived. One delivery can hold messages of several people, for Pages of several accounts.",
+        table: "signed_delivery",
+        owner: Owner::Shared,
+        sealing: Sealing::SystemKey,
+        personal_fields: &["body_enc"],
+        internal_fields: &["people"],
+        purpose: "Proving that a person started the conversation (\"Verify proof\" checks it against Facebook's signature). It is kept apart and never exported, because it can hold other people's data; each lead keeps its own part of it (see Leads).",
+        legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
+        retention: "Until the message retention period passes, or any person in it is erased (by their own request, Facebook's deletion callback, the Page owner, or inactivity); the leads that pointed to it then keep a record that can no longer be re-checked.",
+        recipients: &[],
+    },
+    DataCategory {
         key: "admin_actions",
         title: "Admin action log",
         what: "What administrators did (for example, disabling an account), when, and the reason they gave.",
@@ -340,7 +359,7 @@ mod tests {
             for f in c.personal_fields {
                 assert!(f.ends_with("_enc"), "{}.{f}: encrypted fields end in _enc", c.table);
             }
-            assert_eq!(c.personal_fields.is_empty() && c.sealing != Sealing::None, false, "{}", c.key);
+            assert!(!(c.personal_fields.is_empty() && c.sealing != Sealing::None), "{}: a sealed category names its sealed fields", c.key);
             assert!(!c.purpose.is_empty() && !c.legal_basis.is_empty() && !c.retention.is_empty());
         }
     }

@@ -415,13 +415,31 @@ pub enum ReplyOutcome {
     Queued,
 }
 
-/// "Verify proof": the stored opt-in evidence checked against the app secret.
+/// What "Verify proof" found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofStatus {
+    /// The kept delivery matches its signature and holds the lead's own event.
+    Valid,
+    /// The kept delivery does not match its signature, or does not hold the
+    /// lead's event: it was altered.
+    Invalid,
+    /// The kept delivery was deleted: someone else it named asked for
+    /// erasure, or the message retention period passed. What remains (the
+    /// time, the signature, the body's hash) can no longer be re-checked.
+    BodyDeleted,
+}
+
+/// "Verify proof": the opt-in evidence checked against the app secret that
+/// signed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofCheck {
-    pub valid: bool,
+    pub status: ProofStatus,
+    /// The app secret's version it was checked with (none once the body is deleted).
+    pub secret_version: Option<i64>,
     pub received_at: i64,
     pub signature_header: String,
-    /// SHA-256 of the stored raw body, so anyone can compare copies.
+    /// SHA-256 of the signed body, so anyone can compare copies.
     pub body_sha256: String,
     pub body_bytes: u64,
 }

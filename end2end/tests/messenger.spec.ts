@@ -72,7 +72,7 @@ test('connect Pages both ways, a lead writes, reply from the inbox, verify the o
 
   // The opt-in proof checks out against the app secret.
   await page.getByTestId('verify-proof').click();
-  await expect(page.getByTestId('proof-result')).toContainText('Valid: the signature matches');
+  await expect(page.getByTestId('proof-result')).toContainText('Valid: the signature matches the kept delivery (app secret version 1)');
   expect(await page.title()).not.toBe('1');
 });
 

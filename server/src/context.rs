@@ -58,8 +58,11 @@ pub struct Ctx {
 /// and forgets it when it changes it.
 #[derive(Default)]
 pub struct Memo {
-    entries: std::sync::Mutex<HashMap<&'static str, (i64, Arc<dyn Any + Send + Sync>)>>,
+    entries: std::sync::Mutex<MemoEntries>,
 }
+
+/// Each value with the time it was read.
+type MemoEntries = HashMap<&'static str, (i64, Arc<dyn Any + Send + Sync>)>;
 
 impl Memo {
     /// The value kept under `name` if it was read less than `max_age_secs`
@@ -82,7 +85,7 @@ impl Memo {
         self.entries().remove(name);
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, (i64, Arc<dyn Any + Send + Sync>)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, MemoEntries> {
         // A panic while holding the lock leaves the map whole: each change is one insert or remove.
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -24,6 +24,9 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("messenger::leads::delete_label", crate::messenger::leads::UNLABEL_LEADS),
     ("messenger::pages::start_login", crate::messenger::pages::DROP_PAGE_LOGINS),
     ("messenger::deliveries::apply_pending", crate::messenger::deliveries::DUE_BATCH),
+    ("messenger::proofs::forget_person (and the lead delete event)", crate::messenger::proofs::NAMING),
+    ("messenger::proofs::purge_older_than", crate::messenger::proofs::RECEIVED_BEFORE),
+    ("messenger::settings::purge_unused_secrets", crate::messenger::settings::PROOFS_SIGNED_WITH),
 ];
 
 #[tokio::test]
@@ -43,6 +46,10 @@ async fn every_update_or_delete_on_an_indexed_field_uses_its_index() {
             .bind(("lead", surrealdb::types::RecordId::new("lead", "l")))
             .bind(("id", surrealdb::types::RecordId::new("campaign", "c")))
             .bind(("n", 64))
+            .bind(("ident", "i"))
+            .bind(("cutoff", 0))
+            .bind(("batch", 10))
+            .bind(("version", 1))
             .await
             .unwrap_or_else(|e| panic!("{site}: {e}"))
             .take(0)

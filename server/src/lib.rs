@@ -85,6 +85,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
     let ctx = context_on(config, &data_dir, db, clock).await?;
     privacy::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
+    messenger::proof_upgrade::upgrade(&ctx).await.map_err(|e| StartupError::Database { what: "opt-in proofs".into(), reason: e.to_string() })?;
     Ok(Core { data_dir, ctx })
 }
 

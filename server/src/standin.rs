@@ -674,7 +674,7 @@ async fn send(s: StandinState, path_page: Option<String>, headers: HeaderMap, q:
         let item =
             json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 1, "delivery": {"mids": [message_id], "watermark": at_ms}});
         inner.outbox.push((at_ms + 1000, page_id.clone(), item));
-        if inner.read_every > 0 && inner.counter % inner.read_every == 0 {
+        if inner.read_every > 0 && inner.counter.is_multiple_of(inner.read_every) {
             let item = json!({"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": at_ms + 2, "read": {"watermark": at_ms}});
             inner.outbox.push((at_ms + 1500, page_id.clone(), item));
         }

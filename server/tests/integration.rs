@@ -24,6 +24,8 @@ mod crash;
 mod messenger;
 #[path = "integration/privacy.rs"]
 mod privacy;
+#[path = "integration/proofs.rs"]
+mod proofs;
 #[path = "../benches/support/mod.rs"]
 mod seed;
 #[path = "integration/storage.rs"]

@@ -12,7 +12,7 @@ use super::components::{outcome, ErrorNote, Why};
 use crate::api;
 use crate::auth::format_time;
 use crate::messaging::{duration, ReplyRule};
-use crate::types::{Direction, LeadFilter, LeadRow, PageStatus, WindowFilter};
+use crate::types::{Direction, LeadFilter, LeadRow, PageStatus, ProofStatus, WindowFilter};
 
 fn status_text(status: PageStatus) -> &'static str {
     match status {
@@ -413,11 +413,16 @@ pub fn ConversationPage() -> impl IntoView {
             </Suspense>
             <section class="card">
                 <h2>"Proof of opt-in"</h2>
-                <p>"We keep the exact message Facebook delivered when this person first wrote, with Facebook's signature. Anyone with the app secret can check it."</p>
+                <p>"We keep the exact delivery Facebook signed when this person first wrote, checked with the app secret that signed it. It is kept apart and never exported, because one delivery can hold other people's messages; if one of them asks for erasure, it is deleted and only the time, signature and hash remain."</p>
                 <button data-testid="verify-proof" on:click=move |_| { proof.dispatch_local(lead()); }>"Verify proof"</button>
                 {outcome(proof.value(), |p| view! {
-                    <div data-testid="proof-result" class=if p.valid { "success" } else { "error" }>
-                        <p>{if p.valid { "Valid: the signature matches the stored message." } else { "Invalid: the stored message does not match its signature." }}</p>
+                    <div data-testid="proof-result" class=match p.status { ProofStatus::Valid => "success", ProofStatus::Invalid => "error", ProofStatus::BodyDeleted => "muted" }>
+                        <p>{match (p.status, p.secret_version) {
+                            (ProofStatus::Valid, Some(v)) => format!("Valid: the signature matches the kept delivery (app secret version {v})."),
+                            (ProofStatus::Valid, None) => "Valid: the signature matches the kept delivery.".to_string(),
+                            (ProofStatus::Invalid, _) => "Invalid: the kept delivery does not match its signature.".to_string(),
+                            (ProofStatus::BodyDeleted, _) => "The signed delivery was deleted (someone else in it asked for erasure, or the retention period passed). What remains cannot be re-checked.".to_string(),
+                        }}</p>
                         <p class="muted">{format!("Received {} · {} bytes · SHA-256 {}", format_time(p.received_at, false), p.body_bytes, p.body_sha256)}</p>
                         <p class="muted"><code>{p.signature_header}</code></p>
                     </div>

@@ -135,7 +135,7 @@ async fn reasons(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<(String, i64)>> {
         .await?
         .take(0)?;
     let mut out: Vec<(String, i64)> = rows.iter().map(|r| (r["reason"].as_str().unwrap_or("unknown").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|r| std::cmp::Reverse(r.1));
     Ok(out)
 }
 

@@ -13,7 +13,8 @@ const DB: DatabaseId = DatabaseId(2);
 
 #[test]
 fn the_transaction_cache_finds_each_kind_of_entry_it_was_given() {
-    let kinds: [(&str, fn() -> Lookup<'static>); 7] = [
+    type Make = fn() -> Lookup<'static>;
+    let kinds: [(&str, Make); 7] = [
         ("Sqs", || Lookup::Sqs(NS, DB)),
         ("Tbs", || Lookup::Tbs(NS, DB)),
         ("DbReferenceTargets", || Lookup::DbReferenceTargets(NS, DB)),

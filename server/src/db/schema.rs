@@ -19,6 +19,7 @@ const STEPS: &[(u32, &str)] = &[
     (9, include_str!("schema/v009_keyset_paging.surql")),
     (10, include_str!("schema/v010_audience_guard.surql")),
     (11, include_str!("schema/v011_one_account_index.surql")),
+    (12, include_str!("schema/v012_shared_proofs.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

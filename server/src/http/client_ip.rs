@@ -24,7 +24,7 @@ pub fn client_ip(headers: &HeaderMap, peer: IpAddr, behind_proxy: bool) -> IpAdd
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .last()
+        .next_back()
         .unwrap_or(peer)
 }
 

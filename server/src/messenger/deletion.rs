@@ -1,6 +1,7 @@
 //! Meta's Data Deletion Request Callback at `/webhooks/meta/data-deletion`:
 //! verifies the `signed_request`, erases every lead mapped to that person
-//! (their Page-scoped ids come from `ids_for_pages`), records the request
+//! (their Page-scoped ids come from `ids_for_pages`) and every kept signed
+//! delivery that names them, records the request
 //! without anything about the person, and answers `{url, confirmation_code}`.
 
 use app::types::DeletionStatus;
@@ -41,6 +42,8 @@ pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id:
     let mapped = Graph::new(app).ids_for_pages(app, app_scoped_id).await?;
     let mut erased = 0;
     for (psid, page_id) in mapped {
+        // Kept deliveries can name them on a Page where they are no lead.
+        super::proofs::forget_person(ctx, &page_id, &psid).await?;
         if let Some(lead) = leads::find_by_ident(ctx, &leads::lead_ident(ctx, &page_id, &psid)).await? {
             leads::erase_lead(ctx, &lead.id).await?;
             erased += 1;

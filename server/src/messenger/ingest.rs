@@ -2,8 +2,8 @@
 //! the account that owns `entry[].id`; events for other Pages are counted
 //! and dropped. Replays are stored once (keyed on the mid, or on sender,
 //! timestamp and kind). A person's first event makes them a lead, with the
-//! raw signed bytes, the signature header and the receipt time sealed as
-//! the proof of their opt-in.
+//! proof of their opt-in (`proofs`: the signed delivery is kept once, and the
+//! lead holds its own event, the signature and the receipt time).
 //!
 //! `deliveries` applies each delivery inside a batch's transaction: all of
 //! it or none of it, so a replay finds either everything (and is a
@@ -20,9 +20,10 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::keywords::{self, Keyword};
 use super::leads::{self, LeadRecord};
 use super::pages::{self, PageRow};
+use super::proofs::{OptIn, SignedBody};
 use super::{record, seal, time_key, Result};
 use crate::context::Ctx;
-use crate::crypto::{Field, SecretKey};
+use crate::crypto::SecretKey;
 use crate::sessions::key_string;
 
 /// Events that arrived for Pages nobody connected.
@@ -148,7 +149,7 @@ impl Routing {
 pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value, received_at: i64) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut routing = Routing { pages: HashMap::new() };
-    let proof = Proof { raw_body, signature, received_at };
+    let proof = SignedBody::new(raw_body, signature, received_at, delivery);
     let Some(entries) = delivery["entry"].as_array() else {
         return Ok(report);
     };
@@ -222,14 +223,7 @@ impl ClonedPair for Option<&(PageRow, SecretKey)> {
     }
 }
 
-/// The signed delivery as it arrived: a new lead's proof of opt-in.
-struct Proof<'a> {
-    raw_body: &'a [u8],
-    signature: &'a str,
-    received_at: i64,
-}
-
-async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, item: &Value, proof: &Proof<'_>, report: &mut IngestReport) -> Result<()> {
+async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, item: &Value, proof: &SignedBody<'_>, report: &mut IngestReport) -> Result<()> {
     let Some(event) = classify(item) else {
         return Ok(());
     };
@@ -259,7 +253,7 @@ async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
         Some(lead) => (lead, false),
         // An echo for someone who never wrote here: no opt-in, nothing to keep.
         None if !event.inbound => return Ok(()),
-        None => (create_lead(ctx, page, key, page_id, event.psid, &lead_ident, proof).await?, true),
+        None => (create_lead(ctx, page, key, &event, page_id, &lead_ident, proof).await?, true),
     };
     let message_key = time_key(now);
     let at = (event.timestamp_ms / 1000).min(now);
@@ -338,17 +332,20 @@ pub fn suppression_key(ctx: &Ctx, page_id: &str, psid: &str) -> String {
     ctx.crypto.keyed_index("suppress", &format!("{page_id}|{psid}"))
 }
 
-async fn create_lead(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, psid: &str, ident: &str, proof: &Proof<'_>) -> Result<LeadRecord> {
+async fn create_lead(ctx: &Ctx, page: &PageRow, key: &SecretKey, event: &Event<'_>, page_id: &str, ident: &str, proof: &SignedBody<'_>) -> Result<LeadRecord> {
     let now = proof.received_at;
     let lead_key = time_key(now);
+    let psid = event.psid;
     let psid_enc = seal(key, "lead", &lead_key, "psid", psid);
+    let opt_in = OptIn { page_id, psid, timestamp_ms: event.timestamp_ms, mid: event.mid, kind: event.kind };
+    let kept = proof.proof_for(ctx, key, &lead_key, &opt_in).await?;
     let suppressed: Option<Value> =
         ctx.db.client().query("SELECT id FROM ONLY $id").bind(("id", record("suppression", &suppression_key(ctx, page_id, psid)))).await?.take(0)?;
     ctx.db
         .client()
         .query(
             "CREATE $id SET account = $account, page = $page, key = $key, ident = $ident, psid_enc = $psid, \
-             proof_body_enc = $proof_body, proof_signature_enc = $proof_signature, proof_received_at = $now, \
+             proof_enc = $proof, proof_delivery = $delivery, proof_secret_version = $secret_version, proof_received_at = $now, \
              subscribed = $subscribed, unavailable = false, created_at = $now, labels = []",
         )
         .bind(("id", record("lead", &lead_key)))
@@ -357,8 +354,9 @@ async fn create_lead(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
         .bind(("key", lead_key.clone()))
         .bind(("ident", ident.to_string()))
         .bind(("psid", psid_enc.clone()))
-        .bind(("proof_body", key.seal(Field::new("lead", &lead_key, "proof_body"), proof.raw_body)))
-        .bind(("proof_signature", seal(key, "lead", &lead_key, "proof_signature", proof.signature)))
+        .bind(("proof", kept.sealed))
+        .bind(("delivery", kept.delivery))
+        .bind(("secret_version", kept.secret_version))
         .bind(("now", now))
         .bind(("subscribed", suppressed.is_none()))
         .await?

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use app::error::AppError;
 use app::messaging::{reply_rule, STANDARD_WINDOW_SECS};
 use app::types::{LabelView, LeadFilter, LeadPage, LeadRow, ProofCheck, WindowFilter};
-use sha2::Digest;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::pages::{self, PageRow};
@@ -278,12 +277,14 @@ async fn delete_in_batches(ctx: &Ctx, select: &'static str, owner: &RecordId) ->
 #[derive(Debug, SurrealValue)]
 struct ProofRow {
     account: RecordId,
-    proof_body_enc: String,
-    proof_signature_enc: String,
+    proof_enc: Option<String>,
+    proof_delivery: Option<RecordId>,
+    proof_secret_version: Option<i64>,
     proof_received_at: i64,
 }
 
-/// Recomputes the webhook HMAC over the stored raw bytes with the app secret.
+/// Recomputes the webhook HMAC over the kept delivery with the app secret
+/// that signed it (`proofs::check`).
 pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<ProofCheck> {
     let (session, key) = signed_in_account(ctx, request).await?;
     if !valid_key(lead) {
@@ -292,21 +293,18 @@ pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
     let row: Option<ProofRow> = ctx
         .db
         .client()
-        .query("SELECT account, proof_body_enc, proof_signature_enc, proof_received_at FROM ONLY $id")
+        .query("SELECT account, proof_enc, proof_delivery, proof_secret_version, proof_received_at FROM ONLY $id")
         .bind(("id", record("lead", lead)))
         .await?
         .take(0)?;
     let row = row.filter(|r| key_string(&r.account) == session.account_id).ok_or(AppError::LeadNotFound)?;
-    let body = key.open(crate::crypto::Field::new("lead", lead, "proof_body"), &row.proof_body_enc)?;
-    let signature = open(&key, "lead", lead, "proof_signature", &row.proof_signature_enc)?;
-    let app = pages::app_settings(ctx).await?;
-    Ok(ProofCheck {
-        valid: super::signature::webhook_signature_valid(app.app_secret.as_bytes(), &body, &signature),
-        received_at: row.proof_received_at,
-        signature_header: signature,
-        body_sha256: hex::encode(sha2::Sha256::digest(&body[..])),
-        body_bytes: body.len() as u64,
-    })
+    let stored = super::proofs::StoredProof {
+        proof_enc: row.proof_enc,
+        proof_delivery: row.proof_delivery,
+        proof_secret_version: row.proof_secret_version,
+        proof_received_at: row.proof_received_at,
+    };
+    super::proofs::check(ctx, &key, lead, stored).await
 }
 
 #[derive(Debug, SurrealValue)]
@@ -488,6 +486,8 @@ pub async fn purge_expired(ctx: &Ctx) -> Result<(i64, i64)> {
         messages += ids.len() as i64;
         ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
     }
+    super::proofs::purge_older_than(ctx, now - retention.messages_days * 86_400).await?;
+    super::settings::purge_unused_secrets(ctx).await?;
     ctx.db.client().query("DELETE page_login WHERE created_at < $cutoff").bind(("cutoff", now - super::pages::LOGIN_TTL_SECS)).await?.check()?;
     Ok((leads, messages))
 }

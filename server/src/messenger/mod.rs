@@ -11,6 +11,8 @@ pub mod ingest;
 pub mod keywords;
 pub mod leads;
 pub mod pages;
+pub mod proof_upgrade;
+pub mod proofs;
 pub mod settings;
 pub mod signature;
 pub mod webhook;
@@ -38,12 +40,19 @@ pub enum MessengerError {
     Settings(#[from] settings::SettingsError),
     #[error(transparent)]
     Graph(#[from] graph::GraphError),
+    /// Boxed: an account error is large, and this type is returned everywhere.
     #[error(transparent)]
-    Account(#[from] AccountError),
+    Account(Box<AccountError>),
     #[error("a stored webhook delivery is not JSON: {0}")]
     StoredDelivery(String),
     #[error("a webhook delivery was not stored: {0}")]
     DeliveryNotStored(String),
+}
+
+impl From<AccountError> for MessengerError {
+    fn from(e: AccountError) -> Self {
+        MessengerError::Account(Box::new(e))
+    }
 }
 
 impl From<AppError> for MessengerError {
@@ -57,7 +66,7 @@ impl MessengerError {
     pub fn into_app_error(self, operation: &str) -> AppError {
         match self {
             MessengerError::User(e) => e,
-            MessengerError::Account(e) => e.into_app_error(operation),
+            MessengerError::Account(e) => (*e).into_app_error(operation),
             MessengerError::Graph(e) => {
                 tracing::warn!(operation, error = %e, "Graph API call failed");
                 AppError::FacebookUnavailable

@@ -1,5 +1,7 @@
 //! The Facebook app's settings. Secrets are sealed under the system key and
-//! never returned to the browser once entered.
+//! never returned to the browser once entered. Every app secret the app has
+//! had is kept by version (`app_secret:<n>`) for as long as an opt-in proof
+//! was signed with it, so that "Verify proof" still works after a change.
 
 use std::sync::Arc;
 
@@ -102,8 +104,80 @@ pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<(), SettingsError
         .bind(("now", ctx.now()))
         .await?
         .check()?;
+    version_secret(ctx, &settings.app_secret).await?;
     ctx.memo.forget(MEMO);
     Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+struct SecretRow {
+    version: i64,
+    secret_sealed: String,
+}
+
+fn secret_field(version: &str) -> Field<'_> {
+    Field::new("app_secret", version, "secret")
+}
+
+/// Every app secret the app has had, newest first: (version, secret).
+pub async fn secret_versions(ctx: &Ctx) -> Result<Vec<(i64, Zeroizing<String>)>, SettingsError> {
+    let rows: Vec<SecretRow> = ctx.db.client().query("SELECT record::id(id) AS version, secret_sealed FROM app_secret ORDER BY version DESC").await?.take(0)?;
+    let key = ctx.crypto.system_key();
+    rows.into_iter().map(|r| Ok((r.version, Zeroizing::new(key.open_string(secret_field(&r.version.to_string()), &r.secret_sealed)?)))).collect()
+}
+
+/// The secret of one version, if it is still kept.
+pub async fn secret_of_version(ctx: &Ctx, version: i64) -> Result<Option<Zeroizing<String>>, SettingsError> {
+    let sealed: Option<String> =
+        ctx.db.client().query("SELECT VALUE secret_sealed FROM ONLY $id").bind(("id", RecordId::new("app_secret", version))).await?.take(0)?;
+    let key = ctx.crypto.system_key();
+    Ok(match sealed {
+        Some(blob) => Some(Zeroizing::new(key.open_string(secret_field(&version.to_string()), &blob)?)),
+        None => None,
+    })
+}
+
+/// Gives the secret a new version unless it is the newest one already, and
+/// records it as current. Also what an installation from before versions
+/// gets at start, for the secret it has.
+pub async fn version_secret(ctx: &Ctx, secret: &str) -> Result<i64, SettingsError> {
+    let versions = secret_versions(ctx).await?;
+    let version = match versions.first() {
+        Some((newest, kept)) if kept.as_str() == secret => *newest,
+        Some((newest, _)) => newest + 1,
+        None => 1,
+    };
+    ctx.db
+        .client()
+        .query("UPSERT $secret SET secret_sealed = $sealed, created_at = $now; UPDATE $config SET secret_version = $version")
+        .bind(("secret", RecordId::new("app_secret", version)))
+        .bind(("sealed", ctx.crypto.system_key().seal_str(secret_field(&version.to_string()), secret)))
+        .bind(("now", ctx.now()))
+        .bind(("config", record()))
+        .bind(("version", version))
+        .await?
+        .check()?;
+    Ok(version)
+}
+
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const PROOFS_SIGNED_WITH: &str = "SELECT VALUE id FROM lead WHERE proof_secret_version = $version LIMIT 1";
+
+/// Deletes the earlier secrets that no proof refers to any more.
+pub async fn purge_unused_secrets(ctx: &Ctx) -> Result<u64, SettingsError> {
+    let current: Option<i64> = ctx.db.client().query("SELECT VALUE secret_version FROM ONLY $id").bind(("id", record())).await?.take(0)?;
+    let mut purged = 0;
+    for (version, _) in secret_versions(ctx).await? {
+        if Some(version) == current {
+            continue;
+        }
+        let used: Vec<RecordId> = ctx.db.client().query(PROOFS_SIGNED_WITH).bind(("version", version)).await?.take(0)?;
+        if used.is_empty() {
+            ctx.db.client().query("DELETE $id").bind(("id", RecordId::new("app_secret", version))).await?.check()?;
+            purged += 1;
+        }
+    }
+    Ok(purged)
 }
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ async fn delete_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &str)
         Owner::Retained => {}
         // Deleted as soon as applied; what it brought is erased with the leads and messages.
         Owner::Queued => {}
+        // Deleted with the leads that name them (the `lead` table's delete event).
+        Owner::Shared => {}
     }
     Ok(())
 }
@@ -92,7 +94,7 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
             let query = format!("RETURN count(SELECT id FROM {table} WHERE target_id = $id)");
             ctx.db.client().query(query).bind(("id", account_id.to_string())).await?.take(0)?
         }
-        Owner::Queued => None,
+        Owner::Queued | Owner::Shared => None,
     };
     Ok(count.unwrap_or(0))
 }

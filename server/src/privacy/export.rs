@@ -157,6 +157,8 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
         Owner::Retained => return Ok(Vec::new()),
         // Not yet anyone's: once applied it is in the leads and messages exported above.
         Owner::Queued => return Ok(Vec::new()),
+        // It can hold other accounts' data; the account's own part is in its leads.
+        Owner::Shared => return Ok(Vec::new()),
         Owner::Field(field) => ctx
             .db
             .client()

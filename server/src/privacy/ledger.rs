@@ -160,10 +160,9 @@ pub async fn verify(ctx: &Ctx) -> Result<Verification, LedgerError> {
             }
             prev = entry.hash.clone();
         }
-        if report.problems.iter().all(|p| !p.starts_with(&format!("account {account_id}:"))) {
-            if entries.len() as i64 != head.consent_count || prev != head.consent_head {
-                report.problems.push(format!("account {account_id}: the last entries were removed"));
-            }
+        let untouched = report.problems.iter().all(|p| !p.starts_with(&format!("account {account_id}:")));
+        if untouched && (entries.len() as i64 != head.consent_count || prev != head.consent_head) {
+            report.problems.push(format!("account {account_id}: the last entries were removed"));
         }
     }
     Ok(report)

@@ -298,7 +298,7 @@ async fn a_lead_is_stored_once_with_a_verifiable_proof_and_the_reply_rules_hold(
 
     // The opt-in proof: the first delivery's raw bytes and signature, checkable with the app secret.
     let proof = w.api.post("messenger/verify-proof", json!({"lead": lead})).await.ok().clone();
-    assert_eq!(proof["valid"], true, "{proof}");
+    assert_eq!(proof["status"], "valid", "{proof}");
     assert!(proof["signature_header"].as_str().unwrap().starts_with("sha256="));
 
     // Inside 24 hours: RESPONSE.
@@ -520,7 +520,7 @@ async fn deleting_a_lead_or_a_page_with_erasure_leaves_nothing() {
     w.server.stop().await;
 }
 
-fn signed_request(secret: &str, user_id: &str) -> String {
+pub fn signed_request(secret: &str, user_id: &str) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use hmac::Mac;
     let payload = URL_SAFE_NO_PAD.encode(json!({"algorithm": "HMAC-SHA256", "issued_at": 1764400000, "expires": 0, "user_id": user_id}).to_string());

@@ -228,6 +228,17 @@ async fn wait_export_ready(api: &mut Api) -> Value {
     }
 }
 
+/// Asks for the signed-in account's export, waits for it and downloads it:
+/// (data.json, index.html).
+pub async fn download_export(server: &TestServer, api: &mut Api) -> (Value, String) {
+    api.post("privacy/export", json!({"password": STRONG_PASSWORD})).await.ok();
+    let ready = wait_export_ready(api).await;
+    let url = ready["download_url"].as_str().unwrap().to_string();
+    let response = http_client().get(format!("{}{url}", server.base)).header("cookie", api.cookie.clone().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    unzip(&response.bytes().await.unwrap())
+}
+
 /// (data.json, index.html) from a ZIP, read by Python's zipfile.
 fn unzip(bytes: &[u8]) -> (Value, String) {
     let dir = tempfile::tempdir().unwrap();
