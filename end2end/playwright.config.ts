@@ -77,6 +77,8 @@ export default defineConfig({
       `--site-dir ${JSON.stringify(path.join(repoRoot, 'dist'))}`,
       `--port ${port}`,
       `--http-port ${httpPort}`,
+      // Every test signs up from this one address.
+      '--requests-per-ip-per-hour 100000',
     ].join(' '),
     url: `${baseURL}/healthz`,
     ignoreHTTPSErrors: true,

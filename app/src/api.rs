@@ -36,6 +36,11 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     backend()?.verify_email(token).await
 }
 
+#[server(endpoint = "auth/resend-verification", input = Json)]
+pub async fn resend_verification(email: String) -> Result<(), AppError> {
+    backend()?.resend_verification(email).await
+}
+
 #[server(endpoint = "auth/login", input = Json)]
 pub async fn login(input: LoginInput) -> Result<CurrentUser, AppError> {
     backend()?.login(input).await

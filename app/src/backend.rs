@@ -23,6 +23,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn current_user(&self) -> Result<Option<CurrentUser>, AppError>;
     async fn register(&self, input: RegisterInput) -> Result<(), AppError>;
     async fn verify_email(&self, token: String) -> Result<(), AppError>;
+    async fn resend_verification(&self, email: String) -> Result<(), AppError>;
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
     async fn logout_everywhere(&self) -> Result<(), AppError>;

@@ -19,7 +19,7 @@ pub enum AppError {
     Internal,
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
-    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    #[error("Too many attempts. Please try again in {}.", wait_words(*retry_after_secs))]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("Please verify your email address first: use the link we mailed you.")]
     EmailNotVerified,
@@ -146,6 +146,15 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A wait in words: seconds under two minutes, then minutes.
+fn wait_words(secs: u64) -> String {
+    if secs < 120 {
+        format!("{secs} seconds")
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +177,12 @@ mod tests {
             let bytes = err.ser();
             assert_eq!(AppError::de(bytes), err);
         }
+    }
+
+    #[test]
+    fn a_wait_reads_in_seconds_then_minutes() {
+        assert_eq!(AppError::TooManyAttempts { retry_after_secs: 4 }.to_string(), "Too many attempts. Please try again in 4 seconds.");
+        assert_eq!(AppError::TooManyAttempts { retry_after_secs: 3600 }.to_string(), "Too many attempts. Please try again in 60 minutes.");
+        assert_eq!(AppError::TooManyAttempts { retry_after_secs: 121 }.to_string(), "Too many attempts. Please try again in 3 minutes.");
     }
 }

@@ -248,6 +248,8 @@ pub struct PurgeReport {
     pub leads: i64,
     #[serde(default)]
     pub messages: i64,
+    #[serde(default)]
+    pub unverified_accounts: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { browserState, linkIn, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
+import { allMails, browserState, linkIn, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
 
 test('a weak password is refused with feedback shown inline', async ({ page }) => {
   await page.goto('/register');
@@ -115,3 +115,44 @@ test('names with HTML or script are shown as text, never run', async ({ page }) 
   expect(await page.locator('header img, main img').count()).toBe(0);
   expect(dialogs).toEqual([]);
 });
+
+test('an unverified address can ask for its link again from the sign-in page, and only the new link works', async ({ page }) => {
+  const email = uniqueEmail('resend');
+  await page.goto('/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByLabel('I accept the terms of use and the privacy policy.').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('register-done')).toContainText('deleted');
+  const first = linkIn(await waitForMail(email, 'verify your email'));
+
+  // Signing in before verifying offers to send the link again.
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('form-error')).toContainText('verify your email address first');
+  await page.getByTestId('resend-verification').click();
+  await expect(page.getByTestId('verification-resent')).toBeVisible();
+  const second = await waitForMailOtherThan(email, 'verify your email', first);
+
+  await page.goto(first);
+  await expect(page.getByTestId('form-error')).toBeVisible();
+  await expect(page.getByTestId('verified')).toHaveCount(0);
+  await page.goto(second);
+  await expect(page.getByTestId('verified')).toBeVisible();
+  await signIn(page, email);
+});
+
+/** The link of a mail to `to` about `subject` whose link is not `seen`. */
+async function waitForMailOtherThan(to: string, subject: string, seen: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for (const mail of allMails(to, subject)) {
+      const link = linkIn(mail);
+      if (link !== seen) return link;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no second mail to ${to} about ${subject}`);
+}

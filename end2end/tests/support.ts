@@ -16,18 +16,22 @@ const mailDir = () => path.join(process.env.E2E_DATA_DIR!, 'mail');
 export async function waitForMail(to: string, subject: string): Promise<string> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (fs.existsSync(mailDir())) {
-      for (const file of fs.readdirSync(mailDir())) {
-        const text = fs.readFileSync(path.join(mailDir(), file), 'utf8');
-        const lines = text.split(/\r?\n/);
-        if (lines.some((l) => l.startsWith('To:') && l.includes(to)) && lines.some((l) => l.startsWith('Subject:') && l.includes(subject))) {
-          return text;
-        }
-      }
-    }
+    const [mail] = allMails(to, subject);
+    if (mail) return mail;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`no mail to ${to} about "${subject}"`);
+}
+
+/** Every mail written so far to `to` whose subject contains `subject`. */
+export function allMails(to: string, subject: string): string[] {
+  if (!fs.existsSync(mailDir())) return [];
+  return fs.readdirSync(mailDir())
+    .map((file) => fs.readFileSync(path.join(mailDir(), file), 'utf8'))
+    .filter((text) => {
+      const lines = text.split(/\r?\n/);
+      return lines.some((l) => l.startsWith('To:') && l.includes(to)) && lines.some((l) => l.startsWith('Subject:') && l.includes(subject));
+    });
 }
 
 /** The path and query of the first app link in a mail. */

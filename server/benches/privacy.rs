@@ -59,8 +59,10 @@ async fn run() {
     let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     let email = "bench.owner@example.org";
+    let request = server::context::RequestInfo { session_token: None, ip: std::net::IpAddr::from([127, 0, 0, 1]), user_agent: "bench".into() };
     server::accounts::register(
         &ctx,
+        &request,
         app::types::RegisterInput {
             email: email.into(),
             password: "velvet tractor orbit 7 lagoon".into(),
@@ -70,6 +72,7 @@ async fn run() {
     )
     .await
     .unwrap();
+    server::accounts::complete_due(&ctx).await.unwrap();
     let account: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
     let account = account.unwrap();
     let account_id = server::sessions::key_string(&account);
@@ -162,7 +165,7 @@ async fn run() {
     );
 
     let (erase_s, erase_mib) = measure(async {
-        server::privacy::erasure::erase(&ctx, &account_id, email).await.unwrap();
+        server::privacy::erasure::erase(&ctx, &account_id, Some(email)).await.unwrap();
     })
     .await;
     let left: Option<i64> = ctx.db.client().query("RETURN count(SELECT id FROM signin_event) + count(SELECT id FROM session)").await.unwrap().take(0).unwrap();

@@ -17,14 +17,13 @@ use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use crate::accounts::{self, throttle::Throttle, AccountError};
+use crate::accounts::{self, AccountError};
 use crate::context::{Ctx, RequestInfo};
 use crate::http::ClientIp;
 use crate::sessions;
 
 pub struct Services {
     pub ctx: Ctx,
-    pub throttle: Throttle,
 }
 
 /// The request behind the running server function.
@@ -98,7 +97,13 @@ impl Backend for Services {
     }
 
     async fn register(&self, input: RegisterInput) -> Result<(), AppError> {
-        accounts::register(&self.ctx, input).await.map_err(user_error("register"))
+        let request = request_info();
+        accounts::register(&self.ctx, &request, input).await.map_err(user_error("register"))
+    }
+
+    async fn resend_verification(&self, email: String) -> Result<(), AppError> {
+        let request = request_info();
+        accounts::resend_verification(&self.ctx, &request, &email).await.map_err(user_error("resend verification"))
     }
 
     async fn verify_email(&self, token: String) -> Result<(), AppError> {
@@ -108,7 +113,7 @@ impl Backend for Services {
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {
         let request = request_info();
         let persistent = input.keep_signed_in;
-        let (token, _, user) = accounts::login(&self.ctx, &self.throttle, input, &request).await.map_err(user_error("login"))?;
+        let (token, _, user) = accounts::login(&self.ctx, input, &request).await.map_err(user_error("login"))?;
         set_session_cookie(&self.ctx, &token, persistent);
         Ok(user)
     }
@@ -134,7 +139,8 @@ impl Backend for Services {
     }
 
     async fn request_password_reset(&self, email: String) -> Result<(), AppError> {
-        accounts::request_password_reset(&self.ctx, &email).await.map_err(user_error("request password reset"))
+        let request = request_info();
+        accounts::request_password_reset(&self.ctx, &request, &email).await.map_err(user_error("request password reset"))
     }
 
     async fn reset_password(&self, token: String, new_password: String) -> Result<(), AppError> {

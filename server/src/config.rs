@@ -213,6 +213,12 @@ pub struct ServeConfig {
     #[arg(long, env = "CHATFBTOP_SIGNIN_HISTORY_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
     pub signin_history_days: i64,
 
+    /// Registrations and mails asked for (password reset, verification again)
+    /// accepted from one IP address per hour; one address gets at most 5.
+    /// Raise it when many users share an address (an office behind one NAT).
+    #[arg(long, env = "CHATFBTOP_REQUESTS_PER_IP_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000), global = true)]
+    pub requests_per_ip_per_hour: u32,
+
     /// Hours a finished data export can be downloaded before its file is deleted.
     #[arg(long, env = "CHATFBTOP_EXPORT_TTL_HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=720), global = true)]
     pub export_ttl_hours: i64,

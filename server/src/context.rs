@@ -24,6 +24,8 @@ pub struct Settings {
     pub export_ttl_secs: i64,
     /// Facebook is simulated by the built-in stand-in (`--demo`).
     pub demo: bool,
+    /// Registrations and mail requests accepted from one IP per hour.
+    pub requests_per_ip_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             exports_dir: std::path::PathBuf::from("data/exports"),
             export_ttl_secs: 48 * 3600,
             demo: false,
+            requests_per_ip_per_hour: 20,
         }
     }
 }
@@ -50,6 +53,10 @@ pub struct Ctx {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     pub deliveries: Arc<DeliveryQueue>,
     pub memo: Arc<Memo>,
+    /// Attempt limits (sign-in, password re-checks, registration and mail requests).
+    pub throttle: Arc<crate::accounts::throttle::Throttle>,
+    /// Wakes the worker that completes registrations and mail requests.
+    pub account_requests: Arc<tokio::sync::Notify>,
 }
 
 /// Values a hot path would otherwise read from the database on every

@@ -15,6 +15,8 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("sessions::revoke_all", crate::sessions::REVOKE_ALL),
     ("accounts::issue_token", crate::accounts::DROP_TOKENS_FOR),
     ("accounts::consume_token", crate::accounts::CONSUME_TOKEN),
+    ("accounts::complete_due", crate::accounts::DUE_REQUESTS),
+    ("accounts::purge_unverified", crate::accounts::EXPIRED_UNVERIFIED),
     ("broadcasts::sender::tick", crate::broadcasts::sender::START_DUE_CAMPAIGNS),
     ("broadcasts::cancel", crate::broadcasts::SKIP_PENDING_RECIPIENTS),
     ("messenger::leads::erase_lead", crate::broadcasts::ERASE_LEAD_DELIVERIES),

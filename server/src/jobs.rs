@@ -47,6 +47,7 @@ pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
         signins = report.signins,
         sessions = report.sessions,
         links = report.links,
+        unverified_accounts = report.unverified_accounts,
         exports = report.exports,
         leads = report.leads,
         messages = report.messages,

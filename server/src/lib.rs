@@ -129,12 +129,23 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
     let settings = Settings {
         public_url: config.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", config.port)),
         signin_history_days: config.signin_history_days,
+        requests_per_ip_per_hour: config.requests_per_ip_per_hour,
         exports_dir: data_dir.path().join("exports"),
         export_ttl_secs: config.export_ttl_hours * 3600,
         demo: config.demo,
         ..Settings::default()
     };
-    Ok(Ctx { db, crypto, clock, settings: Arc::new(settings), mail_wakeup: Arc::new(Notify::new()), deliveries: Arc::default(), memo: Arc::default() })
+    Ok(Ctx {
+        db,
+        crypto,
+        clock,
+        settings: Arc::new(settings),
+        mail_wakeup: Arc::new(Notify::new()),
+        deliveries: Arc::default(),
+        memo: Arc::default(),
+        throttle: Arc::default(),
+        account_requests: Arc::new(Notify::new()),
+    })
 }
 
 /// Prepares the data folder, the database and TLS, binds the listeners and
@@ -161,12 +172,13 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
     let background = vec![
         tokio::spawn(mail::run_worker(ctx.clone(), transport, from, background_stop.clone())),
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
+        tokio::spawn(accounts::run_worker(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::deliveries::run(ctx.clone(), background_stop.clone())),
         tokio::spawn(broadcasts::sender::run(ctx.clone(), background_stop)),
     ];
 
-    let services = Arc::new(backend::Services { ctx: ctx.clone(), throttle: Default::default() });
+    let services = Arc::new(backend::Services { ctx: ctx.clone() });
     let app = http::app_router(&config.site_dir, ctx.clone(), services, config.behind_proxy).into_make_service_with_connect_info::<SocketAddr>();
 
     let app_listener = bind(SocketAddr::new(config.bind, config.port))?;

@@ -32,6 +32,8 @@ mod seed;
 mod storage;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/takeover.rs"]
+mod takeover;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
 <script type="module">import init from '/frontend-0123456789abcdef.js'; await init();</script>

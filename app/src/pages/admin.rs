@@ -400,8 +400,8 @@ fn Overview() -> impl IntoView {
                         <RetentionForm initial=o.retention />
                         <p data-testid="last-purge">{match o.last_purge {
                             Some(p) => format!(
-                                "Last purge {}: {} sign-ins, {} sessions, {} links, {} exports, {} inactive leads, {} old messages deleted.",
-                                format_time(p.at, false), p.signins, p.sessions, p.links, p.exports, p.leads, p.messages
+                                "Last purge {}: {} sign-ins, {} sessions, {} links, {} unverified accounts, {} exports, {} inactive leads, {} old messages deleted.",
+                                format_time(p.at, false), p.signins, p.sessions, p.links, p.unverified_accounts, p.exports, p.leads, p.messages
                             ),
                             None => "The purge job has not run yet.".to_string(),
                         }}</p>

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 use super::components::{outcome, query_token, run_with_link_token, Why};
 use crate::api;
 use crate::auth::Auth;
+use crate::error::AppError;
 use crate::types::{LoginInput, RegisterInput};
 
 #[component]
@@ -52,10 +53,12 @@ pub fn RegisterPage() -> impl IntoView {
 
                 <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
             </form>
-            {outcome(action.value(), |_| view! {
+            {outcome(action.value(), move |_| view! {
                 <p class="success" role="status" data-testid="register-done">
-                    "Check your inbox: we sent a link to verify your email address. It is valid for 24 hours."
+                    "Check your inbox: we sent a link to verify your email address. It is valid for 24 hours. \
+                     An account whose address is not verified within 7 days is deleted."
                 </p>
+                <ResendVerification email=email />
             }.into_any())}
             <super::privacy::RecipientList />
             <p>"Already registered? " <A href="/login">"Sign in"</A></p>
@@ -98,9 +101,31 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
             </form>
             {outcome(action.value(), |_| ().into_any())}
+            {move || matches!(action.value().get(), Some(Err(AppError::EmailNotVerified))).then(|| view! { <ResendVerification email=email /> })}
             <p><A href="/forgot-password">"Forgot your password?"</A></p>
             <p>"New here? " <A href="/register">"Create an account"</A></p>
         </section>
+    }
+}
+
+/// "Send the verification mail again", for the address typed above it. The
+/// answer is the same whether or not that address has an unverified account.
+#[component]
+fn ResendVerification(email: RwSignal<String>) -> impl IntoView {
+    let resend = Action::new_local(|email: &String| api::resend_verification(email.clone()));
+    view! {
+        <p>
+            "No mail? "
+            <button type="button" class="link" data-testid="resend-verification" disabled=move || resend.pending().get()
+                on:click=move |_| { resend.dispatch_local(email.get_untracked()); }>
+                "Send the verification link again"
+            </button>
+        </p>
+        {outcome(resend.value(), |_| view! {
+            <p class="success" role="status" data-testid="verification-resent">
+                "If this address has an account waiting for verification, a new link is on its way. Earlier links no longer work."
+            </p>
+        }.into_any())}
     }
 }
 

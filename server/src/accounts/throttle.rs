@@ -1,6 +1,7 @@
-//! Sign-in rate limiting per IP and per account: after 5 failures each new
-//! failure doubles the wait (2 s, 4 s, … up to 15 minutes). Kept in memory:
-//! with several instances each limits on its own (see the README).
+//! Attempt limits, per IP and per address: after 5 failed sign-ins or
+//! password re-checks, or 5 registrations or mail requests, each new one
+//! doubles the wait (2 s, 4 s, … up to 15 minutes). Kept in memory: with
+//! several instances each limits on its own (see the README).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,9 +12,15 @@ const MAX_DELAY_SECS: i64 = 15 * 60;
 const FORGET_AFTER_SECS: i64 = 24 * 3600;
 const MAX_ENTRIES: usize = 100_000;
 
+/// Requests limited however they turn out, per IP or per address.
+pub const REQUESTS_PER_ADDRESS_PER_HOUR: u32 = 5;
+const QUOTA_WINDOW_SECS: i64 = 3600;
+
 #[derive(Default)]
 pub struct Throttle {
     entries: Mutex<HashMap<String, Entry>>,
+    /// (start of the hour, requests in it), per key.
+    quotas: Mutex<HashMap<String, (i64, u32)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -50,6 +57,25 @@ impl Throttle {
         }
     }
 
+    /// For requests limited however they turn out (registrations, mails
+    /// asked for): at most `limit` per key in an hour that starts at the
+    /// first. Err(seconds until that hour ends) beyond it; otherwise counts this one.
+    pub fn take(&self, key: &str, limit: u32, now: i64) -> Result<(), u64> {
+        let mut quotas = self.quotas.lock().expect("throttle lock");
+        if quotas.len() >= MAX_ENTRIES {
+            quotas.retain(|_, (start, _)| now - *start < QUOTA_WINDOW_SECS);
+        }
+        let (start, count) = quotas.entry(key.to_string()).or_insert((now, 0));
+        if now - *start >= QUOTA_WINDOW_SECS {
+            (*start, *count) = (now, 0);
+        }
+        if *count >= limit {
+            return Err((*start + QUOTA_WINDOW_SECS - now).max(1) as u64);
+        }
+        *count += 1;
+        Ok(())
+    }
+
     pub fn reset(&self, key: &str) {
         self.entries.lock().expect("throttle lock").remove(key);
     }
@@ -78,5 +104,17 @@ mod tests {
         assert_eq!(t.check("ip:2", 2000), Ok(()), "keys are independent");
         t.reset("ip:1");
         assert_eq!(t.check("ip:1", 2000), Ok(()));
+    }
+
+    #[test]
+    fn a_quota_allows_its_limit_per_hour_then_says_when_the_hour_ends() {
+        let t = Throttle::default();
+        for _ in 0..3 {
+            assert_eq!(t.take("register-ip:1", 3, 1000), Ok(()));
+        }
+        assert_eq!(t.take("register-ip:1", 3, 1000), Err(3600));
+        assert_eq!(t.take("register-ip:1", 3, 4000), Err(600), "the hour began with the first request");
+        assert_eq!(t.take("register-ip:2", 3, 4000), Ok(()), "keys are independent");
+        assert_eq!(t.take("register-ip:1", 3, 4600), Ok(()), "a new hour");
     }
 }

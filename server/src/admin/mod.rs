@@ -164,7 +164,7 @@ pub async fn delete_user(ctx: &Ctx, request: &RequestInfo, password: &str, accou
         return Err(AppError::LastAdmin.into());
     }
     let email = accounts::email_of(ctx, account_id).await?.ok_or(AppError::AccountNotFound)?;
-    crate::privacy::erasure::erase(ctx, account_id, &email).await?;
+    crate::privacy::erasure::erase(ctx, account_id, Some(&email)).await?;
     log_action(ctx, &admin, "delete_user", Some(account_id), Some(why)).await
 }
 

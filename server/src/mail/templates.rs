@@ -18,7 +18,7 @@ pub fn account_created(to: &str, verify_link: &str) -> Mail {
         "Welcome to Chat FB Top: please verify your email",
         format!(
             "Your Chat FB Top account was created.\n\nVerify your email address with this link (valid for 24 hours, usable once):\n\n{verify_link}\n\n\
-             If you did not sign up, ignore this mail and the account stays unverified."
+             If you did not sign up, ignore this mail: an account whose address is not verified is deleted after 7 days."
         ),
         "someone created an account with this address.",
     )

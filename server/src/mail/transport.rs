@@ -1,17 +1,19 @@
 //! Where mail goes: a real SMTP server (`--smtp-url`), or `.eml` files in
-//! `DATA_DIR/mail` for local use.
+//! `DATA_DIR/mail` for local use. The files hold sign-in links and personal
+//! data, so, like the keys, they are readable by the server's user only
+//! (0600, in a 0700 folder).
 
 use std::path::PathBuf;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
-use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
+use lettre::{AsyncTransport, Tokio1Executor};
 
 #[derive(Clone)]
 pub enum MailTransport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    Files(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +37,11 @@ impl MailTransport {
     }
 
     pub fn files(dir: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
-        Ok(MailTransport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir)))
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+        // A folder an earlier release made with the default umask.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        Ok(MailTransport::Files(dir))
     }
 
     pub async fn send(&self, from: &Mailbox, to: &str, subject: &str, body: &str) -> Result<(), TransportError> {
@@ -51,9 +56,21 @@ impl MailTransport {
             MailTransport::Smtp(smtp) => {
                 smtp.send(message).await.map(|_| ()).map_err(|e| if e.is_permanent() { TransportError::Permanent } else { TransportError::Temporary })
             }
-            MailTransport::Files(files) => files.send(message).await.map(|_| ()).map_err(|_| TransportError::Temporary),
+            MailTransport::Files(dir) => write_eml(dir, &message.formatted()).await.map_err(|e| {
+                tracing::warn!(error = %e, "a mail file could not be written");
+                TransportError::Temporary
+            }),
         }
     }
+}
+
+/// Writes one mail as `<random>.eml`, readable by its owner only from the start.
+async fn write_eml(dir: &std::path::Path, formatted: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let path = dir.join(format!("{}.eml", crate::crypto::random_id()));
+    let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).await?;
+    file.write_all(formatted).await?;
+    file.sync_all().await
 }
 
 fn plain_part(body: &str) -> SinglePart {
@@ -96,4 +113,28 @@ fn eight_bit_body(body: &str) -> Body {
 
 pub fn parse_from(from: &str) -> Result<Mailbox, TransportError> {
     from.parse().map_err(|_| TransportError::InvalidFrom)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn mail_files_are_readable_by_their_owner_only_even_in_an_older_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("mail");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let transport = MailTransport::files(dir.clone()).unwrap();
+        let from: Mailbox = "Chat FB Top <app@example.org>".parse().unwrap();
+        transport.send(&from, "ada@example.org", "Your link", "https://example.org/verify-email?token=abc").await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].file_name().to_string_lossy().ends_with(".eml"));
+        assert_eq!(files[0].metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert!(std::fs::read_to_string(files[0].path()).unwrap().contains("Subject: Your link"));
+    }
 }

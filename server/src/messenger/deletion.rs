@@ -24,7 +24,7 @@ pub struct DeletionForm {
 
 pub async fn callback(State(ctx): State<Ctx>, Form(form): Form<DeletionForm>) -> Response {
     let Ok(Some(app)) = settings::load(&ctx).await else { return StatusCode::FORBIDDEN.into_response() };
-    let Some(user_id) = signature::signed_request_user(app.app_secret.as_bytes(), &form.signed_request) else {
+    let Some(user_id) = signature::signed_request_user(app.app_secret.as_bytes(), &form.signed_request, ctx.now()) else {
         return StatusCode::FORBIDDEN.into_response();
     };
     let code = crate::crypto::random_id();

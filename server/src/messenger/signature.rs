@@ -18,9 +18,15 @@ pub fn webhook_signature_valid(app_secret: &[u8], raw_body: &[u8], header: &str)
     mac.verify_slice(&expected).is_ok()
 }
 
+/// How old a `signed_request` may be: Meta calls the deletion callback at
+/// once, so a day-old one is a replay.
+const SIGNED_REQUEST_MAX_AGE_SECS: i64 = 86_400;
+/// How far in the future its `issued_at` may lie (clocks differ a little).
+const SIGNED_REQUEST_MAX_SKEW_SECS: i64 = 300;
+
 /// The `user_id` of a valid `signed_request` (`<b64url sig>.<b64url payload>`,
-/// signed over the still-encoded payload), or None.
-pub fn signed_request_user(app_secret: &[u8], signed_request: &str) -> Option<String> {
+/// signed over the still-encoded payload) issued in the last day (by `now`), or None.
+pub fn signed_request_user(app_secret: &[u8], signed_request: &str, now: i64) -> Option<String> {
     let (sig_part, payload_part) = signed_request.trim().split_once('.')?;
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let signature = engine.decode(sig_part.trim_end_matches('=')).ok()?;
@@ -29,6 +35,10 @@ pub fn signed_request_user(app_secret: &[u8], signed_request: &str) -> Option<St
     mac.verify_slice(&signature).ok()?;
     let payload: serde_json::Value = serde_json::from_slice(&engine.decode(payload_part.trim_end_matches('=')).ok()?).ok()?;
     if !payload["algorithm"].as_str().is_some_and(|a| a.eq_ignore_ascii_case("HMAC-SHA256")) {
+        return None;
+    }
+    let issued_at = payload["issued_at"].as_i64()?;
+    if issued_at < now - SIGNED_REQUEST_MAX_AGE_SECS || issued_at > now + SIGNED_REQUEST_MAX_SKEW_SECS {
         return None;
     }
     match &payload["user_id"] {
@@ -73,14 +83,28 @@ mod tests {
     fn signed_request_vectors_yield_the_user_or_nothing() {
         let v = vectors();
         let secret = v["app_secret"].as_str().unwrap().as_bytes();
+        // The vectors were issued at 1764400000.
+        let now = 1_764_400_000 + 60;
         for case in v["signed_request"].as_array().unwrap() {
-            let user = signed_request_user(secret, case["signed_request"].as_str().unwrap());
+            let user = signed_request_user(secret, case["signed_request"].as_str().unwrap(), now);
             if case["valid"].as_bool().unwrap() {
                 assert_eq!(user.as_deref(), case["user_id"].as_str(), "{}", case["name"]);
             } else {
                 assert_eq!(user, None, "{}", case["name"]);
             }
         }
-        assert_eq!(signed_request_user(secret, "no-dot"), None);
+        assert_eq!(signed_request_user(secret, "no-dot", now), None);
+    }
+
+    #[test]
+    fn a_signed_request_older_than_a_day_or_from_the_future_is_refused() {
+        let v = vectors();
+        let secret = v["app_secret"].as_str().unwrap().as_bytes();
+        let valid = v["signed_request"][0]["signed_request"].as_str().unwrap();
+        let issued = 1_764_400_000;
+        assert!(signed_request_user(secret, valid, issued + 86_400).is_some(), "a day old at most");
+        assert_eq!(signed_request_user(secret, valid, issued + 86_401), None, "stale");
+        assert!(signed_request_user(secret, valid, issued - 300).is_some(), "a little clock skew");
+        assert_eq!(signed_request_user(secret, valid, issued - 301), None, "issued in the future");
     }
 }

@@ -99,8 +99,8 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
     Ok(count.unwrap_or(0))
 }
 
-/// Erases the account completely. `former_email` gets the final notice.
-pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<(), ErasureError> {
+/// Erases the account completely. `former_email`, if given, gets the final notice.
+pub async fn erase(ctx: &Ctx, account_id: &str, former_email: Option<&str>) -> Result<(), ErasureError> {
     super::export::delete_files_of(ctx, account_id).await?;
     // Everything that points at the account first; then its consent ledger
     // and the account itself together, in one transaction, so that a crash
@@ -128,7 +128,9 @@ pub async fn erase(ctx: &Ctx, account_id: &str, former_email: &str) -> Result<()
     }
     ctx.crypto.destroy_account_key(account_id).await?;
     // Not linked to the account (it is gone); the row is deleted once sent.
-    mail::enqueue(ctx, templates::account_deleted(former_email)).await?;
+    if let Some(address) = former_email {
+        mail::enqueue(ctx, templates::account_deleted(address)).await?;
+    }
     tracing::info!(account = %account_id, "account erased");
     Ok(())
 }

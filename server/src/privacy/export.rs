@@ -196,9 +196,13 @@ fn clean(category: &DataCategory, row: Value, key: Option<&SecretKey>) -> Result
         match (name.strip_suffix("_enc"), key, &value) {
             (Some(plain), Some(key), Value::String(blob)) => {
                 let text = key.open_string(Field::new(category.table, &record_key, plain), blob)?;
-                out.insert(plain.to_string(), Value::String(text));
+                out.insert(plain.to_string(), Value::String(super::withhold::withhold_links(&text).into_owned()));
             }
             (Some(_), _, _) => {}
+            (None, _, Value::String(text)) => {
+                let text = super::withhold::withhold_links(text).into_owned();
+                out.insert(name, Value::String(text));
+            }
             (None, _, _) => {
                 out.insert(name, value);
             }

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod policies;
 pub mod retention;
 mod sealed_file;
+pub mod withhold;
 mod zip_stream;
 
 pub use policies::{current_version, ensure_initial_policies, DOCUMENTS};

@@ -42,11 +42,23 @@ impl Drop for ServerProcess {
 
 pub fn spawn_server(data: &std::path::Path, db: &str, port: u16) -> ServerProcess {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.args(["--data-dir", data.to_str().unwrap(), "--db", db, "--port", &port.to_string(), "--no-http-redirect", "--site-dir", "/nonexistent"])
-        .env("RUST_LOG", std::env::var("CRASH_LOG").unwrap_or_else(|_| "warn".into()))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit());
+    cmd.args([
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--db",
+        db,
+        "--port",
+        &port.to_string(),
+        "--no-http-redirect",
+        "--site-dir",
+        "/nonexistent",
+        "--requests-per-ip-per-hour",
+        "100000",
+    ])
+    .env("RUST_LOG", std::env::var("CRASH_LOG").unwrap_or_else(|_| "warn".into()))
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::inherit());
     for (key, _) in std::env::vars() {
         if key.starts_with("CHATFBTOP_") {
             cmd.env_remove(key);
@@ -227,7 +239,7 @@ struct Seeded {
 /// `recipients` leads (window open), accounts that must accept a new privacy
 /// policy, and a campaign to every lead in state "sending".
 async fn seed(root: tempfile::TempDir, db: &str, graph: &str, recipients: usize) -> (tempfile::TempDir, Seeded) {
-    let server = TestServer::start_in(root, &["--db", db]).await;
+    let server = TestServer::start_in(root, &["--db", db, "--requests-per-ip-per-hour", "100000"]).await;
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
         let email = format!("member.{i}@example.org");

@@ -520,10 +520,10 @@ async fn deleting_a_lead_or_a_page_with_erasure_leaves_nothing() {
     w.server.stop().await;
 }
 
-pub fn signed_request(secret: &str, user_id: &str) -> String {
+pub fn signed_request(secret: &str, user_id: &str, issued_at: i64) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use hmac::Mac;
-    let payload = URL_SAFE_NO_PAD.encode(json!({"algorithm": "HMAC-SHA256", "issued_at": 1764400000, "expires": 0, "user_id": user_id}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(json!({"algorithm": "HMAC-SHA256", "issued_at": issued_at, "expires": 0, "user_id": user_id}).to_string());
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(payload.as_bytes());
     format!("{}.{payload}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
@@ -539,9 +539,16 @@ async fn metas_data_deletion_callback_erases_the_person_and_answers_a_status_url
     let url = format!("{}/webhooks/meta/data-deletion", w.server.base);
     let http = http_client();
     // Forged: 403, nothing erased.
-    let r = http.post(&url).form(&[("signed_request", signed_request("wrong-secret", "asid-del-1"))]).send().await.unwrap();
+    let now = w.server.clock_now();
+    let r = http.post(&url).form(&[("signed_request", signed_request("wrong-secret", "asid-del-1", now))]).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = http.post(&url).form(&[("signed_request", signed_request(SECRET, "asid-del-1"))]).send().await.unwrap();
+    // Replayed after more than a day, or dated in the future: 403, nothing erased.
+    for issued_at in [now - 86_401, now + 3600] {
+        let r = http.post(&url).form(&[("signed_request", signed_request(SECRET, "asid-del-1", issued_at))]).send().await.unwrap();
+        assert_eq!(r.status(), 403, "issued at {issued_at}, now {now}");
+    }
+    assert_eq!(w.leads(json!({"search": "del-1"})).await["leads"].as_array().unwrap().len(), 1);
+    let r = http.post(&url).form(&[("signed_request", signed_request(SECRET, "asid-del-1", now))]).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.unwrap();
     let code = answer["confirmation_code"].as_str().unwrap().to_string();

@@ -144,7 +144,12 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     .await;
     assert!(every_proof_in_the_clear(&w).await.iter().any(|p| p.contains("psid-of-emil")));
     let url = format!("{}/webhooks/meta/data-deletion", w.server.base);
-    let r = http_client().post(&url).form(&[("signed_request", super::messenger::signed_request(SECRET, "asid-psid-of-emil"))]).send().await.unwrap();
+    let r = http_client()
+        .post(&url)
+        .form(&[("signed_request", super::messenger::signed_request(SECRET, "asid-psid-of-emil", w.server.clock_now()))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(every_proof_in_the_clear(&w).await.iter().all(|p| !p.contains("psid-of-emil")));
 

@@ -208,8 +208,12 @@ pub async fn verified_account(server: &TestServer, email: &str, password: &str) 
 
 /// The record of the account with this email (looked up by its blind index).
 pub async fn account_record(server: &TestServer, email: &str) -> surrealdb::types::RecordId {
+    find_account(server, email).await.expect("an account with this email")
+}
+
+pub async fn find_account(server: &TestServer, email: &str) -> Option<surrealdb::types::RecordId> {
     let running = server.running.as_ref().unwrap();
-    let id: Option<surrealdb::types::RecordId> = running
+    running
         .db
         .client()
         .query("SELECT VALUE id FROM ONLY account WHERE email_index = $i LIMIT 1")
@@ -217,8 +221,7 @@ pub async fn account_record(server: &TestServer, email: &str) -> surrealdb::type
         .await
         .unwrap()
         .take(0)
-        .unwrap();
-    id.expect("an account with this email")
+        .unwrap()
 }
 
 /// The key of the account with this email.

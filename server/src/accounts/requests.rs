@@ -1,0 +1,122 @@
+//! Registrations and mail requests (password reset, verification again) are
+//! answered at once and completed here, by a worker. What they do depends
+//! on whether the address has an account (create it, or warn its owner;
+//! mail a link, or nothing), and doing that before answering let anyone who
+//! timed the answer tell which addresses have accounts. The request path
+//! does the same work for every address: checks, the password hash, and one
+//! sealed row. Nothing is lost: the row stays until its work is done.
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+/// What a request asks for, sealed under the system key until done.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(super) enum AccountRequest {
+    Register { email: String, display_name: Option<String>, password_hash: String },
+    ResetPassword { email: String },
+    ResendVerification { email: String },
+}
+
+const TABLE: &str = "account_request";
+const BATCH: i64 = 20;
+/// How long a claimed request is someone's before another worker may try it.
+const LEASE_SECS: i64 = 60;
+
+pub(super) async fn enqueue(ctx: &Ctx, request: &AccountRequest) -> Result<()> {
+    let id = random_id();
+    let json = serde_json::to_string(request).map_err(|e| AccountError::Request(e.to_string()))?;
+    let now = ctx.now();
+    ctx.db
+        .client()
+        .query("CREATE $id SET request_enc = $request, created_at = $now, attempts = 0, retry_at = $now")
+        .bind(("id", RecordId::new(TABLE, id.clone())))
+        .bind(("request", ctx.crypto.system_key().seal_str(Field::new(TABLE, &id, "request"), &json)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    ctx.account_requests.notify_one();
+    Ok(())
+}
+
+/// Completes requests until shutdown, woken by `enqueue` (and every second,
+/// for requests another instance stored or one that failed and is due again).
+pub async fn run_worker(ctx: Ctx, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let wait = match complete_due(&ctx).await {
+            Ok(0) => std::time::Duration::from_secs(1),
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "account requests could not be completed; retrying");
+                std::time::Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            _ = ctx.account_requests.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+#[derive(Debug, SurrealValue)]
+struct Due {
+    id: RecordId,
+    request_enc: String,
+    attempts: i64,
+}
+
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const DUE_REQUESTS: &str = "SELECT id, request_enc, attempts FROM account_request WHERE retry_at <= $now ORDER BY retry_at LIMIT $batch";
+
+/// Completes the requests that are due; returns how many it took.
+pub async fn complete_due(ctx: &Ctx) -> Result<usize> {
+    let now = ctx.now();
+    let due: Vec<Due> = ctx.db.client().query(DUE_REQUESTS).bind(("now", now)).bind(("batch", BATCH)).await?.take(0)?;
+    let taken = due.len();
+    for row in due {
+        // Claimed first, so that two instances do not both complete it.
+        let claimed: Vec<RecordId> = ctx
+            .db
+            .client()
+            .query("UPDATE $id SET retry_at = $lease WHERE retry_at <= $now RETURN VALUE id")
+            .bind(("id", row.id.clone()))
+            .bind(("lease", now + LEASE_SECS))
+            .bind(("now", now))
+            .await?
+            .take(0)?;
+        if claimed.is_empty() {
+            continue;
+        }
+        match complete_one(ctx, &row).await {
+            Ok(()) => {
+                ctx.db.client().query("DELETE $id").bind(("id", row.id)).await?.check()?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempts = row.attempts + 1, "an account request failed; it is tried again");
+                ctx.db
+                    .client()
+                    .query("UPDATE $id SET attempts += 1, retry_at = $retry")
+                    .bind(("id", row.id))
+                    .bind(("retry", now + (5_i64 << row.attempts.clamp(0, 6))))
+                    .await?
+                    .check()?;
+            }
+        }
+    }
+    Ok(taken)
+}
+
+async fn complete_one(ctx: &Ctx, row: &Due) -> Result<()> {
+    let key = key_string(&row.id);
+    let json = ctx.crypto.system_key().open_string(Field::new(TABLE, &key, "request"), &row.request_enc)?;
+    let request: AccountRequest = serde_json::from_str(&json).map_err(|e| AccountError::Request(e.to_string()))?;
+    match request {
+        AccountRequest::Register { email, display_name, password_hash } => {
+            super::registration::complete(ctx, &email, display_name.as_deref(), &password_hash).await
+        }
+        AccountRequest::ResetPassword { email } => super::credentials::mail_reset_link(ctx, &email).await,
+        AccountRequest::ResendVerification { email } => super::registration::mail_verification_again(ctx, &email).await,
+    }
+}

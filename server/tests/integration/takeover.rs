@@ -1,0 +1,261 @@
+//! Account takeover and lock-out: pending email changes die with the
+//! password, exports carry no live link, unverified accounts expire,
+//! requests are limited, and hashing never stalls the server.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::privacy::download_export;
+use super::support::*;
+
+const CHANGE_SUBJECT: &str = "Confirm your new email address";
+
+/// Asks to move the signed-in account to `new`, and returns the link's token.
+async fn start_email_change(server: &TestServer, api: &mut Api, new: &str, password: &str) -> String {
+    api.post("account/change-email", json!({"new_email": new, "password": password})).await.ok();
+    link_token(&wait_for_mail(&server.mail_dir(), new, CHANGE_SUBJECT).await)
+}
+
+async fn pending_email_is_gone(server: &TestServer, email: &str) -> bool {
+    let id = account_record(server, email).await;
+    let pending: Option<Value> =
+        server.running.as_ref().unwrap().db.client().query("SELECT VALUE pending_email_enc FROM ONLY $id").bind(("id", id)).await.unwrap().take(0).unwrap();
+    pending.is_none_or(|v| v.is_null())
+}
+
+#[tokio::test]
+async fn a_pending_email_change_dies_with_a_password_change_a_reset_or_signing_out_everywhere() {
+    let server = TestServer::start(&[]).await;
+    let email = "kept.address@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    let mut anon = server.client();
+
+    let token = start_email_change(&server, &mut api, "thief.one@example.org", STRONG_PASSWORD).await;
+    api.post("account/change-password", json!({"current_password": STRONG_PASSWORD, "new_password": OTHER_STRONG_PASSWORD})).await.ok();
+    assert_eq!(anon.post("auth/confirm-email", json!({"token": token})).await.error(), &json!("InvalidOrExpiredLink"), "password change");
+    assert!(pending_email_is_gone(&server, email).await);
+
+    let token = start_email_change(&server, &mut api, "thief.two@example.org", OTHER_STRONG_PASSWORD).await;
+    api.post("auth/logout-everywhere", json!({})).await.ok();
+    assert_eq!(anon.post("auth/confirm-email", json!({"token": token})).await.error(), &json!("InvalidOrExpiredLink"), "signing out everywhere");
+    assert!(pending_email_is_gone(&server, email).await);
+
+    api.login(email, OTHER_STRONG_PASSWORD, false).await.ok();
+    let token = start_email_change(&server, &mut api, "thief.three@example.org", OTHER_STRONG_PASSWORD).await;
+    anon.post("auth/forgot-password", json!({"email": email})).await.ok();
+    let reset = link_token(&wait_for_mail(&server.mail_dir(), email, "Reset your").await);
+    anon.post("auth/reset-password", json!({"token": reset, "new_password": STRONG_PASSWORD})).await.ok();
+    assert_eq!(anon.post("auth/confirm-email", json!({"token": token})).await.error(), &json!("InvalidOrExpiredLink"), "password reset");
+    assert!(pending_email_is_gone(&server, email).await);
+    anon.login(email, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(anon.me().await["email"], email, "the address never moved");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_export_withholds_the_link_of_a_mail_still_in_the_outbox() {
+    // The mail server is down: mails wait in the outbox.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = TestServer::start(&["--smtp-url", &format!("smtp://127.0.0.1:{port}")]).await;
+    let email = "outbox.owner@example.org";
+    let mut api = server.client();
+    api.register(email, STRONG_PASSWORD, None).await.ok();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let id = loop {
+        if let Some(id) = find_account(&server, email).await {
+            break id;
+        }
+        assert!(Instant::now() < deadline, "the registration was never completed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    server.running.as_ref().unwrap().db.client().query("UPDATE $id SET email_verified = true").bind(("id", id)).await.unwrap().check().unwrap();
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    api.post("account/change-email", json!({"new_email": "next.address@example.org", "password": STRONG_PASSWORD})).await.ok();
+
+    let (data, html) = download_export(&server, &mut api).await;
+    let outbox = data["categories"]["outbox"].to_string();
+    assert!(outbox.contains("confirm-email?token=[withheld]"), "the waiting confirmation mail is exported, without its token: {outbox}");
+    let exported = data.to_string() + &html;
+    let live = exported.match_indices("token=").filter(|(at, _)| !exported[at + 6..].starts_with("[withheld]")).count();
+    assert_eq!(live, 0, "no live token anywhere in the export");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unverified_accounts_expire_after_a_week_and_can_ask_for_the_link_again() {
+    let server = TestServer::start(&[]).await;
+    let email = "slow.reader@example.org";
+    let mut api = server.client();
+    api.register(email, STRONG_PASSWORD, None).await.ok();
+    let first = link_token(&wait_for_mail(&server.mail_dir(), email, "verify").await);
+    let verified = "quick.reader@example.org";
+    verified_account(&server, verified, STRONG_PASSWORD).await;
+
+    // Again: a new link, and the first one no longer works.
+    api.post("auth/resend-verification", json!({"email": email})).await.ok();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count_mails(&server.mail_dir(), email) < 2 {
+        assert!(Instant::now() < deadline, "no second verification mail");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(api.post("auth/verify-email", json!({"token": first})).await.error(), &json!("InvalidOrExpiredLink"));
+    // The same answer for an address without an account, and no mail to it.
+    api.post("auth/resend-verification", json!({"email": "nobody.here@example.org"})).await.ok();
+
+    // A week on, the unverified account is gone and its address free again.
+    server.clock.advance(7 * 86_400 + 60);
+    server.purge_now().await;
+    assert_eq!(api.login(email, STRONG_PASSWORD, false).await.error(), &json!("InvalidCredentials"));
+    api.login(verified, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(count_mails(&server.mail_dir(), "nobody.here@example.org"), 0);
+    api.register(email, STRONG_PASSWORD, None).await.ok();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count_mails(&server.mail_dir(), email) < 3 {
+        assert!(Instant::now() < deadline, "no welcome mail after the address was freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(find_mail(&server.mail_dir(), email, "Someone tried").is_none(), "a new account, not an attempt on an old one");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_completed_password_reset_verifies_the_address() {
+    let server = TestServer::start(&[]).await;
+    let email = "never.clicked@example.org";
+    let mut api = server.client();
+    api.register(email, STRONG_PASSWORD, None).await.ok();
+    wait_for_mail(&server.mail_dir(), email, "verify").await;
+    assert_eq!(api.login(email, STRONG_PASSWORD, false).await.error(), &json!("EmailNotVerified"));
+    api.post("auth/forgot-password", json!({"email": email})).await.ok();
+    let reset = link_token(&wait_for_mail(&server.mail_dir(), email, "Reset your").await);
+    api.post("auth/reset-password", json!({"token": reset, "new_password": OTHER_STRONG_PASSWORD})).await.ok();
+    api.login(email, OTHER_STRONG_PASSWORD, false).await.ok();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_ups_and_mail_requests_are_limited_per_ip_and_per_address() {
+    let server = TestServer::start(&["--requests-per-ip-per-hour", "8"]).await;
+    let mut api = server.client();
+    // Per address: five mails an hour, whoever asks.
+    for _ in 0..5 {
+        api.post("auth/forgot-password", json!({"email": "popular@example.org"})).await.ok();
+    }
+    let refused = api.post("auth/forgot-password", json!({"email": "popular@example.org"})).await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.error()["TooManyAttempts"]["retry_after_secs"].as_u64().unwrap() > 3000, "{:?}", refused.body);
+    // Per IP: eight sign-ups an hour, then none, whatever the address.
+    for n in 0..8 {
+        api.register(&format!("signup{n}@example.org"), STRONG_PASSWORD, None).await.ok();
+    }
+    assert_eq!(api.register("signup9@example.org", STRONG_PASSWORD, None).await.status, 429);
+    // The hour passes.
+    server.clock.advance(3601);
+    api.register("signup9@example.org", STRONG_PASSWORD, None).await.ok();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_success_does_not_reset_the_ip_count_and_password_rechecks_are_limited() {
+    let server = TestServer::start(&[]).await;
+    let own = "sprayer@example.org";
+    let mut api = verified_account(&server, own, STRONG_PASSWORD).await;
+    // Four guesses at four addresses, a sign-in to one's own account, a fifth guess.
+    for n in 0..4 {
+        assert_eq!(api.login(&format!("victim{n}@example.org"), "guess 1 2 3 4 5", false).await.error(), &json!("InvalidCredentials"));
+    }
+    api.login(own, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(api.login("victim4@example.org", "guess 1 2 3 4 5", false).await.error(), &json!("InvalidCredentials"));
+    let blocked = api.login("victim5@example.org", "guess 1 2 3 4 5", false).await;
+    assert!(blocked.error().get("TooManyAttempts").is_some(), "five failures from this IP: {:?}", blocked.body);
+
+    server.stop().await;
+
+    // A password re-check (here the export's) counts like a sign-in.
+    let server = TestServer::start(&[]).await;
+    let mut api = verified_account(&server, own, STRONG_PASSWORD).await;
+    api.login(own, STRONG_PASSWORD, false).await.ok();
+    for _ in 0..5 {
+        assert_eq!(api.post("privacy/export", json!({"password": "not my password"})).await.error(), &json!("WrongPassword"));
+    }
+    let blocked = api.post("privacy/export", json!({"password": STRONG_PASSWORD})).await;
+    assert!(blocked.error().get("TooManyAttempts").is_some(), "{:?}", blocked.body);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_parallel_sign_ups_keep_the_health_check_answering_within_200_ms() {
+    let server = TestServer::start(&["--requests-per-ip-per-hour", "1000"]).await;
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let health = {
+        let (url, running) = (format!("{}/healthz", server.base), running.clone());
+        tokio::spawn(async move {
+            let http = http_client();
+            let mut slowest = Duration::ZERO;
+            let mut checks = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+                slowest = slowest.max(started.elapsed());
+                checks += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            (slowest, checks)
+        })
+    };
+    let sign_ups: Vec<_> = (0..50)
+        .map(|n| {
+            let mut api = server.client();
+            tokio::spawn(async move { api.register(&format!("burst{n}@example.org"), STRONG_PASSWORD, None).await.status })
+        })
+        .collect();
+    for sign_up in sign_ups {
+        assert_eq!(sign_up.await.unwrap(), 200);
+    }
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (slowest, checks) = health.await.unwrap();
+    println!("/healthz during 50 parallel sign-ups: slowest {slowest:?} of {checks} checks (limit 200 ms)");
+    assert!(checks >= 5, "the burst was too short to measure: {checks} checks");
+    assert!(slowest < Duration::from_millis(200), "slowest /healthz {slowest:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_ups_and_reset_requests_do_the_same_work_for_known_and_unknown_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = super::config(&["--db", "mem://", "--data-dir", dir.path().to_str().unwrap()]);
+    // The core alone: no worker completes the requests behind our back.
+    let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
+    let ctx = core.ctx.clone();
+    let request = |n: u8| server::context::RequestInfo { session_token: None, ip: std::net::IpAddr::from([10, 0, 0, n]), user_agent: "test".into() };
+    let input = |email: &str| app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accept_terms: true };
+    server::accounts::register(&ctx, &request(1), input("known@example.org")).await.unwrap();
+    server::accounts::complete_due(&ctx).await.unwrap();
+    let rows = |ctx: server::context::Ctx| async move {
+        let mut counts = Vec::new();
+        for table in ["account", "account_request", "account_token", "outbox"] {
+            let n: Option<i64> = ctx.db.client().query(format!("RETURN count(SELECT id FROM {table})")).await.unwrap().take(0).unwrap();
+            counts.push(n.unwrap_or(0));
+        }
+        counts
+    };
+    let before = rows(ctx.clone()).await;
+    assert_eq!(before[..2], [1, 0]);
+    let mut after = Vec::new();
+    for (n, email) in [(2, "known@example.org"), (3, "unknown@example.org")] {
+        server::accounts::register(&ctx, &request(n), input(email)).await.unwrap();
+        after.push(rows(ctx.clone()).await);
+        server::accounts::request_password_reset(&ctx, &request(n), email).await.unwrap();
+        after.push(rows(ctx.clone()).await);
+    }
+    // Each request added one queued row and nothing else, known address or not.
+    let queued = |k: i64| vec![before[0], k, before[2], before[3]];
+    assert_eq!(after, vec![queued(1), queued(2), queued(3), queued(4)]);
+    // The worker then does what differs.
+    while server::accounts::complete_due(&ctx).await.unwrap() > 0 {}
+    let done = rows(ctx.clone()).await;
+    assert_eq!((done[0], done[1]), (2, 0), "the unknown address got its account; every request was carried out");
+    core.close().await;
+}
