@@ -9,8 +9,8 @@ use crate::error::AppError;
 use crate::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
     CurrentUser, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
-    NotificationSettings, PagesOverview, PersonalDataView, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role,
-    ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
+    NotificationSettings, PagesOverview, PersonalDataView, PolicyVersion, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome,
+    RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 
 #[cfg(feature = "ssr")]
@@ -114,9 +114,10 @@ pub async fn fetch_export_status() -> Result<Option<ExportStatus>, AppError> {
 }
 
 /// Accepts every policy version published since the user's last acceptance.
+/// Accepts the policy versions the person was shown (`shown`), and only those.
 #[server(endpoint = "privacy/accept-policies", input = Json)]
-pub async fn accept_policies() -> Result<CurrentUser, AppError> {
-    backend()?.accept_policies().await
+pub async fn accept_policies(shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError> {
+    backend()?.accept_policies(shown).await
 }
 
 #[server(endpoint = "account/notifications", input = GetUrl)]

@@ -12,8 +12,8 @@ use crate::error::AppError;
 use crate::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
     CurrentUser, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
-    NotificationSettings, PagesOverview, PersonalDataView, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role,
-    ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
+    NotificationSettings, PagesOverview, PersonalDataView, PolicyVersion, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome,
+    RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 
 #[async_trait]
@@ -38,7 +38,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError>;
     async fn request_export(&self, password: String) -> Result<ExportStatus, AppError>;
     async fn export_status(&self) -> Result<Option<ExportStatus>, AppError>;
-    async fn accept_policies(&self) -> Result<CurrentUser, AppError>;
+    async fn accept_policies(&self, shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError>;
     async fn notification_settings(&self) -> Result<NotificationSettings, AppError>;
     async fn set_notification_settings(&self, settings: NotificationSettings) -> Result<(), AppError>;
     async fn publish_policy(&self, password: String, document: String, title: String, body: String, summary: String) -> Result<i64, AppError>;

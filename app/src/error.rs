@@ -111,6 +111,8 @@ pub enum AppError {
     InvalidSchedule,
     #[error("This unsubscribe link is not valid, or the person's data was already erased.")]
     InvalidUnsubscribeLink,
+    #[error("A policy changed while you were reading it. Please read the new version, then accept.")]
+    PolicyChangedMeanwhile,
 }
 
 impl AppError {
@@ -124,7 +126,7 @@ impl AppError {
             AppError::PageNotFound | AppError::LeadNotFound | AppError::LabelNotFound => 404,
             AppError::CampaignNotFound | AppError::InvalidUnsubscribeLink => 404,
             AppError::CampaignStateConflict => 409,
-            AppError::PageAlreadyConnected => 409,
+            AppError::PageAlreadyConnected | AppError::PolicyChangedMeanwhile => 409,
             AppError::FacebookUnavailable => 502,
             AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,
             AppError::DatabaseUnavailable => 503,

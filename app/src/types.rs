@@ -39,7 +39,15 @@ pub struct CurrentUser {
     pub pending_policies: Vec<PolicyChange>,
 }
 
-/// A policy version the user has not accepted yet.
+/// Which version of a policy document: what "Accept" sends back, naming
+/// exactly what the person was shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub document: String,
+    pub version: i64,
+}
+
+/// A policy version the person has not accepted yet, as shown to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyChange {
     pub document: String,

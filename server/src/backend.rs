@@ -9,8 +9,8 @@ use app::error::AppError;
 use app::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
     CurrentUser, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
-    NotificationSettings, PagesOverview, PersonalDataView, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role,
-    ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
+    NotificationSettings, PagesOverview, PersonalDataView, PolicyVersion, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome,
+    RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 use async_trait::async_trait;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
@@ -188,9 +188,9 @@ impl Backend for Services {
         accounts::export_status(&self.ctx, &request).await.map_err(user_error("export status"))
     }
 
-    async fn accept_policies(&self) -> Result<CurrentUser, AppError> {
+    async fn accept_policies(&self, shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError> {
         let request = request_info();
-        accounts::accept_policies(&self.ctx, &request).await.map_err(user_error("accept policies"))
+        accounts::accept_policies(&self.ctx, &request, &shown).await.map_err(user_error("accept policies"))
     }
 
     async fn notification_settings(&self) -> Result<NotificationSettings, AppError> {

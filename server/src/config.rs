@@ -294,23 +294,23 @@ impl DbAddress {
         }
         if let Some(path) = raw.strip_prefix("rocksdb://") {
             if path.is_empty() {
-                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+                return Err(StartupError::InvalidDbAddress(without_credentials(raw)));
             }
             return Ok(DbAddress::RocksDb(PathBuf::from(path)));
         }
         if let Some(path) = raw.strip_prefix("surrealkv://") {
             if path.is_empty() {
-                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+                return Err(StartupError::InvalidDbAddress(without_credentials(raw)));
             }
             return Ok(DbAddress::SurrealKv(PathBuf::from(path)));
         }
         if let Some(host) = raw.strip_prefix("ws://").or_else(|| raw.strip_prefix("wss://")) {
             if host.is_empty() || host.starts_with('/') {
-                return Err(StartupError::InvalidDbAddress(raw.to_string()));
+                return Err(StartupError::InvalidDbAddress(without_credentials(raw)));
             }
             return Ok(DbAddress::Remote(raw.to_string()));
         }
-        Err(StartupError::InvalidDbAddress(raw.to_string()))
+        Err(StartupError::InvalidDbAddress(without_credentials(raw)))
     }
 
     /// The endpoint string SurrealDB's `any` engine understands.
@@ -323,14 +323,33 @@ impl DbAddress {
         }
     }
 
+    /// `text` with this address's credentials (if it has any) withheld.
+    pub fn redact(&self, text: &str) -> String {
+        match self {
+            DbAddress::Remote(url) => text.replace(url.as_str(), &without_credentials(url)),
+            DbAddress::Memory | DbAddress::RocksDb(_) | DbAddress::SurrealKv(_) => text.to_string(),
+        }
+    }
+
     /// For logs and errors: never includes credentials.
     pub fn describe(&self) -> String {
         match self {
             DbAddress::Memory => "in-memory database".to_string(),
             DbAddress::RocksDb(path) => format!("RocksDB at {}", path.display()),
             DbAddress::SurrealKv(path) => format!("SurrealKV at {}", path.display()),
-            DbAddress::Remote(url) => format!("remote SurrealDB at {url}"),
+            DbAddress::Remote(url) => format!("remote SurrealDB at {}", without_credentials(url)),
         }
+    }
+}
+
+/// An address as it may be logged or shown: a `user:password@` in it is
+/// replaced, whatever the scheme.
+fn without_credentials(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[credentials withheld]@{}", &rest[at + 1..]),
+        None => raw.to_string(),
     }
 }
 
@@ -366,6 +385,13 @@ mod tests {
         assert_eq!(DbAddress::parse("surrealkv:///tmp/x").unwrap(), DbAddress::SurrealKv("/tmp/x".into()));
         assert_eq!(DbAddress::parse("ws://db.internal:8000").unwrap(), DbAddress::Remote("ws://db.internal:8000".into()));
         assert_eq!(DbAddress::parse("wss://db.example:443").unwrap().endpoint(), "wss://db.example:443");
+        let with_password = DbAddress::parse("wss://root:s3cr%40t@db.example:443/rpc").unwrap();
+        assert_eq!(with_password.endpoint(), "wss://root:s3cr%40t@db.example:443/rpc", "SurrealDB still gets them");
+        assert_eq!(with_password.describe(), "remote SurrealDB at wss://[credentials withheld]@db.example:443/rpc");
+        let engine_said = "cannot connect to wss://root:s3cr%40t@db.example:443/rpc: refused";
+        assert_eq!(with_password.redact(engine_said), "cannot connect to wss://[credentials withheld]@db.example:443/rpc: refused");
+        let refused = DbAddress::parse("postgres://admin:hunter2@db:5432").expect_err("not ours").to_string();
+        assert!(!refused.contains("hunter2") && !refused.contains("admin:") && refused.contains("db:5432"), "{refused}");
         for bad in ["", "postgres://x", "surrealkv://", "rocksdb://", "ws://", "tikv://x", "http://db:8000"] {
             let err = DbAddress::parse(bad).expect_err(bad);
             assert!(err.to_string().contains("mem://"), "error names the accepted forms: {err}");

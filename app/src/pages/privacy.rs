@@ -9,7 +9,9 @@ use super::account::RequireSignIn;
 use super::components::{ErrorNote, Why};
 use crate::api;
 use crate::auth::{format_time, Auth};
+use crate::error::AppError;
 use crate::inventory::INVENTORY;
+use crate::types::PolicyVersion;
 
 #[component]
 pub fn PrivacyDashboardPage() -> impl IntoView {
@@ -204,13 +206,26 @@ pub fn PublicPrivacyPage() -> impl IntoView {
 #[component]
 pub fn PolicyGate() -> impl IntoView {
     let auth = Auth::get();
-    let accept = Action::new_local(|_: &()| api::accept_policies());
+    let accept = Action::new_local(|shown: &Vec<PolicyVersion>| api::accept_policies(shown.clone()));
+    // A version published while the person read: show it instead.
+    let reload = Action::new_local(|_: &()| api::fetch_current_user());
+    Effect::new(move |_| match accept.value().get() {
+        Some(Ok(user)) => auth.user.set(Some(user)),
+        Some(Err(AppError::PolicyChangedMeanwhile)) => {
+            reload.dispatch_local(());
+        }
+        _ => {}
+    });
     Effect::new(move |_| {
-        if let Some(Ok(user)) = accept.value().get() {
+        if let Some(Ok(Some(user))) = reload.value().get() {
             auth.user.set(Some(user));
         }
     });
     let changes = move || auth.user.get().map(|u| u.pending_policies).unwrap_or_default();
+    let shown = move || {
+        let pending = auth.user.get_untracked().map(|u| u.pending_policies).unwrap_or_default();
+        pending.into_iter().map(|c| PolicyVersion { document: c.document, version: c.version }).collect::<Vec<_>>()
+    };
     view! {
         <section class="card" data-testid="policy-gate">
             <h1>"Our policies changed"</h1>
@@ -223,7 +238,7 @@ pub fn PolicyGate() -> impl IntoView {
                 </article>
             }).collect_view()}
             <div class="choice">
-                <button on:click=move |_| { accept.dispatch_local(()); } disabled=move || accept.pending().get()>"Accept"</button>
+                <button on:click=move |_| { accept.dispatch_local(shown()); } disabled=move || accept.pending().get()>"Accept"</button>
                 <A href="/account/privacy">"Download my data or delete my account"</A>
             </div>
             {move || accept.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}

@@ -64,8 +64,16 @@ pub async fn privacy_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Privac
 }
 
 /// Accepts every pending policy version, appending to the consent ledger.
-pub async fn accept_policies(ctx: &Ctx, request: &RequestInfo) -> Result<CurrentUser> {
+/// Only the versions the person was shown: if one was published while they
+/// read, nothing is recorded and they are asked to read the new one.
+pub async fn accept_policies(ctx: &Ctx, request: &RequestInfo, shown: &[app::types::PolicyVersion]) -> Result<CurrentUser> {
     let (session, user) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+    let pending: Vec<app::types::PolicyVersion> =
+        user.pending_policies.iter().map(|c| app::types::PolicyVersion { document: c.document.clone(), version: c.version }).collect();
+    let same = shown.len() == pending.len() && pending.iter().all(|p| shown.contains(p));
+    if !same {
+        return Err(AppError::PolicyChangedMeanwhile.into());
+    }
     for change in &user.pending_policies {
         crate::privacy::ledger::append(ctx, &session.account_id, &change.document, change.version).await?;
     }

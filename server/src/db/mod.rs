@@ -64,7 +64,8 @@ impl Database {
         options: &EngineOptions,
     ) -> Result<Self, StartupError> {
         check_folder(address)?;
-        let fail = |reason: String| StartupError::Database { what: address.describe(), reason };
+        // The engine's message may repeat the address, credentials and all.
+        let fail = |reason: String| StartupError::Database { what: address.describe(), reason: address.redact(&reason) };
         let opening = tokio::task::spawn_blocking({
             let (address, options, runtime) = (address.clone(), *options, tokio::runtime::Handle::current());
             move || runtime.block_on(connect_engine(&address, credentials, &options))
@@ -291,9 +292,10 @@ mod tests {
     async fn unreachable_remote_fails_with_a_clear_error() {
         // A port nobody listens on: the remote engine must fail, not hang.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let address = DbAddress::parse(&format!("ws://127.0.0.1:{port}")).unwrap();
+        let address = DbAddress::parse(&format!("ws://admin:hunter2@127.0.0.1:{port}")).unwrap();
         let err = Database::open(&address, "t", "t", None, &EngineOptions::default()).await.err().expect("must fail");
         let text = err.to_string();
-        assert!(text.contains("remote SurrealDB at ws://127.0.0.1"), "{text}");
+        assert!(text.contains("remote SurrealDB at ws://[credentials withheld]@127.0.0.1"), "{text}");
+        assert!(!text.contains("hunter2"), "credentials never reach an error or a log: {text}");
     }
 }

@@ -307,7 +307,7 @@ async fn an_admins_one_time_password_must_be_changed_first() {
     // The admin never accepted the policies: that comes next, as for anyone.
     assert_eq!(me["pending_policies"].as_array().unwrap().len(), 2);
     assert_eq!(api.get("account/security").await.error(), &json!("PolicyAcceptanceRequired"));
-    api.post("privacy/accept-policies", json!({})).await.ok();
+    api.accept_shown_policies().await.ok();
     api.get("account/security").await.ok();
     server.stop().await;
 }

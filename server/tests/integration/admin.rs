@@ -218,7 +218,7 @@ async fn declared_recipients_are_public_and_a_change_is_a_policy_change() {
     assert_eq!(me["pending_policies"][0]["document"], "privacy");
     assert!(me["pending_policies"][0]["body"].as_str().unwrap().contains("Mailjet SAS (France)"));
 
-    boss.post("privacy/accept-policies", json!({})).await.ok();
+    boss.accept_shown_policies().await.ok();
     boss.post("admin/remove-recipient", json!({"password": STRONG_PASSWORD, "id": id})).await.ok();
     assert_eq!(server.client().get("privacy/recipients").await.ok(), &json!([]));
     server.stop().await;
@@ -320,7 +320,7 @@ async fn the_panel_counts_acceptances_and_warns_about_old_admin_passwords() {
     boss.post("admin/publish-policy", json!({"password": STRONG_PASSWORD, "document": "privacy", "title": "Privacy policy", "body": "v2", "summary": "s"}))
         .await
         .ok();
-    boss.post("privacy/accept-policies", json!({})).await.ok();
+    boss.accept_shown_policies().await.ok();
     let overview = boss.post("admin/overview", json!({})).await.ok().clone();
     assert_eq!(count(&overview, "privacy", 1), Some(1));
     assert_eq!(count(&overview, "privacy", 2), Some(1));

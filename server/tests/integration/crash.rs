@@ -210,8 +210,11 @@ async fn account_writer(base: String, emails: Vec<String>, acked: Shared, runnin
             let Some(cookie) = cookie.and_then(|c| c.split(';').next()).map(str::to_string) else {
                 continue;
             };
+            let Ok(user) = response.json::<Value>().await else { continue };
+            let shown: Vec<Value> =
+                user["pending_policies"].as_array().into_iter().flatten().map(|c| json!({"document": c["document"], "version": c["version"]})).collect();
             if !acked.lock().unwrap().accepted.contains(&email) {
-                if call(&http, &base, "privacy/accept-policies", json!({}), Some(&cookie)).await.is_none() {
+                if call(&http, &base, "privacy/accept-policies", json!({"shown": shown}), Some(&cookie)).await.is_none() {
                     continue;
                 }
                 acked.lock().unwrap().accepted.insert(email.clone());

@@ -396,7 +396,11 @@ async fn a_published_policy_is_mailed_and_must_be_accepted_before_anything_else(
     assert_eq!(again.get("account/security").await.error(), &json!("PolicyAcceptanceRequired"));
     again.get("privacy/overview").await.ok();
     again.get("privacy/export-status").await.ok();
-    let accepted = again.post("privacy/accept-policies", json!({})).await.ok().clone();
+    // Accepting what was shown before a newer version came out is refused.
+    let stale = json!({"shown": [{"document": "privacy", "version": 1}]});
+    assert_eq!(again.post("privacy/accept-policies", stale).await.error(), &json!("PolicyChangedMeanwhile"));
+    assert_eq!(again.post("privacy/accept-policies", json!({"shown": []})).await.error(), &json!("PolicyChangedMeanwhile"));
+    let accepted = again.accept_shown_policies().await.ok().clone();
     assert_eq!(accepted["pending_policies"], json!([]));
     again.get("account/security").await.ok();
     let overview = again.get("privacy/overview").await.ok().clone();

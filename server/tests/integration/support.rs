@@ -153,6 +153,14 @@ impl Api {
         self.post("auth/login", json!({"input": {"email": email, "password": password, "keep_signed_in": keep}})).await
     }
 
+    /// Accepts the pending policy versions the server shows this user, as the gate's button does.
+    pub async fn accept_shown_policies(&mut self) -> Reply {
+        let me = self.me().await;
+        let shown: Vec<Value> =
+            me["pending_policies"].as_array().into_iter().flatten().map(|c| json!({"document": c["document"], "version": c["version"]})).collect();
+        self.post("privacy/accept-policies", json!({"shown": shown})).await
+    }
+
     pub async fn me(&mut self) -> Value {
         self.get("auth/me").await.ok().clone()
     }
