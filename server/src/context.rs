@@ -57,6 +57,8 @@ pub struct Ctx {
     pub throttle: Arc<crate::accounts::throttle::Throttle>,
     /// Wakes the worker that completes registrations and mail requests.
     pub account_requests: Arc<tokio::sync::Notify>,
+    /// Closed for disabled accounts: every Send API call passes it.
+    pub send_gate: Arc<crate::broadcasts::gate::SendGate>,
 }
 
 /// Values a hot path would otherwise read from the database on every

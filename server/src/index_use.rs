@@ -19,6 +19,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("accounts::purge_unverified", crate::accounts::EXPIRED_UNVERIFIED),
     ("broadcasts::sender::tick", crate::broadcasts::sender::START_DUE_CAMPAIGNS),
     ("broadcasts::cancel", crate::broadcasts::SKIP_PENDING_RECIPIENTS),
+    ("broadcasts::gate::stop_account", crate::broadcasts::gate::ACCOUNT_CAMPAIGNS),
     ("messenger::leads::erase_lead", crate::broadcasts::ERASE_LEAD_DELIVERIES),
     ("messenger::leads::erase_lead", crate::messenger::leads::ERASE_LEAD_MESSAGES),
     ("broadcasts::erase_page_campaigns", crate::broadcasts::ERASE_CAMPAIGN_QUEUE),

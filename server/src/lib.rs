@@ -145,6 +145,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         memo: Arc::default(),
         throttle: Arc::default(),
         account_requests: Arc::new(Notify::new()),
+        send_gate: Arc::default(),
     })
 }
 

@@ -20,6 +20,8 @@ mod at_rest;
 mod broadcasts;
 #[path = "integration/crash.rs"]
 mod crash;
+#[path = "integration/disabled.rs"]
+mod disabled;
 #[path = "integration/messenger.rs"]
 mod messenger;
 #[path = "integration/privacy.rs"]

@@ -66,6 +66,8 @@ pub enum AccountError {
     Policy(#[from] crate::privacy::policies::PolicyError),
     #[error("an account request could not be read or written: {0}")]
     Request(String),
+    #[error("the account's sends could not be stopped: {0}")]
+    Stopping(String),
 }
 
 impl From<AppError> for AccountError {

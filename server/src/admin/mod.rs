@@ -122,7 +122,9 @@ async fn exists(ctx: &Ctx, account_id: &str) -> Result<()> {
     found.map(|_| ()).ok_or(AccountError::User(AppError::AccountNotFound))
 }
 
-/// Disabling ends every session of the account at once.
+/// Disabling ends every session of the account at once, stops its sends
+/// and campaigns, and its Pages' webhook events are no longer applied
+/// (`messenger::ingest`).
 pub async fn set_disabled(ctx: &Ctx, request: &RequestInfo, account_id: &str, disabled: bool) -> Result<()> {
     let admin = require_admin(ctx, request).await?;
     exists(ctx, account_id).await?;
@@ -132,6 +134,9 @@ pub async fn set_disabled(ctx: &Ctx, request: &RequestInfo, account_id: &str, di
     ctx.db.client().query("UPDATE $id SET disabled = $disabled").bind(("id", account_record(account_id))).bind(("disabled", disabled)).await?.check()?;
     if disabled {
         sessions::revoke_all(ctx, account_id, None).await?;
+        crate::broadcasts::gate::stop_account(ctx, account_id).await.map_err(|e| AccountError::Stopping(e.to_string()))?;
+    } else {
+        crate::broadcasts::gate::allow_account(ctx, account_id).await;
     }
     log_action(ctx, &admin, if disabled { "disable_user" } else { "enable_user" }, Some(account_id), None).await
 }

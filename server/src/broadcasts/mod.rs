@@ -3,6 +3,7 @@
 //! unsubscribe link. A durable per-recipient queue in the database makes
 //! sending crash-safe and safe across instances (see `sender`).
 
+pub mod gate;
 mod queue;
 pub mod sender;
 pub mod stats;

@@ -607,6 +607,10 @@ impl SendContext<'_> {
             }
         };
         self.throttle.acquire(&self.page.page_id, self.campaign.rate_per_sec).await;
+        // Held through the call: disabling the account waits for it.
+        let Some(_open) = self.ctx.send_gate.enter(&self.page.account_id()).await else {
+            return Sent::Done(Outcome::new(claimed, "pending", None));
+        };
         let result = self.graph.send(&self.page.page_id, token, &body).await;
         let now = self.ctx.now();
         match result {

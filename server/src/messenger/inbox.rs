@@ -153,6 +153,10 @@ async fn deliver(
     let token = page.token(key).map_err(SendFailure::Internal)?.ok_or(SendFailure::Graph(GraphError::Api { code: 190, subcode: None, http_status: 400 }))?;
     let psid = lead.psid(key).map_err(SendFailure::Internal)?;
     let app = pages::app_settings(ctx).await.map_err(SendFailure::Internal)?;
+    // Held through the call: disabling the account waits for it.
+    let Some(_open) = ctx.send_gate.enter(&page.account_id()).await else {
+        return Err(SendFailure::Internal(AppError::AccountDisabled.into()));
+    };
     Graph::new(&app).send(&page.page_id, &token, &text_message(&psid, text, messaging_type, tag)).await.map_err(SendFailure::Graph)
 }
 

@@ -123,25 +123,70 @@ fn campaign_echo(item: &Value) -> Option<(String, Option<String>, i64)> {
     Some((recipient.to_string(), message["mid"].as_str().map(str::to_string), item["timestamp"].as_i64().unwrap_or(0)))
 }
 
-/// Per-delivery cache: each Page and account key is looked up once.
+/// Where an entry's events go.
+#[derive(Clone)]
+enum Route {
+    /// To the account that holds the Page.
+    Active(PageRow, SecretKey),
+    /// The account is disabled: nothing is applied, except that a STOP
+    /// still suppresses the person (`suppress_only`).
+    Disabled(PageRow),
+    /// Nobody holds the Page, or it was disconnected: dropped.
+    Nowhere,
+}
+
+/// Per-delivery cache: each Page, its account's state and key are looked up once.
 struct Routing {
-    pages: HashMap<String, Option<(PageRow, SecretKey)>>,
+    pages: HashMap<String, Route>,
 }
 
 impl Routing {
-    async fn page(&mut self, ctx: &Ctx, page_id: &str) -> Result<Option<&(PageRow, SecretKey)>> {
-        if !self.pages.contains_key(page_id) {
-            let found = match pages::load(ctx, &pages::page_key(ctx, page_id)).await? {
-                Some(row) if row.status != "disconnected" => {
-                    let key = ctx.crypto.account_key(&row.account_id()).await?;
-                    Some((row, key))
-                }
-                _ => None,
-            };
-            self.pages.insert(page_id.to_string(), found);
+    async fn route(&mut self, ctx: &Ctx, page_id: &str) -> Result<Route> {
+        if let Some(route) = self.pages.get(page_id) {
+            return Ok(route.clone());
         }
-        Ok(self.pages.get(page_id).and_then(|p| p.as_ref()))
+        let route = match pages::load(ctx, &pages::page_key(ctx, page_id)).await? {
+            Some(row) if row.status != "disconnected" => {
+                let disabled: Option<bool> = ctx.db.client().query("SELECT VALUE disabled FROM ONLY $id").bind(("id", row.account.clone())).await?.take(0)?;
+                if disabled.unwrap_or(true) {
+                    Route::Disabled(row)
+                } else {
+                    let key = ctx.crypto.account_key(&row.account_id()).await?;
+                    Route::Active(row, key)
+                }
+            }
+            _ => Route::Nowhere,
+        };
+        self.pages.insert(page_id.to_string(), route.clone());
+        Ok(route)
     }
+}
+
+/// A disabled account's Page: its events are not applied (no lead, no
+/// message, no reply), but a STOP is never lost: the person goes on the
+/// Page's suppression list, and their lead, if any, is unsubscribed.
+async fn suppress_only(ctx: &Ctx, page: &PageRow, items: &[Value]) -> Result<()> {
+    for event in items.iter().filter_map(classify).filter(|e| e.inbound && e.kind == "text") {
+        if keywords::classify(&event.text) != Some(Keyword::Stop) {
+            continue;
+        }
+        match leads::find_by_ident(ctx, &leads::lead_ident(ctx, &page.page_id, event.psid)).await? {
+            Some(lead) => leads::set_subscribed(ctx, &lead, &page.page_id, event.psid, false).await?,
+            None => {
+                ctx.db
+                    .client()
+                    .query("UPSERT $suppression SET account = $account, page = $page, at = $now")
+                    .bind(("suppression", record("suppression", &suppression_key(ctx, &page.page_id, event.psid))))
+                    .bind(("account", page.account.clone()))
+                    .bind(("page", page.id.clone()))
+                    .bind(("now", ctx.now()))
+                    .await?
+                    .check()?;
+            }
+        }
+        tracing::info!(page = %page.key(), "STOP kept for a disabled account's Page");
+    }
+    Ok(())
 }
 
 /// Every write of one delivery, on `ctx` (a batch's transaction). Times are
@@ -160,7 +205,11 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
             Value::Number(n) => n.to_string(),
             _ => String::new(),
         };
-        let Some((page, key)) = routing.page(ctx, &page_id).await?.cloned_pair() else {
+        let route = routing.route(ctx, &page_id).await?;
+        let Route::Active(page, key) = route else {
+            if let Route::Disabled(page) = &route {
+                suppress_only(ctx, page, items).await?;
+            }
             report.dropped += items.len() as u64;
             DROPPED_EVENTS.fetch_add(items.len() as u64, Ordering::Relaxed);
             continue;
@@ -211,16 +260,6 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
         }
     }
     Ok(report)
-}
-
-trait ClonedPair {
-    fn cloned_pair(self) -> Option<(PageRow, SecretKey)>;
-}
-
-impl ClonedPair for Option<&(PageRow, SecretKey)> {
-    fn cloned_pair(self) -> Option<(PageRow, SecretKey)> {
-        self.map(|(p, k)| (p.clone(), k.clone()))
-    }
 }
 
 async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, item: &Value, proof: &SignedBody<'_>, report: &mut IngestReport) -> Result<()> {

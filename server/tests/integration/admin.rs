@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::support::*;
 
 /// A verified, signed-in admin (made admin directly in the database).
-async fn admin(server: &TestServer, email: &str) -> Api {
+pub async fn admin(server: &TestServer, email: &str) -> Api {
     let mut api = verified_account(server, email, STRONG_PASSWORD).await;
     let running = server.running.as_ref().unwrap();
     running

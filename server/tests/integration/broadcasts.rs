@@ -10,7 +10,7 @@ use server::standin::SimulatedEvent;
 use super::messenger::{World, PAGE_ID};
 use super::support::*;
 
-fn campaign(w: &World, name: &str, include: &[&str], exclude: &[&str]) -> Value {
+pub fn campaign(w: &World, name: &str, include: &[&str], exclude: &[&str]) -> Value {
     json!({"input": {
         "id": null, "name": name, "page": w.page,
         "text": "Hi {{first_name}}, news from {{page_name}}!",
@@ -22,7 +22,7 @@ fn campaign(w: &World, name: &str, include: &[&str], exclude: &[&str]) -> Value 
 }
 
 /// A lead whose last message was `ago` seconds before the server's clock.
-async fn lead_at(w: &mut World, psid: &str, first: &str, ago: i64) -> String {
+pub async fn lead_at(w: &mut World, psid: &str, first: &str, ago: i64) -> String {
     let at_ms = (w.server.clock_now() - ago) * 1000;
     let event = SimulatedEvent {
         first_name: Some(first.into()),
