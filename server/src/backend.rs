@@ -348,27 +348,27 @@ impl Backend for Services {
 
     async fn labels(&self) -> Result<Vec<LabelView>, AppError> {
         let request = request_info();
-        crate::messenger::leads::labels(&self.ctx, &request).await.map_err(messenger_error("labels"))
+        crate::messenger::labels::labels(&self.ctx, &request).await.map_err(messenger_error("labels"))
     }
 
     async fn create_label(&self, name: String) -> Result<LabelView, AppError> {
         let request = request_info();
-        crate::messenger::leads::create_label(&self.ctx, &request, &name).await.map_err(messenger_error("create label"))
+        crate::messenger::labels::create_label(&self.ctx, &request, &name).await.map_err(messenger_error("create label"))
     }
 
     async fn rename_label(&self, label: String, name: String) -> Result<(), AppError> {
         let request = request_info();
-        crate::messenger::leads::rename_label(&self.ctx, &request, &label, &name).await.map_err(messenger_error("rename label"))
+        crate::messenger::labels::rename_label(&self.ctx, &request, &label, &name).await.map_err(messenger_error("rename label"))
     }
 
     async fn delete_label(&self, label: String) -> Result<(), AppError> {
         let request = request_info();
-        crate::messenger::leads::delete_label(&self.ctx, &request, &label).await.map_err(messenger_error("delete label"))
+        crate::messenger::labels::delete_label(&self.ctx, &request, &label).await.map_err(messenger_error("delete label"))
     }
 
     async fn assign_label(&self, leads: Vec<String>, label: String, assign: bool) -> Result<usize, AppError> {
         let request = request_info();
-        crate::messenger::leads::assign_label(&self.ctx, &request, &leads, &label, assign).await.map_err(messenger_error("assign label"))
+        crate::messenger::labels::assign_label(&self.ctx, &request, &leads, &label, assign).await.map_err(messenger_error("assign label"))
     }
 
     async fn conversation(&self, lead: String) -> Result<Conversation, AppError> {

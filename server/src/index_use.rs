@@ -24,7 +24,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("messenger::leads::erase_lead", crate::messenger::leads::ERASE_LEAD_MESSAGES),
     ("broadcasts::erase_page_campaigns", crate::broadcasts::ERASE_CAMPAIGN_QUEUE),
     ("broadcasts::erase_page_campaigns", crate::broadcasts::ERASE_CAMPAIGN_ECHOES),
-    ("messenger::leads::delete_label", crate::messenger::leads::UNLABEL_LEADS),
+    ("messenger::labels::delete_label", crate::messenger::labels::UNLABEL_LEADS),
     ("messenger::pages::start_login", crate::messenger::pages::DROP_PAGE_LOGINS),
     ("messenger::deliveries::apply_pending", crate::messenger::deliveries::DUE_BATCH),
     ("messenger::proofs::forget_person (and the lead delete event)", crate::messenger::proofs::NAMING),

@@ -13,6 +13,8 @@ pub mod crypto;
 pub mod data_dir;
 pub mod db;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod http;
 #[cfg(test)]
 mod index_use;
@@ -20,6 +22,7 @@ pub mod jobs;
 pub mod mail;
 pub mod messenger;
 pub mod privacy;
+pub mod sealed_texts;
 pub mod sessions;
 pub mod standin;
 pub mod tls;
@@ -86,6 +89,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     let ctx = context_on(config, &data_dir, db, clock).await?;
     privacy::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
     messenger::proof_upgrade::upgrade(&ctx).await.map_err(|e| StartupError::Database { what: "opt-in proofs".into(), reason: e.to_string() })?;
+    sealed_texts::upgrade(&ctx).await.map_err(|e| StartupError::Database { what: "label names and campaign texts".into(), reason: e.to_string() })?;
     Ok(Core { data_dir, ctx })
 }
 

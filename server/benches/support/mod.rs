@@ -86,18 +86,26 @@ pub async fn seed_leads(ctx: &Ctx, owner: &Owner, count: usize, prefix: &str, na
 /// A campaign to every lead of the Page, already "sending"; the rate is
 /// written as given (benchmarks go above the UI's limit on purpose).
 pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> RecordId {
-    let id = RecordId::new("campaign", server::crypto::random_id());
+    let key = server::crypto::random_id();
+    let id = RecordId::new("campaign", key.clone());
+    let content = server::broadcasts::CampaignContent {
+        name: "Seeded".into(),
+        text: "Hello {{first_name}}, news!".into(),
+        fallback_first_name: "there".into(),
+        ..Default::default()
+    };
+    let account_key = ctx.crypto.account_key(&server::sessions::key_string(&owner.account)).await.unwrap();
     ctx.db
         .client()
         .query(
-            "CREATE $id SET account = $account, page = $page, name = 'Seeded', text = 'Hello {{first_name}}, news!', \
-             fallback_first_name = 'there', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
+            "CREATE $id SET account = $account, page = $page, content_enc = $content, include_labels = [], exclude_labels = [], \
              margin_hours = 23, rate_per_sec = $rate, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
         )
         .bind(("id", id.clone()))
         .bind(("account", owner.account.clone()))
         .bind(("page", owner.page.clone()))
         .bind(("rate", rate_per_sec))
+        .bind(("content", content.seal(&account_key, &key).unwrap()))
         .bind(("now", ctx.now()))
         .await
         .unwrap()

@@ -13,9 +13,11 @@ pub mod unsubscribe;
 use app::error::AppError;
 use app::messaging::MAX_TEXT_CHARS;
 use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary, ScheduleInput};
+use serde::{Deserialize, Serialize};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::{Ctx, RequestInfo};
+use crate::crypto::{Field, SecretKey};
 use crate::messenger::pages::{self, PageRow};
 use crate::messenger::{record, signed_in_account, valid_key, MessengerError, Result};
 use crate::sessions::{account_record, key_string};
@@ -26,11 +28,11 @@ pub const MAX_RATE: i64 = 300;
 /// A button template's text is limited to 640 characters by Meta.
 const MAX_BUTTON_TEXT: usize = 640;
 
-#[derive(Debug, Clone, SurrealValue)]
-pub struct CampaignRow {
-    pub id: RecordId,
-    pub account: RecordId,
-    pub page: RecordId,
+/// What a campaign says, sealed under the account's key as one blob
+/// (`content_enc`): a campaign text can name people ("Hi Maria, your
+/// order…"), and destroying the key at erasure must make it unreadable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignContent {
     pub name: String,
     pub text: String,
     pub fallback_first_name: String,
@@ -38,6 +40,33 @@ pub struct CampaignRow {
     pub quick_replies: Vec<String>,
     pub button_title: Option<String>,
     pub button_url: Option<String>,
+}
+
+impl CampaignContent {
+    fn from_input(input: &CampaignInput) -> Self {
+        CampaignContent {
+            name: input.name.trim().to_string(),
+            text: input.text.trim().to_string(),
+            fallback_first_name: input.fallback_first_name.trim().to_string(),
+            fallback_last_name: input.fallback_last_name.trim().to_string(),
+            quick_replies: input.quick_replies.iter().map(|q| q.trim().to_string()).collect(),
+            button_title: input.button_title.as_ref().map(|t| t.trim().to_string()),
+            button_url: input.button_url.as_ref().map(|u| u.trim().to_string()),
+        }
+    }
+
+    pub fn seal(&self, key: &SecretKey, campaign_key: &str) -> Result<String> {
+        let json = serde_json::to_string(self).map_err(|e| MessengerError::SealedContent(e.to_string()))?;
+        Ok(key.seal_str(Field::new("campaign", campaign_key, "content"), &json))
+    }
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct CampaignRow {
+    pub id: RecordId,
+    pub account: RecordId,
+    pub page: RecordId,
+    pub content_enc: String,
     pub include_labels: Vec<RecordId>,
     pub exclude_labels: Vec<RecordId>,
     pub margin_hours: i64,
@@ -70,22 +99,29 @@ impl CampaignRow {
         }
     }
 
-    pub fn input(&self) -> CampaignInput {
-        CampaignInput {
+    /// What it says, opened with the account's key.
+    pub fn content(&self, key: &SecretKey) -> Result<CampaignContent> {
+        let json = key.open_string(Field::new("campaign", &self.key(), "content"), &self.content_enc)?;
+        serde_json::from_str(&json).map_err(|e| MessengerError::SealedContent(e.to_string()))
+    }
+
+    pub fn input(&self, key: &SecretKey) -> Result<CampaignInput> {
+        let content = self.content(key)?;
+        Ok(CampaignInput {
             id: Some(self.key()),
-            name: self.name.clone(),
+            name: content.name,
             page: key_string(&self.page),
-            text: self.text.clone(),
-            fallback_first_name: self.fallback_first_name.clone(),
-            fallback_last_name: self.fallback_last_name.clone(),
-            quick_replies: self.quick_replies.clone(),
-            button_title: self.button_title.clone(),
-            button_url: self.button_url.clone(),
+            text: content.text,
+            fallback_first_name: content.fallback_first_name,
+            fallback_last_name: content.fallback_last_name,
+            quick_replies: content.quick_replies,
+            button_title: content.button_title,
+            button_url: content.button_url,
             include_labels: self.include_labels.iter().map(key_string).collect(),
             exclude_labels: self.exclude_labels.iter().map(key_string).collect(),
             margin_hours: self.margin_hours,
             rate_per_sec: self.rate_per_sec,
-        }
+        })
     }
 }
 
@@ -133,7 +169,7 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
     if !(1..=MAX_RATE).contains(&input.rate_per_sec) {
         return Err(invalid("the sending rate is 1 to 300 messages per second (Meta's limit per Page)."));
     }
-    let labels: Vec<String> = crate::messenger::leads::labels_of(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
+    let labels: Vec<String> = crate::messenger::labels::labels_of(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
     let as_records = |ids: &[String]| -> Result<Vec<RecordId>> {
         ids.iter().map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) }).collect()
     };
@@ -157,7 +193,7 @@ pub async fn load(ctx: &Ctx, id: &RecordId) -> Result<Option<CampaignRow>> {
 
 /// Creates a draft, or edits one.
 pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Result<String> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+    let (session, key) = signed_in_account(ctx, request).await?;
     let checked = check(ctx, &session.account_id, &input).await?;
     let id = match &input.id {
         Some(id) => {
@@ -172,21 +208,14 @@ pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Res
     ctx.db
         .client()
         .query(
-            "UPSERT $id SET account = $account, page = $page, name = $name, text = $text, fallback_first_name = $fb_first, \
-             fallback_last_name = $fb_last, quick_replies = $quick, button_title = $button_title, button_url = $button_url, \
+            "UPSERT $id SET account = $account, page = $page, content_enc = $content, \
              include_labels = $include, exclude_labels = $exclude, margin_hours = $margin, rate_per_sec = $rate, \
              state = 'draft', queue_built = false, total = 0, created_at = created_at ?? $now",
         )
         .bind(("id", record("campaign", &id)))
         .bind(("account", account_record(&session.account_id)))
         .bind(("page", checked.page.id.clone()))
-        .bind(("name", input.name.trim().to_string()))
-        .bind(("text", input.text.trim().to_string()))
-        .bind(("fb_first", input.fallback_first_name.trim().to_string()))
-        .bind(("fb_last", input.fallback_last_name.trim().to_string()))
-        .bind(("quick", input.quick_replies.iter().map(|q| q.trim().to_string()).collect::<Vec<_>>()))
-        .bind(("button_title", input.button_title.map(|t| t.trim().to_string())))
-        .bind(("button_url", input.button_url.map(|u| u.trim().to_string())))
+        .bind(("content", CampaignContent::from_input(&input).seal(&key, &id)?))
         .bind(("include", checked.include))
         .bind(("exclude", checked.exclude))
         .bind(("margin", input.margin_hours))

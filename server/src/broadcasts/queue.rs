@@ -141,8 +141,7 @@ mod tests {
         db.client()
             .query(format!(
                 "CREATE page:p SET account = account:a, page_id = '1', name_enc = 'x', status = 'active', bot_disclosure = false, connected_at = 0; \
-                 CREATE campaign:c SET account = account:a, page = page:p, name = 'n', text = 't', fallback_first_name = '', \
-                 fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], margin_hours = 23, rate_per_sec = 250, \
+                 CREATE campaign:c SET account = account:a, page = page:p, content_enc = 'x', include_labels = [], exclude_labels = [], margin_hours = 23, rate_per_sec = 250, \
                  state = 'sending', queue_built = false, total = 0, created_at = 0; {} {}",
                 lead("kept"),
                 lead("erased")

@@ -429,6 +429,8 @@ struct Batch {
     graph: Graph,
     token: Option<String>,
     page_name: String,
+    /// What the campaign says, opened once per batch.
+    content: super::CampaignContent,
 }
 
 async fn still_sending(ctx: &Ctx, campaign: &CampaignRow) -> Result<bool> {
@@ -504,13 +506,14 @@ async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Resul
     let graph = Graph::new(&app);
     let token = page.token(&key)?;
     let page_name = page.name(&key)?;
+    let content = campaign.content(&key)?;
 
     // Echoed already (a late echo for a recipient queued again): sent, not resent.
     let count = claimed.len();
     let echoes = echoes_of(ctx, &claimed.iter().map(|c| c.id.clone()).collect::<Vec<_>>()).await?;
     let (echoed, claimed): (Vec<Claimed>, Vec<Claimed>) = claimed.into_iter().partition(|c| echoes.contains_key(&key_string(&c.id)));
     mark_echoed(ctx, echoed.iter().map(|c| (c.id.clone(), &echoes[&key_string(&c.id)])).collect()).await?;
-    Ok(Some(Batch { count, claimed, leads, page, key, graph, token, page_name }))
+    Ok(Some(Batch { count, claimed, leads, page, key, graph, token, page_name, content }))
 }
 
 /// Sends a claimed batch and records the outcomes. Returns false if the
@@ -526,6 +529,7 @@ async fn send_claimed(ctx: &Ctx, throttle: &Throttle, campaign: &CampaignRow, ba
         graph: &batch.graph,
         token: batch.token.as_deref(),
         page_name: &batch.page_name,
+        content: &batch.content,
     };
     let sends: Vec<_> = batch.claimed.iter().map(|c| decide(&context, c, batch.leads.get(&key_string(&c.lead)), window_start)).collect();
     // Sending never waits for the database: the sends are driven on their own,
@@ -592,6 +596,7 @@ struct SendContext<'a> {
     graph: &'a Graph,
     token: Option<&'a str>,
     page_name: &'a str,
+    content: &'a super::CampaignContent,
 }
 
 impl SendContext<'_> {
@@ -657,7 +662,7 @@ impl SendContext<'_> {
             (None, Some(n)) => Some(n.clone()),
             _ => None,
         };
-        let c = self.campaign;
+        let c = self.content;
         let mut text = template::render(&c.text, first.as_deref(), last.as_deref(), &c.fallback_first_name, &c.fallback_last_name, self.page_name);
         if self.page.bot_disclosure {
             text = format!("{} {text}", crate::messenger::keywords::BOT_DISCLOSURE);
@@ -698,10 +703,11 @@ async fn pause_for_token(ctx: &Ctx, campaign: &CampaignRow, page: &PageRow) -> R
         .take(0)?;
     if !paused.is_empty() {
         let account = key_string(&campaign.account);
+        let name = campaign.content(&ctx.crypto.account_key(&account).await?)?.name;
         if let Ok(Some(email)) = crate::accounts::account_email(ctx, &account).await {
             let mail = crate::mail::templates::campaign_paused(
                 &email,
-                &campaign.name,
+                &name,
                 "Facebook no longer accepts the Page's access token. Reconnect the Page, then resume the campaign.",
                 &ctx.link(&format!("/campaigns/{}", campaign.key())),
             )

@@ -54,7 +54,7 @@ pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<Ca
     let page = pages::load(ctx, &key_string(&row.page)).await?;
     Ok(CampaignSummary {
         id: row.key(),
-        name: row.name.clone(),
+        name: row.content(key)?.name,
         page_name: page.map(|p| p.name(key)).transpose()?.unwrap_or_default(),
         state: row.state(),
         scheduled_at: row.scheduled_at,
@@ -77,7 +77,7 @@ pub async fn detail(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<Campai
     let row = owned(ctx, &session.account_id, id).await?;
     let summary = summary(ctx, &row, &key).await?;
     Ok(CampaignDetail {
-        input: row.input(),
+        input: row.input(&key)?,
         chart: chart(ctx, &row).await?,
         reasons: reasons(ctx, &row).await?,
         report: report(ctx, &row, &key).await?,

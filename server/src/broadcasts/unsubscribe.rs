@@ -26,13 +26,23 @@ pub fn link(ctx: &Ctx, lead_key: &str, page_key: &str) -> String {
     ctx.link(&format!("/u/{}", token(ctx, lead_key, page_key)))
 }
 
-/// The lead a token names, if the MAC matches (compared in constant time).
-async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
+/// The lead key and the MAC a token carries, if it is shaped like a token.
+pub(crate) fn token_parts(token: &str) -> Option<(&str, &str)> {
     let token = token.trim();
     if !valid_key(token) || token.len() <= MAC_CHARS {
-        return Err(AppError::InvalidUnsubscribeLink.into());
+        return None;
     }
-    let (lead_key, given) = token.split_at(token.len() - MAC_CHARS);
+    Some(token.split_at(token.len() - MAC_CHARS))
+}
+
+/// Compares two MACs in constant time.
+pub(crate) fn same_mac(expected: &str, given: &str) -> bool {
+    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// The lead a token names, if the MAC matches.
+async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
+    let (lead_key, given) = token_parts(token).ok_or(AppError::InvalidUnsubscribeLink)?;
     let row: Option<LeadRecord> = ctx
         .db
         .client()
@@ -41,9 +51,7 @@ async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
         .await?
         .take(0)?;
     let row = row.ok_or(AppError::InvalidUnsubscribeLink)?;
-    let expected = mac(ctx, lead_key, &key_string(&row.page));
-    let same = expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same {
+    if !same_mac(&mac(ctx, lead_key, &key_string(&row.page)), given) {
         return Err(AppError::InvalidUnsubscribeLink.into());
     }
     Ok(row)

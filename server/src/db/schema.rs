@@ -21,6 +21,7 @@ const STEPS: &[(u32, &str)] = &[
     (11, include_str!("schema/v011_one_account_index.surql")),
     (12, include_str!("schema/v012_shared_proofs.surql")),
     (13, include_str!("schema/v013_account_requests.surql")),
+    (14, include_str!("schema/v014_sealed_texts.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

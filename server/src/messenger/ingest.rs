@@ -69,7 +69,7 @@ pub(super) fn run_follow_ups(ctx: &Ctx, follow_ups: Vec<FollowUp>) {
 
 /// What one messaging item is.
 #[derive(Debug)]
-struct Event<'a> {
+pub(crate) struct Event<'a> {
     psid: &'a str,
     timestamp_ms: i64,
     kind: &'static str,
@@ -85,7 +85,7 @@ fn attachments_summary(message: &Value) -> Option<String> {
     (!kinds.is_empty()).then(|| kinds.join(" "))
 }
 
-fn classify(item: &Value) -> Option<Event<'_>> {
+pub(crate) fn classify(item: &Value) -> Option<Event<'_>> {
     let timestamp_ms = item["timestamp"].as_i64().unwrap_or(0);
     let sender = item["sender"]["id"].as_str()?;
     if let Some(message) = item.get("message") {
@@ -114,7 +114,7 @@ fn classify(item: &Value) -> Option<Event<'_>> {
 }
 
 /// The echo of a campaign message: (recipient key, mid, timestamp).
-fn campaign_echo(item: &Value) -> Option<(String, Option<String>, i64)> {
+pub(crate) fn campaign_echo(item: &Value) -> Option<(String, Option<String>, i64)> {
     let message = item.get("message")?;
     if message["is_echo"].as_bool() != Some(true) {
         return None;

@@ -21,7 +21,6 @@ const SCAN_BATCH: i64 = 500;
 /// A search answers after this many leads even with fewer matches; the UI offers "search further".
 const SCAN_LIMIT: u64 = 20_000;
 const DELETE_BATCH: i64 = 1_000;
-const MAX_LABELS: usize = 200;
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct LeadRecord {
@@ -87,7 +86,7 @@ pub async fn owned(ctx: &Ctx, account_id: &str, lead: &str) -> Result<LeadRecord
 }
 
 async fn label_names(ctx: &Ctx, account_id: &str) -> Result<HashMap<String, String>> {
-    Ok(labels_of(ctx, account_id).await?.into_iter().map(|l| (l.id, l.name)).collect())
+    Ok(super::labels::labels_of(ctx, account_id).await?.into_iter().map(|l| (l.id, l.name)).collect())
 }
 
 pub fn to_view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey, page_name: &str, labels: &HashMap<String, String>) -> Result<LeadRow> {
@@ -305,100 +304,6 @@ pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
         proof_received_at: row.proof_received_at,
     };
     super::proofs::check(ctx, &key, lead, stored).await
-}
-
-#[derive(Debug, SurrealValue)]
-struct LabelRow {
-    id: RecordId,
-    name: String,
-}
-
-pub async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
-    let rows: Vec<LabelRow> = ctx
-        .db
-        .client()
-        .query("SELECT id, name FROM label WHERE account = $account ORDER BY name")
-        .bind(("account", account_record(account_id)))
-        .await?
-        .take(0)?;
-    Ok(rows.into_iter().map(|r| LabelView { id: key_string(&r.id), name: r.name }).collect())
-}
-
-pub async fn labels(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<LabelView>> {
-    let (session, _) = signed_in_account(ctx, request).await?;
-    labels_of(ctx, &session.account_id).await
-}
-
-fn clean_label(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 50 || !app::text::is_single_line(name) {
-        return Err(AppError::InvalidLabel.into());
-    }
-    Ok(name.to_string())
-}
-
-pub async fn create_label(ctx: &Ctx, request: &RequestInfo, name: &str) -> Result<LabelView> {
-    let (session, _) = signed_in_account(ctx, request).await?;
-    let name = clean_label(name)?;
-    let existing = labels_of(ctx, &session.account_id).await?;
-    if existing.len() >= MAX_LABELS || existing.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
-        return Err(AppError::InvalidLabel.into());
-    }
-    let id = crate::crypto::random_id();
-    ctx.db
-        .client()
-        .query("CREATE $id SET account = $account, name = $name, created_at = $now")
-        .bind(("id", record("label", &id)))
-        .bind(("account", account_record(&session.account_id)))
-        .bind(("name", name.clone()))
-        .bind(("now", ctx.now()))
-        .await?
-        .check()?;
-    Ok(LabelView { id, name })
-}
-
-async fn owned_label(ctx: &Ctx, account_id: &str, label: &str) -> Result<RecordId> {
-    if valid_key(label) && labels_of(ctx, account_id).await?.iter().any(|l| l.id == label) {
-        Ok(record("label", label))
-    } else {
-        Err(AppError::LabelNotFound.into())
-    }
-}
-
-pub async fn rename_label(ctx: &Ctx, request: &RequestInfo, label: &str, name: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
-    let id = owned_label(ctx, &session.account_id, label).await?;
-    let name = clean_label(name)?;
-    if labels_of(ctx, &session.account_id).await?.iter().any(|l| l.id != label && l.name.eq_ignore_ascii_case(&name)) {
-        return Err(AppError::InvalidLabel.into());
-    }
-    ctx.db.client().query("UPDATE $id SET name = $name").bind(("id", id)).bind(("name", name)).await?.check()?;
-    Ok(())
-}
-
-/// A statement with a WHERE on an indexed field (checked by `index_use`).
-pub(crate) const UNLABEL_LEADS: &str = "UPDATE lead SET labels -= $id WHERE account = $account AND $id IN labels";
-
-pub async fn delete_label(ctx: &Ctx, request: &RequestInfo, label: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
-    let id = owned_label(ctx, &session.account_id, label).await?;
-    ctx.db.client().query(format!("{UNLABEL_LEADS}; DELETE $id")).bind(("id", id)).bind(("account", account_record(&session.account_id))).await?.check()?;
-    Ok(())
-}
-
-/// Adds or removes a label on many leads at once; leads of other accounts are ignored.
-pub async fn assign_label(ctx: &Ctx, request: &RequestInfo, leads: &[String], label: &str, assign: bool) -> Result<usize> {
-    let (session, _) = signed_in_account(ctx, request).await?;
-    let id = owned_label(ctx, &session.account_id, label).await?;
-    let ids: Vec<RecordId> = leads.iter().filter(|l| valid_key(l)).take(10_000).map(|l| record("lead", l)).collect();
-    let statement = if assign {
-        "UPDATE $leads SET labels += $label WHERE account = $account AND $label NOT IN labels RETURN id"
-    } else {
-        "UPDATE $leads SET labels -= $label WHERE account = $account AND $label IN labels RETURN id"
-    };
-    let changed: Vec<serde_json::Value> =
-        ctx.db.client().query(statement).bind(("leads", ids)).bind(("label", id)).bind(("account", account_record(&session.account_id))).await?.take(0)?;
-    Ok(changed.len())
 }
 
 /// Fetches first and last name through the user-profile call, where allowed.

@@ -9,6 +9,7 @@ pub mod graph;
 pub mod inbox;
 pub mod ingest;
 pub mod keywords;
+pub mod labels;
 pub mod leads;
 pub mod pages;
 pub mod proof_upgrade;
@@ -47,6 +48,8 @@ pub enum MessengerError {
     StoredDelivery(String),
     #[error("a webhook delivery was not stored: {0}")]
     DeliveryNotStored(String),
+    #[error("sealed content could not be read: {0}")]
+    SealedContent(String),
 }
 
 impl From<AccountError> for MessengerError {

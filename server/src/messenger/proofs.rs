@@ -81,7 +81,7 @@ impl<'a> SignedBody<'a> {
             body_sha256: hex::encode(sha2::Sha256::digest(self.raw)),
             body_bytes: self.raw.len() as u64,
         };
-        let json = serde_json::to_string(&own).map_err(|e| super::MessengerError::StoredDelivery(e.to_string()))?;
+        let json = serde_json::to_string(&own).map_err(|e| super::MessengerError::SealedContent(e.to_string()))?;
         Ok(LeadProof { sealed: account_key.seal_str(Field::new("lead", lead_key, "proof"), &json), delivery, secret_version })
     }
 
@@ -179,9 +179,9 @@ pub(super) struct StoredProof {
 pub(super) async fn check(ctx: &Ctx, account_key: &SecretKey, lead_key: &str, stored: StoredProof) -> Result<ProofCheck> {
     let own = match &stored.proof_enc {
         Some(blob) => account_key.open_string(Field::new("lead", lead_key, "proof"), blob)?,
-        None => return Err(super::MessengerError::StoredDelivery("a lead without its proof".into())),
+        None => return Err(super::MessengerError::SealedContent("a lead without its proof".into())),
     };
-    let own: OwnRecord = serde_json::from_str(&own).map_err(|e| super::MessengerError::StoredDelivery(e.to_string()))?;
+    let own: OwnRecord = serde_json::from_str(&own).map_err(|e| super::MessengerError::SealedContent(e.to_string()))?;
     let body = match &stored.proof_delivery {
         Some(id) => {
             let sealed: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", id.clone())).await?.take(0)?;
@@ -228,7 +228,7 @@ fn names_own_event(body: &[u8], own: &OwnRecord) -> bool {
     })
 }
 
-pub(super) fn entry_page(entry: &Value) -> String {
+pub(crate) fn entry_page(entry: &Value) -> String {
     match &entry["id"] {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),

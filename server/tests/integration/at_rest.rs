@@ -253,3 +253,56 @@ async fn data_keys_can_live_in_the_database_for_several_instances() {
     assert_eq!(keys, Some(0), "erasure destroys it there too");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn label_names_and_campaign_texts_are_sealed_on_disk_and_earlier_plain_ones_are_sealed_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let db = format!("rocksdb://{}", root.path().join("data/rocksdb").display());
+    let server = TestServer::start_in(root, &["--db", &db]).await;
+    let mut w = super::messenger::World::start_on(server, "sealed.words@example.org").await;
+    let label = w.api.post("messenger/create-label", json!({"name": "Zorblax VIP"})).await.ok()["id"].as_str().unwrap().to_string();
+    w.api.post("messenger/rename-label", json!({"label": label, "name": "Zorblax Platinum"})).await.ok();
+    let mut campaign = super::broadcasts::campaign(&w, "Quintessa launch", &[], &[]);
+    campaign["input"]["text"] = json!("Hi {{first_name}}, Maria's order Plumbago-4471 is ready");
+    campaign["input"]["quick_replies"] = json!(["Yurtwise"]);
+    let id = w.api.post("broadcasts/save", campaign).await.ok().as_str().unwrap().to_string();
+    let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
+    assert_eq!(detail["input"]["text"], "Hi {{first_name}}, Maria's order Plumbago-4471 is ready", "read back through the key");
+    assert_eq!(w.api.get("messenger/labels").await.ok()[0]["name"], "Zorblax Platinum");
+
+    // As an earlier release left them: a plain label and a plain campaign.
+    let ctx = w.ctx().clone();
+    let account = account_record(&w.server, "sealed.words@example.org").await;
+    ctx.db
+        .client()
+        .query(
+            "CREATE label:oldlabel SET account = $a, name = 'Gnarlwood Legacy', created_at = 0; \
+             CREATE campaign:oldcampaign SET account = $a, page = $p, name = 'Vexilla classic', text = 'Dear Ottoline, Vexilla says hi', \
+             fallback_first_name = 'friend', fallback_last_name = '', quick_replies = [], include_labels = [], exclude_labels = [], \
+             margin_hours = 23, rate_per_sec = 10, state = 'draft', queue_built = false, total = 0, created_at = 0; \
+             DELETE data_upgrade:sealed_texts;",
+        )
+        .bind(("a", account))
+        .bind(("p", surrealdb::types::RecordId::new("page", w.page.clone())))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    server::sealed_texts::upgrade(&ctx).await.unwrap();
+    let old = w.api.post("broadcasts/detail", json!({"id": "oldcampaign"})).await.ok().clone();
+    assert_eq!((old["input"]["name"].as_str(), old["input"]["text"].as_str()), (Some("Vexilla classic"), Some("Dear Ottoline, Vexilla says hi")));
+    let names: Vec<String> = w.api.get("messenger/labels").await.ok().as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, vec!["Gnarlwood Legacy", "Zorblax Platinum"], "sorted by name after opening");
+
+    w.standin.stop();
+    let root = w.server.stop().await;
+    let data = root.path().join("data");
+    // What the conversion replaced is still in the engine's files until it
+    // compacts them; what is sealed from the start never was.
+    for file in files(&data) {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in ["Zorblax", "Quintessa", "Plumbago-4471", "Yurtwise", "Maria's order"] {
+            assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in plain text in {}", file.display());
+        }
+    }
+}

@@ -123,8 +123,12 @@ pub struct World {
 
 impl World {
     pub async fn start(email: &str) -> World {
+        World::start_on(TestServer::start(&[]).await, email).await
+    }
+
+    /// As `start`, on a server started by the caller (another engine, other flags).
+    pub async fn start_on(server: TestServer, email: &str) -> World {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
-        let server = TestServer::start(&[]).await;
         let webhook = format!("{}/webhooks/messenger", server.base);
         let standin =
             Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false })
