@@ -1,0 +1,97 @@
+import { createHmac } from 'node:crypto';
+import { expect, test, type Page } from '@playwright/test';
+import { connectPage, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, standin, uniqueEmail } from './support';
+
+/** Every request that leaves the app's origin, and every console error, on every page the context opens. */
+function watch(page: Page, origin: string) {
+  const foreign: string[] = [];
+  const errors: string[] = [];
+  page.context().on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== origin && url.protocol !== 'data:') foreign.push(req.url());
+  });
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return { foreign, errors };
+}
+
+/** Meta's signed_request for the data-deletion callback, signed with the e2e app secret. */
+function signedRequest(userId: string): string {
+  const payload = Buffer.from(JSON.stringify({ algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: userId })).toString('base64url');
+  const signature = createHmac('sha256', 'e2e-app-secret').update(payload).digest('base64url');
+  return `${signature}.${payload}`;
+}
+
+test('a tour of every signed-in page and the admin panel makes no request to another origin', async ({ page, request, baseURL, browser }) => {
+  const origin = new URL(baseURL!).origin;
+  const seen = watch(page, origin);
+  const email = uniqueEmail('tour');
+  const n = Date.now() % 1_000_000_000;
+  const pageId = `7${n}`;
+  await standin(request, '/_standin/pages', { id: pageId, name: `Tour Shop ${n}`, token: `tok-tour-${n}` });
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  await connectPage(page, pageId, `tok-tour-${n}`);
+  await standin(request, '/_standin/simulate', { page_id: pageId, psid: `tour-${n}`, first_name: 'Tess', last_name: 'Tourist', text: 'hello' });
+
+  await page.goto('/leads');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('leads')).toContainText('Tess Tourist', { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await page.getByRole('link', { name: 'Tess Tourist' }).click();
+  await expect(page).toHaveURL(/\/inbox\/[0-9a-z]+$/);
+  await expect(page.getByText('hello')).toBeVisible();
+
+  // A campaign, sent, with its chart.
+  await page.goto('/campaigns');
+  await page.getByLabel('Name', { exact: true }).fill('Tour news');
+  await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}, welcome to the tour!');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await page.getByRole('button', { name: 'Send now' }).click();
+  await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
+  await expect(page.locator('svg').first()).toBeVisible();
+
+  for (const path of ['/pages', '/account', '/account/security', '/account/privacy', '/privacy', '/campaigns']) {
+    await page.goto(path);
+    await expect(page.locator('main')).toBeVisible();
+    await page.waitForLoadState('networkidle');
+  }
+
+  // The admin panel, in its own browser context.
+  const admin = await (await browser.newContext()).newPage();
+  const adminSeen = watch(admin, origin);
+  await signIn(admin, 'admin@e2e.test', { password: OTHER_STRONG_PASSWORD });
+  const gate = admin.getByTestId('policy-gate');
+  if (await gate.isVisible()) {
+    await gate.getByRole('button', { name: 'Accept' }).click();
+    await expect(gate).toBeHidden();
+  }
+  await admin.goto('/admin');
+  await expect(admin.getByTestId('admin-user-row').first()).toBeVisible();
+  await expect(admin.getByTestId('last-purge')).toBeVisible();
+  await admin.goto('/admin/processing');
+  await expect(admin.locator('main')).toContainText('Signed opt-in deliveries');
+  await admin.waitForLoadState('networkidle');
+
+  // Meta's data-deletion callback for the lead, then its public status page.
+  const answer = await request.post(`${origin}/webhooks/meta/data-deletion`, { form: { signed_request: signedRequest(`asid-tour-${n}`) } });
+  expect(answer.status()).toBe(200);
+  const { url, confirmation_code } = await answer.json();
+  expect(url).toContain(`/data-deletion?code=${confirmation_code}`);
+  const visitor = await (await browser.newContext()).newPage();
+  const visitorSeen = watch(visitor, origin);
+  await visitor.goto(new URL(url).pathname + new URL(url).search);
+  await expect(visitor.getByTestId('deletion-status')).toContainText(`Request ${confirmation_code} received`);
+  await expect(visitor.getByTestId('deletion-status')).toContainText('Conversations erased: 1.');
+  await visitor.goto('/data-deletion?code=unknown0000');
+  await expect(visitor.getByText('No request with this confirmation code.')).toBeVisible();
+  await page.goto('/leads');
+  await expect(page.getByTestId('lead-row')).toHaveCount(0);
+
+  for (const s of [seen, adminSeen, visitorSeen]) {
+    expect(s.foreign).toEqual([]);
+    expect(s.errors).toEqual([]);
+  }
+});
