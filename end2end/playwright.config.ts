@@ -30,6 +30,8 @@ export const baseURL = `https://localhost:${port}`;
 /** The Graph API stand-in the app is pointed at, and its control endpoints. */
 export const standinURL = `http://127.0.0.1:${standinPort}`;
 process.env.E2E_STANDIN_URL = standinURL;
+// The stand-in's control endpoints want this token (it prints a random one when none is given).
+process.env.E2E_STANDIN_TOKEN = process.env.E2E_STANDIN_TOKEN || `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -100,6 +102,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { RUST_LOG: 'warn', CHATFBTOP_STANDIN_APP_SECRET: 'e2e-app-secret' },
+    env: { RUST_LOG: 'warn', CHATFBTOP_STANDIN_APP_SECRET: 'e2e-app-secret', CHATFBTOP_STANDIN_CONTROL_TOKEN: process.env.E2E_STANDIN_TOKEN },
   }],
 });

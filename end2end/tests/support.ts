@@ -83,7 +83,8 @@ export async function browserState(page: Page) {
 /** Calls the Graph API stand-in's control endpoints (`/_standin/...`): GET without a body, POST with one. */
 export async function standin(request: APIRequestContext, path: string, body?: unknown) {
   const base = process.env.E2E_STANDIN_URL!;
-  const response = body === undefined ? await request.get(`${base}${path}`) : await request.post(`${base}${path}`, { data: body });
+  const headers = { 'x-standin-token': process.env.E2E_STANDIN_TOKEN! };
+  const response = body === undefined ? await request.get(`${base}${path}`, { headers }) : await request.post(`${base}${path}`, { data: body, headers });
   expect(response.ok(), `${path}: ${response.status()}`).toBeTruthy();
   return response.status() === 204 ? null : response.json();
 }

@@ -50,11 +50,11 @@ struct Run {
 }
 
 async fn counters(http: &reqwest::Client, base: &str) -> Value {
-    http.get(format!("{base}/_standin/counters")).send().await.unwrap().json().await.unwrap()
+    http.get(format!("{base}/_standin/counters")).header("x-standin-token", processes::STANDIN_CONTROL_TOKEN).send().await.unwrap().json().await.unwrap()
 }
 
 async fn control(http: &reqwest::Client, base: &str, path: &str, body: Value) {
-    let r = http.post(format!("{base}/_standin/{path}")).json(&body).send().await.unwrap();
+    let r = http.post(format!("{base}/_standin/{path}")).header("x-standin-token", processes::STANDIN_CONTROL_TOKEN).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "stand-in control {path}: {}", r.status());
 }
 
@@ -129,7 +129,15 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     let peak_kib = peak.load(Ordering::Relaxed).max(hwm);
     let pending_webhooks = counters(&http, &standin_base).await["pending_webhooks"].as_u64().unwrap_or(0);
     let rate_limited = last["rate_limited"].as_u64().unwrap() - limited_before;
-    let sent: Vec<Value> = http.get(format!("{standin_base}/_standin/sent")).send().await.unwrap().json().await.unwrap();
+    let sent: Vec<Value> = http
+        .get(format!("{standin_base}/_standin/sent"))
+        .header("x-standin-token", processes::STANDIN_CONTROL_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut psids: Vec<&str> = sent[sent_before..].iter().filter_map(|m| m["psid"].as_str()).collect();
     psids.sort_unstable();
     psids.dedup();

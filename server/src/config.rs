@@ -52,6 +52,9 @@ pub enum Command {
         /// Facebook Login mints a demo Page per sign-in, and simulated leads write to it.
         #[arg(long)]
         demo_pages: bool,
+        /// The token its control endpoints (`/_standin/...`) want in `x-standin-token`; random and printed when not given.
+        #[arg(long, env = "CHATFBTOP_STANDIN_CONTROL_TOKEN", hide_env_values = true)]
+        control_token: Option<String>,
     },
 }
 

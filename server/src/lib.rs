@@ -241,7 +241,7 @@ async fn start_demo_standin(ctx: &Ctx, app_addr: SocketAddr, behind_proxy: bool)
     let secret = crypto::random_id();
     let scheme = if behind_proxy { "http" } else { "https" };
     let webhook = format!("{scheme}://127.0.0.1:{}/webhooks/messenger", app_addr.port());
-    let config = standin::StandinConfig { app_secret: Some(secret.clone()), webhook_url: Some(webhook), demo: true };
+    let config = standin::StandinConfig { app_secret: Some(secret.clone()), webhook_url: Some(webhook), demo: true, control_token: None };
     let running = standin::Standin::start(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.map_err(|e| fail(e.to_string()))?;
     let settings = messenger::settings::AppSettings {
         app_id: "demo".into(),

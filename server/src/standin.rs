@@ -56,6 +56,7 @@ pub struct SentMessage {
 
 #[derive(Default)]
 struct Inner {
+    control_token: String,
     app_secret: Option<String>,
     webhook_url: Option<String>,
     demo: bool,
@@ -91,6 +92,9 @@ pub struct StandinConfig {
     /// Facebook Login mints a fresh demo Page per sign-in, and a few
     /// simulated leads write to every demo Page once it is subscribed.
     pub demo: bool,
+    /// What the control endpoints (`/_standin/...`) want in `x-standin-token`;
+    /// a random one when none is given (`Standin::control_token`).
+    pub control_token: Option<String>,
 }
 
 fn now_ms() -> i64 {
@@ -122,11 +126,17 @@ fn bearer(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String
 }
 
 impl StandinState {
+    /// The token the control endpoints want.
+    pub fn control_token(&self) -> String {
+        self.lock().control_token.clone()
+    }
+
     pub fn new(config: StandinConfig) -> Self {
         StandinState(Arc::new(Mutex::new(Inner {
             app_secret: config.app_secret,
             webhook_url: config.webhook_url,
             demo: config.demo,
+            control_token: config.control_token.unwrap_or_else(crate::crypto::random_token),
             rate_per_sec: 300,
             echoes: true,
             deliveries: true,
@@ -375,6 +385,16 @@ impl SimulatedEvent {
 }
 
 pub fn router(state: StandinState) -> Router {
+    let control = Router::new()
+        .route("/_standin/app", post(control_app))
+        .route("/_standin/pages", post(control_page))
+        .route("/_standin/revoke", post(control_revoke))
+        .route("/_standin/fail", post(control_fail))
+        .route("/_standin/behaviour", post(control_behaviour))
+        .route("/_standin/sent", get(control_sent))
+        .route("/_standin/counters", get(control_counters))
+        .route("/_standin/simulate", post(control_simulate))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_control_token));
     Router::new()
         .route("/{version}/dialog/oauth", get(dialog))
         .route("/{version}/oauth/access_token", get(access_token))
@@ -384,15 +404,21 @@ pub fn router(state: StandinState) -> Router {
         .route("/{version}/{id}/messages", post(send_page))
         .route("/{version}/{id}/subscribed_apps", post(subscribe))
         .route("/{version}/{id}/ids_for_pages", get(ids_for_pages))
-        .route("/_standin/app", post(control_app))
-        .route("/_standin/pages", post(control_page))
-        .route("/_standin/revoke", post(control_revoke))
-        .route("/_standin/fail", post(control_fail))
-        .route("/_standin/behaviour", post(control_behaviour))
-        .route("/_standin/sent", get(control_sent))
-        .route("/_standin/counters", get(control_counters))
-        .route("/_standin/simulate", post(control_simulate))
+        .merge(control)
         .with_state(state)
+}
+
+/// The control endpoints play Facebook and the people who write to Pages:
+/// only whoever holds the token (printed at start, or given) may use them.
+async fn require_control_token(State(s): State<StandinState>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let given = request.headers().get("x-standin-token").and_then(|v| v.to_str().ok()).unwrap_or("").as_bytes().to_vec();
+    let expected = s.control_token().into_bytes();
+    let same = given.len() == expected.len() && given.iter().zip(&expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same {
+        next.run(request).await
+    } else {
+        (StatusCode::UNAUTHORIZED, "the stand-in's control token (x-standin-token) is missing or wrong").into_response()
+    }
 }
 
 /// A running stand-in on a local port.

@@ -147,7 +147,7 @@ pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) 
     let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
     let standin = server::standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
-        server::standin::StandinConfig { app_secret: Some(secret.into()), webhook_url: Some(webhook.clone()), demo: false },
+        server::standin::StandinConfig { app_secret: Some(secret.into()), webhook_url: Some(webhook.clone()), demo: false, control_token: None },
     )
     .await
     .unwrap();

@@ -47,9 +47,14 @@ fn binary() -> Command {
 }
 
 /// `server standin` on `port`, posting echoes and receipts to `webhook`.
+/// What the benches' stand-in process wants in `x-standin-token`.
+pub const STANDIN_CONTROL_TOKEN: &str = "bench-control-token";
+
 pub fn standin(port: u16, secret: &str, webhook: &str) -> Process {
     let mut cmd = binary();
-    cmd.args(["standin", "--listen", &format!("127.0.0.1:{port}"), "--webhook-url", webhook]).env("CHATFBTOP_STANDIN_APP_SECRET", secret);
+    cmd.args(["standin", "--listen", &format!("127.0.0.1:{port}"), "--webhook-url", webhook])
+        .env("CHATFBTOP_STANDIN_APP_SECRET", secret)
+        .env("CHATFBTOP_STANDIN_CONTROL_TOKEN", STANDIN_CONTROL_TOKEN);
     let process = Process(cmd.spawn().expect("the stand-in starts"));
     wait_listening(port);
     process

@@ -363,7 +363,7 @@ async fn standalone(email: &str) -> Standalone {
     let ctx = core.ctx.clone();
     let standin = server::standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
-        server::standin::StandinConfig { app_secret: Some(CRASH_SECRET.into()), webhook_url: None, demo: false },
+        server::standin::StandinConfig { app_secret: Some(CRASH_SECRET.into()), webhook_url: None, demo: false, control_token: None },
     )
     .await
     .unwrap();

@@ -278,6 +278,7 @@ async fn acknowledged_writes_of_every_kind_survive_repeated_sigkills() {
             app_secret: Some(SECRET.into()),
             webhook_url: Some(format!("https://127.0.0.1:{port}/webhooks/messenger")),
             demo: false,
+            control_token: None,
         },
     )
     .await

@@ -130,10 +130,12 @@ impl World {
     pub async fn start_on(server: TestServer, email: &str) -> World {
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
         let webhook = format!("{}/webhooks/messenger", server.base);
-        let standin =
-            Standin::start("127.0.0.1:0".parse().unwrap(), StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false })
-                .await
-                .unwrap();
+        let standin = Standin::start(
+            "127.0.0.1:0".parse().unwrap(),
+            StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false, control_token: None },
+        )
+        .await
+        .unwrap();
         let settings = server::messenger::settings::AppSettings {
             app_id: "4242".into(),
             app_secret: Zeroizing::new(SECRET.to_string()),
