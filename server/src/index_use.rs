@@ -30,6 +30,9 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("messenger::proofs::forget_person (and the lead delete event)", crate::messenger::proofs::NAMING),
     ("messenger::proofs::purge_older_than", crate::messenger::proofs::RECEIVED_BEFORE),
     ("messenger::settings::purge_unused_secrets", crate::messenger::settings::PROOFS_SIGNED_WITH),
+    ("messenger::leads::archived_with_ident", crate::messenger::leads::ARCHIVED_WITH_IDENT),
+    ("messenger::takeover::move_rows", crate::messenger::takeover::OWNERS_LEADS_ON_PAGE),
+    ("messenger::takeover::move_rows", crate::messenger::takeover::LEAD_MESSAGES),
 ];
 
 #[tokio::test]
@@ -53,6 +56,7 @@ async fn every_update_or_delete_on_an_indexed_field_uses_its_index() {
             .bind(("cutoff", 0))
             .bind(("batch", 10))
             .bind(("version", 1))
+            .bind(("from", surrealdb::types::RecordId::new("page", "p")))
             .await
             .unwrap_or_else(|e| panic!("{site}: {e}"))
             .take(0)

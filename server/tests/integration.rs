@@ -24,6 +24,8 @@ mod crash;
 mod disabled;
 #[path = "integration/messenger.rs"]
 mod messenger;
+#[path = "integration/page_takeover.rs"]
+mod page_takeover;
 #[path = "integration/privacy.rs"]
 mod privacy;
 #[path = "integration/proofs.rs"]

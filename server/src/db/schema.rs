@@ -22,6 +22,7 @@ const STEPS: &[(u32, &str)] = &[
     (12, include_str!("schema/v012_shared_proofs.surql")),
     (13, include_str!("schema/v013_account_requests.surql")),
     (14, include_str!("schema/v014_sealed_texts.surql")),
+    (15, include_str!("schema/v015_page_takeover.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

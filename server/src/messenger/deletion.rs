@@ -44,8 +44,14 @@ pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id:
     for (psid, page_id) in mapped {
         // Kept deliveries can name them on a Page where they are no lead.
         super::proofs::forget_person(ctx, &page_id, &psid).await?;
-        if let Some(lead) = leads::find_by_ident(ctx, &leads::lead_ident(ctx, &page_id, &psid)).await? {
+        let ident = leads::lead_ident(ctx, &page_id, &psid);
+        if let Some(lead) = leads::find_by_ident(ctx, &ident).await? {
             leads::erase_lead(ctx, &lead.id).await?;
+            erased += 1;
+        }
+        // Kept by the Page's earlier owners, if it changed hands.
+        for lead in leads::archived_with_ident(ctx, &ident).await? {
+            leads::erase_lead(ctx, &lead).await?;
             erased += 1;
         }
     }

@@ -67,6 +67,14 @@ pub fn lead_ident(ctx: &Ctx, page_id: &str, psid: &str) -> String {
     ctx.crypto.keyed_index("lead", &format!("{page_id}|{psid}"))
 }
 
+/// A statement with a WHERE on an indexed field (checked by `index_use`).
+pub(crate) const ARCHIVED_WITH_IDENT: &str = "SELECT VALUE id FROM lead WHERE archived_ident = $ident";
+
+/// The person's leads kept by a Page's previous owners (`takeover`).
+pub async fn archived_with_ident(ctx: &Ctx, ident: &str) -> Result<Vec<RecordId>> {
+    Ok(ctx.db.client().query(ARCHIVED_WITH_IDENT).bind(("ident", ident.to_string())).await?.take(0)?)
+}
+
 pub async fn find_by_ident(ctx: &Ctx, ident: &str) -> Result<Option<LeadRecord>> {
     let rows: Vec<LeadRecord> =
         ctx.db.client().query(format!("SELECT {LIST_FIELDS} FROM lead WHERE ident = $ident LIMIT 1")).bind(("ident", ident.to_string())).await?.take(0)?;

@@ -16,6 +16,7 @@ pub mod proof_upgrade;
 pub mod proofs;
 pub mod settings;
 pub mod signature;
+pub mod takeover;
 pub mod webhook;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,8 @@ pub enum MessengerError {
     DeliveryNotStored(String),
     #[error("sealed content could not be read: {0}")]
     SealedContent(String),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }
 
 impl From<AccountError> for MessengerError {

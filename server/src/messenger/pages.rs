@@ -128,12 +128,22 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesO
     Ok(PagesOverview { pages, app_configured: settings::load(ctx).await?.is_some(), demo })
 }
 
-/// Stores (or refreshes) a connection. A Page another account holds is refused.
+/// Stores (or refreshes) a connection, once Facebook confirmed the token.
+/// A Page another account holds is refused while that account can use it;
+/// once its token is dead or it disconnected, the Page passes to this one
+/// (`takeover`).
 pub async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, name: &str, token: &str) -> Result<String> {
     let record_key = page_key(ctx, page_id);
+    let mut taken_from = None;
     if let Some(existing) = load(ctx, &record_key).await? {
         if existing.account_id() != account_id {
-            return Err(AppError::PageAlreadyConnected.into());
+            match existing.status() {
+                PageStatus::Active => return Err(AppError::PageAlreadyConnected.into()),
+                PageStatus::NeedsReconnection | PageStatus::Disconnected => {
+                    let archive = super::takeover::archive_previous_owner(ctx, &existing).await?;
+                    taken_from = Some((existing.account.clone(), archive));
+                }
+            }
         }
     }
     ctx.db
@@ -150,6 +160,10 @@ pub async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, n
         .bind(("now", ctx.now()))
         .await?
         .check()?;
+    // Anything the previous owner's Page received while it changed hands.
+    if let Some((previous, archive)) = taken_from {
+        super::takeover::move_rows(ctx, &record("page", &record_key), &archive, &previous).await?;
+    }
     tracing::info!(page = %record_key, "page connected");
     Ok(record_key)
 }
