@@ -277,7 +277,9 @@ async fn delete_in_batches(ctx: &Ctx, select: &'static str, owner: &RecordId) ->
         if ids.is_empty() {
             return Ok(());
         }
-        ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+        // A delivery receipt may update one of these rows meanwhile: again after a conflict.
+        crate::db::retry_on_conflict("batch deletion", || async { ctx.db.client().query("DELETE $ids").bind(("ids", ids.clone())).await?.check().map(drop) })
+            .await?;
     }
 }
 
