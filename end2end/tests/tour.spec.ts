@@ -31,6 +31,10 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   await standin(request, '/_standin/pages', { id: pageId, name: `Tour Shop ${n}`, token: `tok-tour-${n}` });
   await registerAndVerify(page, email);
   await signIn(page, email);
+  // No Page yet: a campaign cannot be saved, and the page says why.
+  await page.goto('/campaigns');
+  await expect(page.getByTestId('no-active-page')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Save draft' })).toBeDisabled();
   await connectPage(page, pageId, `tok-tour-${n}`);
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `tour-${n}`, first_name: 'Tess', last_name: 'Tourist', text: 'hello' });
 

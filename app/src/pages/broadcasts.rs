@@ -88,6 +88,7 @@ fn Compose() -> impl IntoView {
         i.quick_replies = quick.get_untracked().split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
         i
     };
+    let has_active_page = move || pages.get().and_then(|r| r.ok()).is_some_and(|o| o.pages.iter().any(|p| p.status == crate::types::PageStatus::Active));
     let preview = Action::new_local(|i: &CampaignInput| api::preview_campaign(i.clone()));
     let save = Action::new_local(|i: &CampaignInput| api::save_campaign(i.clone()));
     // The audience count stays live: it is recounted whenever the audience rules change.
@@ -129,6 +130,9 @@ fn Compose() -> impl IntoView {
                         view! { <option value=p.id.clone()>{p.name.clone()}</option> }
                     }).collect_view())}
                 </select>
+                {move || (pages.get().is_some() && !has_active_page()).then(|| view! {
+                    <p class="error" data-testid="no-active-page">"Connect a Page first: a campaign goes out through one of your Pages."</p>
+                })}
                 <label for="campaign_text">"Message"</label>
                 <textarea id="campaign_text" required rows="4" on:input=move |ev| input.update(|i| i.text = event_target_value(&ev))></textarea>
                 <small class="why">"Variables: {{first_name}}, {{last_name}}, {{page_name}}. An unsubscribe link is always added at the end; it cannot be removed."</small>
@@ -164,7 +168,8 @@ fn Compose() -> impl IntoView {
                     on:input=move |ev| input.update(|i| i.rate_per_sec = event_target_value(&ev).parse().unwrap_or(250)) />
                 <div class="choice">
                     <button type="button" on:click=move |_| { preview.dispatch_local(with_quick()); }>"Preview audience"</button>
-                    <button type="submit" disabled=move || save.pending().get()>"Save draft"</button>
+                    // Not before the Pages are known: the campaign would go out without one.
+                    <button type="submit" disabled=move || save.pending().get() || !has_active_page()>"Save draft"</button>
                 </div>
             </form>
             {outcome(preview.value(), |p| view! {
