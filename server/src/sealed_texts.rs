@@ -35,9 +35,7 @@ struct PlainCampaign {
 }
 
 pub async fn upgrade(ctx: &Ctx) -> Result<()> {
-    let mark = RecordId::new("data_upgrade", MARK);
-    let done: Option<i64> = ctx.db.client().query("SELECT VALUE done_at FROM ONLY $id").bind(("id", mark.clone())).await?.take(0)?;
-    if done.is_some() {
+    if crate::db::data_upgrade::is_done(ctx.db.client(), MARK).await? {
         return Ok(());
     }
     let mut sealed = 0;
@@ -92,7 +90,7 @@ pub async fn upgrade(ctx: &Ctx) -> Result<()> {
             sealed += 1;
         }
     }
-    ctx.db.client().query("UPSERT $id SET done_at = $now").bind(("id", mark)).bind(("now", ctx.now())).await?.check()?;
+    crate::db::data_upgrade::mark_done(ctx.db.client(), MARK, ctx.now()).await?;
     tracing::info!(sealed, "label names and campaign texts sealed");
     Ok(())
 }

@@ -5,6 +5,7 @@
 mod client;
 mod conflict;
 pub mod copy;
+pub mod data_upgrade;
 mod embedded;
 #[cfg(test)]
 mod engine_patch;

@@ -28,9 +28,7 @@ struct LegacyLead {
 }
 
 pub async fn upgrade(ctx: &Ctx) -> Result<()> {
-    let mark = RecordId::new("data_upgrade", MARK);
-    let done: Option<i64> = ctx.db.client().query("SELECT VALUE done_at FROM ONLY $id").bind(("id", mark.clone())).await?.take(0)?;
-    if done.is_some() {
+    if crate::db::data_upgrade::is_done(ctx.db.client(), MARK).await? {
         return Ok(());
     }
     if let Some(app) = settings::load(ctx).await? {
@@ -56,7 +54,7 @@ pub async fn upgrade(ctx: &Ctx) -> Result<()> {
             converted += 1;
         }
     }
-    ctx.db.client().query("UPSERT $id SET done_at = $now").bind(("id", mark)).bind(("now", ctx.now())).await?.check()?;
+    crate::db::data_upgrade::mark_done(ctx.db.client(), MARK, ctx.now()).await?;
     tracing::info!(converted, "opt-in proofs converted to kept deliveries");
     Ok(())
 }
