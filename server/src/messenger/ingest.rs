@@ -145,14 +145,14 @@ impl Routing {
         if let Some(route) = self.pages.get(page_id) {
             return Ok(route.clone());
         }
-        let route = match pages::load(ctx, &pages::page_key(ctx, page_id)).await? {
-            Some(row) if row.status != "disconnected" => {
-                let disabled: Option<bool> = ctx.db.client().query("SELECT VALUE disabled FROM ONLY $id").bind(("id", row.account.clone())).await?.take(0)?;
-                if disabled.unwrap_or(true) {
-                    Route::Disabled(row)
+        let route = match pages::load_routed(ctx, &pages::page_key(ctx, page_id)).await? {
+            Some(pages::RoutedPage { page, account_disabled }) if page.status != "disconnected" => {
+                // No account row (an erasure under way) counts as disabled.
+                if account_disabled.unwrap_or(true) {
+                    Route::Disabled(page)
                 } else {
-                    let key = ctx.crypto.account_key(&row.account_id()).await?;
-                    Route::Active(row, key)
+                    let key = ctx.crypto.account_key(&page.account_id()).await?;
+                    Route::Active(page, key)
                 }
             }
             _ => Route::Nowhere,

@@ -88,6 +88,19 @@ pub async fn load(ctx: &Ctx, key: &str) -> Result<Option<PageRow>> {
     Ok(ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("page", key))).await?.take(0)?)
 }
 
+/// A Page and whether its account is disabled, read together: the webhook
+/// routes every entry through this, so it is one read, not two.
+#[derive(Debug, SurrealValue)]
+pub struct RoutedPage {
+    pub page: PageRow,
+    pub account_disabled: Option<bool>,
+}
+
+pub async fn load_routed(ctx: &Ctx, key: &str) -> Result<Option<RoutedPage>> {
+    let query = "SELECT VALUE { page: $this, account_disabled: account.disabled } FROM ONLY $id";
+    Ok(ctx.db.client().query(query).bind(("id", record("page", key))).await?.take(0)?)
+}
+
 /// The Page, if it belongs to the account; otherwise "not found" (never "forbidden": no probing).
 pub async fn owned(ctx: &Ctx, account_id: &str, key: &str) -> Result<PageRow> {
     if !valid_key(key) {
