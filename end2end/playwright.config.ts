@@ -7,6 +7,8 @@ import * as path from 'node:path';
 const repoRoot = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
 const serverBin = process.env.SERVER_BIN || path.join(targetDir, 'debug', 'server');
+// The Graph API stand-in's own binary (the `standin/` crate), next to the server's.
+const standinBin = process.env.STANDIN_BIN || path.join(path.dirname(serverBin), 'standin');
 // Created once by the runner; workers inherit it, and tests read mail from it.
 if (!process.env.E2E_DATA_DIR) {
   const created = fs.mkdtempSync(path.join(os.tmpdir(), 'chatfbtop-e2e-'));
@@ -92,8 +94,7 @@ export default defineConfig({
   }, {
     // The Graph API stand-in: Facebook for the app, and leads for the tests.
     command: [
-      JSON.stringify(serverBin),
-      'standin',
+      JSON.stringify(standinBin),
       `--listen 127.0.0.1:${standinPort}`,
       `--webhook-url ${baseURL}/webhooks/messenger`,
     ].join(' '),

@@ -30,6 +30,7 @@ const PAGE_ID: &str = "313131";
 const RSS_LIMIT_MIB: u64 = 150;
 
 fn main() {
+    processes::serve_standin_if_asked();
     // As in the server: a subscriber is set (warnings only, unless RUST_LOG says otherwise).
     server::init_logging("warn");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();

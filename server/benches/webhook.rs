@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
-use server::standin::{meta_serialise, sign};
+use standin::{meta_serialise, sign};
 
 const SECRET: &str = "bench-app-secret";
 const PAGE_ID: &str = "424242";

@@ -38,24 +38,6 @@ pub enum Command {
     /// The terms of use and the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Run only the local Graph API stand-in (for tests, benchmarks and demos), not the app.
-    Standin {
-        /// Address for the stand-in to listen on (plain HTTP, local only).
-        #[arg(long, default_value = "127.0.0.1:28600")]
-        listen: std::net::SocketAddr,
-        /// The Facebook app secret it signs simulated webhook deliveries with.
-        #[arg(long, env = "CHATFBTOP_STANDIN_APP_SECRET", hide_env_values = true)]
-        app_secret: Option<String>,
-        /// The app's webhook, where simulated leads post their messages.
-        #[arg(long)]
-        webhook_url: Option<String>,
-        /// Facebook Login mints a demo Page per sign-in, and simulated leads write to it.
-        #[arg(long)]
-        demo_pages: bool,
-        /// The token its control endpoints (`/_standin/...`) want in `x-standin-token`; random and printed when not given.
-        #[arg(long, env = "CHATFBTOP_STANDIN_CONTROL_TOKEN", hide_env_values = true)]
-        control_token: Option<String>,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,6 @@ pub mod messenger;
 pub mod privacy;
 pub mod sealed_texts;
 pub mod sessions;
-pub mod standin;
 pub mod tls;
 
 use std::net::{SocketAddr, TcpListener};

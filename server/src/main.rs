@@ -32,18 +32,6 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        Command::Standin { listen, app_secret, webhook_url, demo_pages, control_token } => runtime.block_on(async move {
-            let given = control_token.is_some();
-            let config = server::standin::StandinConfig { app_secret, webhook_url, demo: demo_pages, control_token };
-            let standin = server::standin::Standin::start(listen, config).await.map_err(server::error::StartupError::Serve)?;
-            println!("Graph API stand-in on {}", standin.base_url());
-            if !given {
-                println!("Control token (send it as x-standin-token to /_standin/...): {}", standin.state.control_token());
-            }
-            shutdown_signal().await;
-            standin.stop();
-            Ok(())
-        }),
         Command::Db(DbCommand::Copy { from, to }) => runtime.block_on(server::copy_database(&config, &from, &to)).map(|(copied, ledger)| {
             println!(
                 "Copied and verified {} rows in {} tables; the consent ledger verifies on the copy ({} entries).",

@@ -120,7 +120,7 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
 pub struct Bench {
     pub dir: tempfile::TempDir,
     pub running: server::RunningServer,
-    pub standin: server::standin::Standin,
+    pub standin: standin::Standin,
     pub webhook: String,
 }
 
@@ -145,9 +145,9 @@ pub async fn server_with_standin(secret: &str, page_id: &str, page_token: &str) 
     .serve;
     let running = server::start(&config).await.unwrap();
     let webhook = format!("http://127.0.0.1:{}/webhooks/messenger", running.app_addr.port());
-    let standin = server::standin::Standin::start(
+    let standin = standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
-        server::standin::StandinConfig { app_secret: Some(secret.into()), webhook_url: Some(webhook.clone()), demo: false, control_token: None },
+        standin::StandinConfig { app_secret: Some(secret.into()), webhook_url: Some(webhook.clone()), demo: false, control_token: None },
     )
     .await
     .unwrap();

@@ -46,18 +46,39 @@ fn binary() -> Command {
     cmd
 }
 
-/// `server standin` on `port`, posting echoes and receipts to `webhook`.
 /// What the benches' stand-in process wants in `x-standin-token`.
 pub const STANDIN_CONTROL_TOKEN: &str = "bench-control-token";
 
+/// Set in the stand-in's process: the bench binary itself, started again,
+/// serves the stand-in (the `standin` crate) instead of benchmarking.
+const STANDIN_LISTEN: &str = "BENCH_STANDIN_LISTEN";
+
+/// The Graph API stand-in in its own process on `port`, posting echoes and
+/// receipts to `webhook`.
 pub fn standin(port: u16, secret: &str, webhook: &str) -> Process {
-    let mut cmd = binary();
-    cmd.args(["standin", "--listen", &format!("127.0.0.1:{port}"), "--webhook-url", webhook])
-        .env("CHATFBTOP_STANDIN_APP_SECRET", secret)
-        .env("CHATFBTOP_STANDIN_CONTROL_TOKEN", STANDIN_CONTROL_TOKEN);
+    let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's path"));
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit()).env("RUST_LOG", "warn");
+    cmd.env(STANDIN_LISTEN, format!("127.0.0.1:{port}")).env("BENCH_STANDIN_SECRET", secret).env("BENCH_STANDIN_WEBHOOK", webhook);
     let process = Process(cmd.spawn().expect("the stand-in starts"));
     wait_listening(port);
     process
+}
+
+/// First thing in a bench's `main`: in the stand-in's process, serve the
+/// stand-in until killed and never return.
+pub fn serve_standin_if_asked() {
+    let Ok(listen) = std::env::var(STANDIN_LISTEN) else { return };
+    let config = standin::StandinConfig {
+        app_secret: std::env::var("BENCH_STANDIN_SECRET").ok(),
+        webhook_url: std::env::var("BENCH_STANDIN_WEBHOOK").ok(),
+        demo: false,
+        control_token: Some(STANDIN_CONTROL_TOKEN.to_string()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let _running = standin::Standin::start(listen.parse().expect("a socket address"), config).await.expect("the stand-in listens");
+        std::future::pending::<()>().await;
+    });
 }
 
 /// The app server in plain HTTP (as behind a proxy) on `port`, with its

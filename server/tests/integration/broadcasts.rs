@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server::standin::SimulatedEvent;
+use standin::SimulatedEvent;
 
 use super::messenger::{World, PAGE_ID};
 use super::support::*;
@@ -350,7 +350,7 @@ async fn delivered_and_read_counts_come_from_the_receipts() {
 struct Standalone {
     _root: tempfile::TempDir,
     ctx: server::context::Ctx,
-    standin: server::standin::Standin,
+    standin: standin::Standin,
     owner: super::seed::Owner,
 }
 
@@ -361,9 +361,9 @@ async fn standalone(email: &str) -> Standalone {
     let config = server::config::Cli::try_parse_from(["server", "--db", "mem://", "--data-dir", data.to_str().unwrap()]).unwrap().serve;
     let core = server::open_core(&config, server::clock::ManualClock::starting_now()).await.unwrap();
     let ctx = core.ctx.clone();
-    let standin = server::standin::Standin::start(
+    let standin = standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
-        server::standin::StandinConfig { app_secret: Some(CRASH_SECRET.into()), webhook_url: None, demo: false, control_token: None },
+        standin::StandinConfig { app_secret: Some(CRASH_SECRET.into()), webhook_url: None, demo: false, control_token: None },
     )
     .await
     .unwrap();

@@ -107,10 +107,10 @@ async fn call(http: &reqwest::Client, base: &str, endpoint: &str, args: Value, c
 
 async fn deliver(http: &reqwest::Client, port: u16, psid: &str, mid: &str, text: &str) -> bool {
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let body = server::standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms, "messaging": [{
+    let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms, "messaging": [{
         "sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": now_ms,
         "message": {"mid": mid, "text": text}}]}]}));
-    let signature = server::standin::sign(SECRET.as_bytes(), body.as_bytes());
+    let signature = standin::sign(SECRET.as_bytes(), body.as_bytes());
     let sent = http.post(format!("https://127.0.0.1:{port}/webhooks/messenger")).header("x-hub-signature-256", signature).body(body).send().await;
     sent.is_ok_and(|r| r.status().is_success())
 }
@@ -272,9 +272,9 @@ async fn acknowledged_writes_of_every_kind_survive_repeated_sigkills() {
     let data = root.path().join("data");
     let db = format!("rocksdb://{}", data.join("rocksdb").display());
     let port = super::free_port();
-    let standin = server::standin::Standin::start(
+    let standin = standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
-        server::standin::StandinConfig {
+        standin::StandinConfig {
             app_secret: Some(SECRET.into()),
             webhook_url: Some(format!("https://127.0.0.1:{port}/webhooks/messenger")),
             demo: false,
@@ -370,7 +370,7 @@ fn seeded_psid(key: &str) -> String {
     format!("load-{}", usize::from_str_radix(&key[11..17], 16).expect("a seeded lead's key"))
 }
 
-fn sends_per_psid(sent: &[server::standin::SentMessage]) -> HashMap<String, usize> {
+fn sends_per_psid(sent: &[standin::SentMessage]) -> HashMap<String, usize> {
     let mut per = HashMap::new();
     for m in sent {
         *per.entry(m.psid.clone()).or_insert(0) += 1;

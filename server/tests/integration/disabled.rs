@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use server::standin::SimulatedEvent;
+use standin::SimulatedEvent;
 
 use super::admin::admin;
 use super::broadcasts::{campaign, lead_at};

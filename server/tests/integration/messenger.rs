@@ -106,7 +106,7 @@ async fn a_secret_saved_here_is_checked_at_once_and_one_saved_by_another_instanc
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use server::standin::{SimulatedEvent, Standin, StandinConfig};
+use standin::{SimulatedEvent, Standin, StandinConfig};
 
 pub const SECRET: &str = "integration-app-secret";
 pub const PAGE_ID: &str = "100200300";
@@ -201,7 +201,7 @@ impl World {
         }
     }
 
-    pub async fn wait_for_sent(&self, count: usize) -> Vec<server::standin::SentMessage> {
+    pub async fn wait_for_sent(&self, count: usize) -> Vec<standin::SentMessage> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let sent = self.standin.state.sent();
@@ -575,7 +575,7 @@ async fn truncated_and_multi_entry_deliveries() {
     let url = format!("{}/webhooks/messenger", w.server.base);
     let http = http_client();
     // Two Pages and three events in one signed POST: ours stored, the unknown Page's dropped.
-    let body = server::standin::meta_serialise(&json!({"object": "page", "entry": [
+    let body = standin::meta_serialise(&json!({"object": "page", "entry": [
         {"id": PAGE_ID, "time": 1, "messaging": [
             {"sender": {"id": "multi-1"}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000000i64, "message": {"mid": "m_multi_1", "text": "Ça va ?"}},
             {"sender": {"id": "multi-1"}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000001i64, "postback": {"title": "Get started", "payload": "GET_STARTED", "mid": "m_multi_2"}}
@@ -585,7 +585,7 @@ async fn truncated_and_multi_entry_deliveries() {
         ]}
     ]}));
     assert!(body.contains(r"\u00c7a va"), "escaped unicode: {body}");
-    let signature = server::standin::sign(SECRET.as_bytes(), body.as_bytes());
+    let signature = standin::sign(SECRET.as_bytes(), body.as_bytes());
     let truncated = &body[..body.len() - 10];
     let r = http.post(&url).header("x-hub-signature-256", &signature).body(truncated.to_string()).send().await.unwrap();
     assert_eq!(r.status(), 403, "a truncated body no longer matches its signature");
@@ -613,10 +613,10 @@ async fn deliveries_posted_at_once_are_stored_in_shared_writes_and_none_is_lost(
     let http = http_client();
     let groups_before = w.ctx().deliveries.groups_stored.load(Ordering::Relaxed);
     let posts = (0..40).map(|i| {
-        let body = server::standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [
+        let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [
             {"sender": {"id": format!("group-{i}")}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000000i64 + i, "message": {"mid": format!("m_group_{i}"), "text": "Hello"}}
         ]}]}));
-        let signature = server::standin::sign(SECRET.as_bytes(), body.as_bytes());
+        let signature = standin::sign(SECRET.as_bytes(), body.as_bytes());
         http.post(&url).header("x-hub-signature-256", signature).body(body).send()
     });
     for response in futures::future::join_all(posts).await {

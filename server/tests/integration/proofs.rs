@@ -28,8 +28,8 @@ fn text_item(page: &str, psid: &str, mid: &str, text: &str, at_ms: i64) -> Value
 /// Posts one delivery with an entry per (Page, item), signed with `secret`.
 async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
     let entries: Vec<Value> = entries.iter().map(|(page, item)| json!({"id": page, "time": 1, "messaging": [item]})).collect();
-    let body = server::standin::meta_serialise(&json!({"object": "page", "entry": entries}));
-    let signature = server::standin::sign(secret.as_bytes(), body.as_bytes());
+    let body = standin::meta_serialise(&json!({"object": "page", "entry": entries}));
+    let signature = standin::sign(secret.as_bytes(), body.as_bytes());
     let url = format!("{}/webhooks/messenger", w.server.base);
     let r = http_client().post(&url).header("x-hub-signature-256", signature).body(body).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -131,7 +131,7 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
 
     // Meta's deletion callback for someone who is no lead here (their Page is
     // not connected) still deletes the kept delivery that names them.
-    let status = w.standin.state.simulate(server::standin::SimulatedEvent::text(UNCONNECTED_PAGE, "psid-of-emil", "first")).await.unwrap().0;
+    let status = w.standin.state.simulate(standin::SimulatedEvent::text(UNCONNECTED_PAGE, "psid-of-emil", "first")).await.unwrap().0;
     assert_eq!(status, 200);
     deliver(
         &w,
@@ -154,7 +154,7 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     assert!(every_proof_in_the_clear(&w).await.iter().all(|p| !p.contains("psid-of-emil")));
 
     // The message retention period deletes kept deliveries too.
-    w.standin.state.simulate(server::standin::SimulatedEvent::text(PAGE_ID, "psid-of-gus", "later")).await.unwrap();
+    w.standin.state.simulate(standin::SimulatedEvent::text(PAGE_ID, "psid-of-gus", "later")).await.unwrap();
     w.applied().await;
     let gus = lead_key(&w, PAGE_ID, "psid-of-gus").await;
     let proof = w.api.post("messenger/verify-proof", json!({"lead": gus})).await.ok().clone();
@@ -248,7 +248,7 @@ async fn proofs_stored_before_schema_step_12_are_converted_at_start_and_still_ve
         let key = server::sessions::key_string(&delivery);
         let blob: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", delivery)).await.unwrap().take(0).unwrap();
         let body = ctx.crypto.system_key().open(server::crypto::Field::new("signed_delivery", &key, "body"), &blob.unwrap()).unwrap().to_vec();
-        let signature = server::standin::sign(SECRET.as_bytes(), &body);
+        let signature = standin::sign(SECRET.as_bytes(), &body);
         (body, signature)
     };
     let account: Option<surrealdb::types::RecordId> = ctx
