@@ -290,4 +290,3 @@ fn a_locked_data_folder_is_refused_and_sigterm_stops_gracefully() {
     first.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(stderr.contains("stopped"), "{stderr}");
 }
-
