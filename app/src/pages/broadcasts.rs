@@ -13,6 +13,15 @@ use crate::auth::format_time;
 use crate::messaging::duration;
 use crate::types::{CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ChartBucket, ScheduleInput};
 
+/// What the campaign page's buttons ask for; each maps to exactly one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CampaignCommand {
+    SendNow,
+    Pause,
+    Resume,
+    Cancel,
+}
+
 fn state_text(state: CampaignState) -> &'static str {
     match state {
         CampaignState::Draft => "Draft",
@@ -241,14 +250,14 @@ pub fn CampaignPage() -> impl IntoView {
             set_timeout(move || detail.refetch(), std::time::Duration::from_millis(1000));
         }
     });
-    let act = Action::new_local(|(what, id): &(&'static str, String)| {
-        let (what, id) = (*what, id.clone());
+    let act = Action::new_local(|(command, id): &(CampaignCommand, String)| {
+        let (command, id) = (*command, id.clone());
         async move {
-            match what {
-                "send" => api::send_campaign_now(id).await,
-                "pause" => api::pause_campaign(id).await,
-                "resume" => api::resume_campaign(id).await,
-                _ => api::cancel_campaign(id).await,
+            match command {
+                CampaignCommand::SendNow => api::send_campaign_now(id).await,
+                CampaignCommand::Pause => api::pause_campaign(id).await,
+                CampaignCommand::Resume => api::resume_campaign(id).await,
+                CampaignCommand::Cancel => api::cancel_campaign(id).await,
             }
         }
     });
@@ -280,7 +289,7 @@ pub fn CampaignPage() -> impl IntoView {
     }
 }
 
-type CampaignAction = Action<(&'static str, String), Result<(), crate::error::AppError>>;
+type CampaignAction = Action<(CampaignCommand, String), Result<(), crate::error::AppError>>;
 type ScheduleAction = Action<(String, ScheduleInput), Result<i64, crate::error::AppError>>;
 
 fn campaign_view(
@@ -305,10 +314,10 @@ fn campaign_view(
             {s.pause_reason.clone().filter(|_| state == CampaignState::Paused).map(|r| view! { <p class="notice" role="alert">{r}</p> })}
             {progress_bar(&s.progress)}
             <div class="choice">
-                {can_send.then(|| view! { <button on:click=move |_| { act.dispatch_local(("send", id())); }>"Send now"</button> })}
-                {can_pause.then(|| view! { <button on:click=move |_| { act.dispatch_local(("pause", id())); }>"Pause"</button> })}
-                {(state == CampaignState::Paused).then(|| view! { <button on:click=move |_| { act.dispatch_local(("resume", id())); }>"Resume"</button> })}
-                {can_cancel.then(|| view! { <button class="danger" on:click=move |_| { act.dispatch_local(("cancel", id())); }>"Cancel campaign"</button> })}
+                {can_send.then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::SendNow, id())); }>"Send now"</button> })}
+                {can_pause.then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Pause, id())); }>"Pause"</button> })}
+                {(state == CampaignState::Paused).then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Resume, id())); }>"Resume"</button> })}
+                {can_cancel.then(|| view! { <button class="danger" on:click=move |_| { act.dispatch_local((CampaignCommand::Cancel, id())); }>"Cancel campaign"</button> })}
             </div>
             {can_send.then(|| view! {
                 <form on:submit=move |ev: leptos::ev::SubmitEvent| {

@@ -68,6 +68,8 @@ pub enum AccountError {
     Request(String),
     #[error("the account's sends could not be stopped: {0}")]
     Stopping(String),
+    #[error(transparent)]
+    Stored(#[from] app::types::UnknownName),
 }
 
 impl From<AppError> for AccountError {
@@ -150,7 +152,7 @@ impl Account {
         Ok(CurrentUser {
             email: self.email()?,
             display_name: self.display_name()?,
-            role: if self.row.role == "admin" { Role::Admin } else { Role::User },
+            role: self.row.role.parse()?,
             must_change_password: self.row.must_change_password,
             pending_policies: crate::privacy::policies::pending_for(ctx, &self.id).await?,
         })

@@ -72,8 +72,8 @@ struct UserRow {
     last_signin_at: Option<i64>,
 }
 
-fn to_row(u: UserRow) -> AdminUserRow {
-    AdminUserRow {
+fn to_row(u: UserRow) -> Result<AdminUserRow> {
+    Ok(AdminUserRow {
         id: key_string(&u.id),
         status: if u.disabled {
             "disabled"
@@ -83,10 +83,10 @@ fn to_row(u: UserRow) -> AdminUserRow {
             "unverified"
         }
         .to_string(),
-        role: if u.role == "admin" { Role::Admin } else { Role::User },
+        role: u.role.parse()?,
         created_at: u.created_at,
         last_signin_at: u.last_signin_at,
-    }
+    })
 }
 
 /// Newest first, 50 a page (keyset on the creation time index), or the one
@@ -103,7 +103,7 @@ pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>,
             .await?
             .take(0)?;
         log_action(ctx, &admin, "search_user_by_email", rows.first().map(|r| key_string(&r.id)).as_deref(), None).await?;
-        return Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect(), next_before: None });
+        return Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect::<Result<_>>()?, next_before: None });
     }
     let rows: Vec<UserRow> = ctx
         .db
@@ -114,7 +114,7 @@ pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>,
         .await?
         .take(0)?;
     let next_before = (rows.len() as i64 == PAGE).then(|| rows.last().map(|r| r.created_at)).flatten();
-    Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect(), next_before })
+    Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect::<Result<_>>()?, next_before })
 }
 
 async fn exists(ctx: &Ctx, account_id: &str) -> Result<()> {
@@ -156,7 +156,7 @@ pub async fn set_role(ctx: &Ctx, request: &RequestInfo, password: &str, account_
             return Err(AppError::LastAdmin.into());
         }
     }
-    let name = if role == Role::Admin { "admin" } else { "user" };
+    let name = role.as_str();
     ctx.db.client().query("UPDATE $id SET role = $role").bind(("id", account_record(account_id))).bind(("role", name.to_string())).await?.check()?;
     log_action(ctx, &admin, &format!("set_role_{name}"), Some(account_id), None).await
 }

@@ -88,15 +88,8 @@ impl CampaignRow {
         key_string(&self.id)
     }
 
-    pub fn state(&self) -> CampaignState {
-        match self.state.as_str() {
-            "scheduled" => CampaignState::Scheduled,
-            "sending" => CampaignState::Sending,
-            "paused" => CampaignState::Paused,
-            "completed" => CampaignState::Completed,
-            "cancelled" => CampaignState::Cancelled,
-            _ => CampaignState::Draft,
-        }
+    pub fn state(&self) -> Result<CampaignState> {
+        Ok(self.state.parse()?)
     }
 
     /// What it says, opened with the account's key.
@@ -198,7 +191,7 @@ pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Res
     let id = match &input.id {
         Some(id) => {
             let row = owned(ctx, &session.account_id, id).await?;
-            if row.state() != CampaignState::Draft {
+            if row.state()? != CampaignState::Draft {
                 return Err(AppError::CampaignStateConflict.into());
             }
             row.key()
@@ -284,14 +277,54 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<CampaignSummar
     Ok(out)
 }
 
-async fn set_state(ctx: &Ctx, id: &RecordId, from: &[&str], to: &str, extra: &str) -> Result<()> {
+/// A state change the owner asks for: the states it may start from, the
+/// state it ends in, and the one statement that makes it.
+#[derive(Clone, Copy, Debug)]
+enum Transition {
+    SendNow,
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl Transition {
+    fn from(self) -> &'static [CampaignState] {
+        use CampaignState::*;
+        match self {
+            Transition::SendNow => &[Draft, Scheduled],
+            Transition::Pause => &[Sending, Scheduled],
+            Transition::Resume => &[Paused],
+            Transition::Cancel => &[Draft, Scheduled, Sending, Paused],
+        }
+    }
+
+    fn to(self) -> CampaignState {
+        match self {
+            Transition::SendNow | Transition::Resume => CampaignState::Sending,
+            Transition::Pause => CampaignState::Paused,
+            Transition::Cancel => CampaignState::Cancelled,
+        }
+    }
+
+    fn statement(self) -> &'static str {
+        match self {
+            Transition::SendNow => "UPDATE $id SET state = $to, started_at = $now, scheduled_at = NONE WHERE state IN $from RETURN id",
+            Transition::Pause => "UPDATE $id SET state = $to, pause_reason = 'Paused by you.' WHERE state IN $from RETURN id",
+            Transition::Resume => "UPDATE $id SET state = $to, pause_reason = NONE, started_at = started_at ?? $now WHERE state IN $from RETURN id",
+            Transition::Cancel => "UPDATE $id SET state = $to, finished_at = $now WHERE state IN $from RETURN id",
+        }
+    }
+}
+
+/// Makes the change, or says the campaign is no longer in a state it can start from.
+async fn transition(ctx: &Ctx, id: &RecordId, change: Transition) -> Result<()> {
     let changed: Vec<serde_json::Value> = ctx
         .db
         .client()
-        .query(format!("UPDATE $id SET state = $to{extra} WHERE state IN $from RETURN id"))
+        .query(change.statement())
         .bind(("id", id.clone()))
-        .bind(("to", to.to_string()))
-        .bind(("from", from.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+        .bind(("to", change.to().as_str().to_string()))
+        .bind(("from", change.from().iter().map(|s| s.as_str().to_string()).collect::<Vec<_>>()))
         .bind(("now", ctx.now()))
         .await?
         .take(0)?;
@@ -306,7 +339,7 @@ pub async fn send_now(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> 
     let (session, _) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
-    set_state(ctx, &row.id, &["draft", "scheduled"], "sending", ", started_at = $now, scheduled_at = NONE").await?;
+    transition(ctx, &row.id, Transition::SendNow).await?;
     sender::wake();
     Ok(())
 }
@@ -337,7 +370,7 @@ pub async fn schedule(ctx: &Ctx, request: &RequestInfo, id: &str, input: Schedul
         .await?
         .check()?;
     let now_row = load(ctx, &row.id).await?.ok_or(AppError::CampaignNotFound)?;
-    if now_row.state() != CampaignState::Scheduled {
+    if now_row.state()? != CampaignState::Scheduled {
         return Err(AppError::CampaignStateConflict.into());
     }
     Ok(at)
@@ -356,14 +389,14 @@ pub fn parse_schedule(input: &ScheduleInput) -> Option<i64> {
 pub async fn pause(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
-    set_state(ctx, &row.id, &["sending", "scheduled"], "paused", ", pause_reason = 'Paused by you.'").await
+    transition(ctx, &row.id, Transition::Pause).await
 }
 
 pub async fn resume(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
-    set_state(ctx, &row.id, &["paused"], "sending", ", pause_reason = NONE, started_at = started_at ?? $now").await?;
+    transition(ctx, &row.id, Transition::Resume).await?;
     sender::wake();
     Ok(())
 }
@@ -372,7 +405,7 @@ pub async fn resume(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
 pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
     let (session, _) = signed_in_account(ctx, request).await?;
     let row = owned(ctx, &session.account_id, id).await?;
-    set_state(ctx, &row.id, &["draft", "scheduled", "sending", "paused"], "cancelled", ", finished_at = $now").await?;
+    transition(ctx, &row.id, Transition::Cancel).await?;
     ctx.db.client().query(SKIP_PENDING_RECIPIENTS).bind(("campaign", row.id.clone())).await?.check()?;
     Ok(())
 }

@@ -43,8 +43,9 @@ pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgr
         }
     }
     p.total = p.pending + p.in_flight + p.sent + p.failed + p.skipped;
-    p.preparing = campaign.state() == CampaignState::Sending && !campaign.queue_built;
-    if campaign.state() == CampaignState::Sending && !p.preparing {
+    let sending = campaign.state()? == CampaignState::Sending;
+    p.preparing = sending && !campaign.queue_built;
+    if sending && !p.preparing {
         p.eta_secs = Some((p.pending + p.in_flight + campaign.rate_per_sec - 1) / campaign.rate_per_sec.max(1));
     }
     Ok(p)
@@ -56,7 +57,7 @@ pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<Ca
         id: row.key(),
         name: row.content(key)?.name,
         page_name: page.map(|p| p.name(key)).transpose()?.unwrap_or_default(),
-        state: row.state(),
+        state: row.state()?,
         scheduled_at: row.scheduled_at,
         schedule_label: row.schedule_label.clone(),
         created_at: row.created_at,

@@ -53,6 +53,8 @@ pub enum MessengerError {
     SealedContent(String),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Stored(#[from] app::types::UnknownName),
 }
 
 impl From<AccountError> for MessengerError {

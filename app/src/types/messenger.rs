@@ -1,0 +1,165 @@
+//! Messenger: Pages, leads, labels, conversations, opt-in proofs, deletion requests.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageStatus {
+    Active,
+    /// Facebook refused the Page's token (error 190): the owner must reconnect it.
+    NeedsReconnection,
+    /// Disconnected, its leads and conversations kept (read-only).
+    Disconnected,
+}
+
+/// A connected Facebook Page. `id` is ours; `page_id` is Facebook's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    pub id: String,
+    pub page_id: String,
+    pub name: String,
+    pub status: PageStatus,
+    pub bot_disclosure: bool,
+    pub connected_at: i64,
+    pub leads: i64,
+}
+
+/// What the Pages screen needs: the Pages, and whether Facebook Login can be offered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagesOverview {
+    pub pages: Vec<PageView>,
+    pub app_configured: bool,
+    /// Facebook is simulated by the built-in stand-in (`--demo`).
+    pub demo: bool,
+}
+
+/// A Page offered by Facebook Login, before the user picks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginPage {
+    pub page_id: String,
+    pub name: String,
+    pub connected: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowFilter {
+    Open,
+    Closed,
+}
+
+/// The leads list's filters. `search` matches first and last names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadFilter {
+    pub page: Option<String>,
+    pub label: Option<String>,
+    pub subscribed: Option<bool>,
+    pub window: Option<WindowFilter>,
+    pub search: String,
+    /// Continue after this cursor (from `LeadPage::next`).
+    pub after: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelView {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadRow {
+    pub id: String,
+    pub page: String,
+    pub page_name: String,
+    /// First and last name when Facebook shared them; None otherwise.
+    pub name: Option<String>,
+    pub subscribed: bool,
+    /// Facebook answered "this person isn't available right now" (551).
+    pub unavailable: bool,
+    pub reply: crate::messaging::ReplyRule,
+    pub last_interaction_at: Option<i64>,
+    pub opted_in_at: i64,
+    pub labels: Vec<LabelView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadPage {
+    pub leads: Vec<LeadRow>,
+    /// More leads may match after this cursor.
+    pub next: Option<String>,
+    /// How many leads this request looked at (search decrypts names on the server).
+    pub scanned: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    pub direction: Direction,
+    /// text, quick_reply, postback, attachment, optin
+    pub kind: String,
+    pub text: String,
+    pub at: i64,
+    /// Outbound: sending, sent, queued, failed, delivered, read.
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub lead: LeadRow,
+    pub messages: Vec<MessageView>,
+    pub page_needs_reconnection: bool,
+}
+
+/// The outcome of a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyOutcome {
+    Sent,
+    /// Facebook's rate limit (613): the reply is queued and retried shortly.
+    Queued,
+}
+
+/// What "Verify proof" found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofStatus {
+    /// The kept delivery matches its signature and holds the lead's own event.
+    Valid,
+    /// The kept delivery does not match its signature, or does not hold the
+    /// lead's event: it was altered.
+    Invalid,
+    /// The kept delivery was deleted: someone else it named asked for
+    /// erasure, or the message retention period passed. What remains (the
+    /// time, the signature, the body's hash) can no longer be re-checked.
+    BodyDeleted,
+}
+
+/// "Verify proof": the opt-in evidence checked against the app secret that
+/// signed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofCheck {
+    pub status: ProofStatus,
+    /// The app secret's version it was checked with (none once the body is deleted).
+    pub secret_version: Option<i64>,
+    pub received_at: i64,
+    pub signature_header: String,
+    /// SHA-256 of the signed body, so anyone can compare copies.
+    pub body_sha256: String,
+    pub body_bytes: u64,
+}
+
+/// The public status of a Meta data-deletion request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionStatus {
+    pub confirmation_code: String,
+    pub received_at: i64,
+    pub status: String,
+    pub leads_erased: i64,
+}
