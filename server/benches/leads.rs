@@ -32,7 +32,7 @@ async fn run() {
     server::accounts::create_admin(&ctx, "leads.owner@example.org").await.unwrap();
     let account: Option<surrealdb::types::RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
     let account = account.unwrap();
-    let account_id = server::sessions::key_string(&account);
+    let account_id = server::db::ids::key_string(&account);
     let key = ctx.crypto.account_key(&account_id).await.unwrap();
     let page_key = server::messenger::pages::save(&ctx, &account_id, &key, "777", "Bench Page", "token").await.unwrap();
     let page = surrealdb::types::RecordId::new("page", page_key.clone());

@@ -75,7 +75,7 @@ async fn run() {
     server::accounts::complete_due(&ctx).await.unwrap();
     let account: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY account LIMIT 1").await.unwrap().take(0).unwrap();
     let account = account.unwrap();
-    let account_id = server::sessions::key_string(&account);
+    let account_id = server::db::ids::key_string(&account);
     let key = ctx.crypto.account_key(&account_id).await.unwrap();
 
     let (signins, sessions) = row_counts();

@@ -8,8 +8,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 use crate::broadcasts::CampaignContent;
 use crate::context::Ctx;
 use crate::crypto::Field;
+use crate::db::ids::key_string;
 use crate::messenger::Result;
-use crate::sessions::key_string;
 
 const MARK: &str = "sealed_texts";
 const BATCH: i64 = 200;

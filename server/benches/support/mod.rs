@@ -41,7 +41,7 @@ pub async fn owner_of(ctx: &Ctx, email: &str, page_id: &str, page_token: &str) -
         .take(0)
         .unwrap();
     let account = account.expect("the account exists");
-    let account_id = server::sessions::key_string(&account);
+    let account_id = server::db::ids::key_string(&account);
     let key = ctx.crypto.account_key(&account_id).await.unwrap();
     let page_key = server::messenger::pages::save(ctx, &account_id, &key, page_id, "Bench Page", page_token).await.unwrap();
     Owner { account, account_id, key, page: RecordId::new("page", page_key) }
@@ -94,7 +94,7 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
         fallback_first_name: "there".into(),
         ..Default::default()
     };
-    let account_key = ctx.crypto.account_key(&server::sessions::key_string(&owner.account)).await.unwrap();
+    let account_key = ctx.crypto.account_key(&server::db::ids::key_string(&owner.account)).await.unwrap();
     ctx.db
         .client()
         .query(

@@ -31,8 +31,9 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::{self, password, random_id, random_token, token_hash, Field, SecretKey};
+use crate::db::ids::{account_record, key_string};
 use crate::mail::{self, templates};
-use crate::sessions::{self, account_record, key_string, Session};
+use crate::sessions::{self, Session};
 
 const VERIFY_EMAIL_SECS: i64 = 24 * 3600;
 const RESET_PASSWORD_SECS: i64 = 3600;

@@ -16,7 +16,8 @@ pub use register::{
 use crate::accounts::{self, AccountError};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::{random_id, Field};
-use crate::sessions::{self, account_record, key_string, Session};
+use crate::db::ids::{account_record, key_string};
+use crate::sessions::{self, Session};
 
 type Result<T> = std::result::Result<T, AccountError>;
 

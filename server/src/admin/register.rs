@@ -9,7 +9,7 @@ use crate::accounts;
 use crate::accounts::AccountError;
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::random_id;
-use crate::sessions::key_string;
+use crate::db::ids::key_string;
 
 pub const BREACH_DEADLINE_SECS: i64 = 72 * 3600;
 

@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use tokio::sync::{RwLock, RwLockReadGuard};
 
 use crate::context::Ctx;
+use crate::db::ids::account_record;
 use crate::messenger::Result;
-use crate::sessions::account_record;
 
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const ACCOUNT_CAMPAIGNS: &str = "SELECT VALUE id FROM campaign WHERE account = $account";

@@ -18,9 +18,10 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::{Field, SecretKey};
+use crate::db::ids::{account_record, key_string};
+use crate::db::ids::{record, valid_key};
 use crate::messenger::pages::{self, PageRow};
-use crate::messenger::{record, signed_in_account, valid_key, MessengerError, Result};
-use crate::sessions::{account_record, key_string};
+use crate::messenger::{signed_in_account, MessengerError, Result};
 
 pub const DEFAULT_MARGIN_HOURS: i64 = 23;
 pub const DEFAULT_RATE: i64 = 250;

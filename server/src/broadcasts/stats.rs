@@ -9,9 +9,9 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::{owned, CampaignRow};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
+use crate::db::ids::key_string;
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
 use crate::messenger::{pages, signed_in_account, Result};
-use crate::sessions::key_string;
 
 const CHART_BUCKETS: i64 = 24;
 const REPORT_ROWS: i64 = 100;

@@ -8,9 +8,10 @@ use app::error::AppError;
 use app::types::UnsubscribeInfo;
 
 use crate::context::Ctx;
+use crate::db::ids::key_string;
+use crate::db::ids::valid_key;
 use crate::messenger::leads::{self, LeadRecord};
-use crate::messenger::{pages, valid_key, Result};
-use crate::sessions::key_string;
+use crate::messenger::{pages, Result};
 
 const MAC_CHARS: usize = 32;
 
@@ -43,13 +44,8 @@ pub(crate) fn same_mac(expected: &str, given: &str) -> bool {
 /// The lead a token names, if the MAC matches.
 async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
     let (lead_key, given) = token_parts(token).ok_or(AppError::InvalidUnsubscribeLink)?;
-    let row: Option<LeadRecord> = ctx
-        .db
-        .client()
-        .query(format!("SELECT {} FROM ONLY $id", leads::LIST_FIELDS))
-        .bind(("id", crate::messenger::record("lead", lead_key)))
-        .await?
-        .take(0)?;
+    let row: Option<LeadRecord> =
+        ctx.db.client().query(format!("SELECT {} FROM ONLY $id", leads::LIST_FIELDS)).bind(("id", crate::db::ids::record("lead", lead_key))).await?.take(0)?;
     let row = row.ok_or(AppError::InvalidUnsubscribeLink)?;
     if !same_mac(&mac(ctx, lead_key, &key_string(&row.page)), given) {
         return Err(AppError::InvalidUnsubscribeLink.into());

@@ -9,6 +9,7 @@ pub mod data_upgrade;
 mod embedded;
 #[cfg(test)]
 mod engine_patch;
+pub mod ids;
 pub mod layout;
 mod schema;
 

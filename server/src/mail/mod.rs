@@ -63,7 +63,7 @@ pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Resu
         .bind(("subject", key.seal_str(Field::new("outbox", &id, "subject"), &mail.subject)))
         .bind(("body", key.seal_str(Field::new("outbox", &id, "body"), &mail.body)))
         .bind(("now", now))
-        .bind(("account", mail.account.as_deref().map(crate::sessions::account_record)))
+        .bind(("account", mail.account.as_deref().map(crate::db::ids::account_record)))
         .bind(("purge", mail.purge_when_sent))
         .bind(("breach", breach.map(str::to_string)))
         .await?

@@ -14,8 +14,9 @@ use serde_json::json;
 use surrealdb::types::SurrealValue;
 
 use super::graph::Graph;
-use super::{leads, record, settings, signature, valid_key, Result};
+use super::{leads, settings, signature, Result};
 use crate::context::Ctx;
+use crate::db::ids::{record, valid_key};
 
 #[derive(Deserialize)]
 pub struct DeletionForm {

@@ -11,9 +11,10 @@ use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::ingest::{self, FollowUp};
-use super::{record, time_key, MessengerError, Result};
+use super::{time_key, MessengerError, Result};
 use crate::context::Ctx;
 use crate::crypto::Field;
+use crate::db::ids::record;
 
 const TABLE: &str = "webhook_delivery";
 /// Deliveries applied in one transaction.

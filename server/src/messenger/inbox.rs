@@ -13,10 +13,11 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::graph::{text_message, ErrorKind, Graph, GraphError};
 use super::leads::{self, LeadRecord};
 use super::pages::{self, PageRow};
-use super::{open, record, seal, signed_in_account, time_key, MessengerError, Result};
+use super::{open, seal, signed_in_account, time_key, MessengerError, Result};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
-use crate::sessions::key_string;
+use crate::db::ids::key_string;
+use crate::db::ids::record;
 
 const HISTORY: i64 = 200;
 const RETRY_BASE_SECS: i64 = 5;

@@ -21,10 +21,11 @@ use super::keywords::{self, Keyword};
 use super::leads::{self, LeadRecord};
 use super::pages::{self, PageRow};
 use super::proofs::{OptIn, SignedBody};
-use super::{record, seal, time_key, Result};
+use super::{seal, time_key, Result};
 use crate::context::Ctx;
 use crate::crypto::SecretKey;
-use crate::sessions::key_string;
+use crate::db::ids::key_string;
+use crate::db::ids::record;
 
 /// Events that arrived for Pages nobody connected.
 pub static DROPPED_EVENTS: AtomicU64 = AtomicU64::new(0);

@@ -5,9 +5,10 @@ use app::error::AppError;
 use app::types::LabelView;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{open, record, seal, signed_in_account, valid_key, Result};
+use super::{open, seal, signed_in_account, Result};
 use crate::context::{Ctx, RequestInfo};
-use crate::sessions::{account_record, key_string};
+use crate::db::ids::{account_record, key_string};
+use crate::db::ids::{record, valid_key};
 
 const MAX_LABELS: usize = 200;
 

@@ -11,10 +11,11 @@ use app::types::{LabelView, LeadFilter, LeadPage, LeadRow, ProofCheck, WindowFil
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::pages::{self, PageRow};
-use super::{open, record, signed_in_account, valid_key, Result};
+use super::{open, signed_in_account, Result};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
-use crate::sessions::{account_record, key_string};
+use crate::db::ids::{account_record, key_string};
+use crate::db::ids::{record, valid_key};
 
 const PAGE_SIZE: usize = 50;
 const SCAN_BATCH: i64 = 500;

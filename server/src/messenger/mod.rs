@@ -22,7 +22,6 @@ pub mod webhook;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::error::AppError;
-use surrealdb::types::RecordId;
 
 use crate::accounts::AccountError;
 use crate::context::{Ctx, RequestInfo};
@@ -106,19 +105,10 @@ pub fn time_key(now: i64) -> String {
     format!("{now:011}{n:06x}{}", hex::encode(suffix))
 }
 
-/// Record keys in the UI are ours and random; this only rejects garbage early.
-pub fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.len() <= 80 && key.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 pub fn seal(key: &SecretKey, table: &str, record: &str, field: &str, value: &str) -> String {
     key.seal_str(Field::new(table, record, field), value)
 }
 
 pub fn open(key: &SecretKey, table: &str, record: &str, field: &str, blob: &str) -> Result<String> {
     Ok(key.open_string(Field::new(table, record, field), blob)?)
-}
-
-pub fn record(table: &str, key: &str) -> RecordId {
-    RecordId::new(table, key.to_string())
 }

@@ -10,11 +10,12 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::graph::{ErrorKind, Graph};
 use super::settings::{self, AppSettings};
-use super::{open, record, seal, signed_in_account, valid_key, MessengerError, Result};
+use super::{open, seal, signed_in_account, MessengerError, Result};
 use crate::context::{Ctx, RequestInfo};
 use crate::crypto::SecretKey;
+use crate::db::ids::{account_record, key_string};
+use crate::db::ids::{record, valid_key};
 use crate::db::{retry_on_conflict, Client};
-use crate::sessions::{account_record, key_string};
 
 pub const LOGIN_TTL_SECS: i64 = 15 * 60;
 const MAX_PAGE_ID: usize = 40;

@@ -11,7 +11,7 @@ use super::proofs::{self, OptIn, SignedBody};
 use super::{open, settings, Result};
 use crate::context::Ctx;
 use crate::crypto::Field;
-use crate::sessions::key_string;
+use crate::db::ids::key_string;
 
 const MARK: &str = "shared_proofs";
 const BATCH: i64 = 200;

@@ -18,9 +18,10 @@ use sha2::Digest;
 use surrealdb::types::RecordId;
 use tokio::sync::OnceCell;
 
-use super::{leads, record, settings, Result};
+use super::{leads, settings, Result};
 use crate::context::Ctx;
 use crate::crypto::{Field, SecretKey};
+use crate::db::ids::record;
 
 const TABLE: &str = "signed_delivery";
 const DELETE_BATCH: i64 = 500;
@@ -186,7 +187,7 @@ pub(super) async fn check(ctx: &Ctx, account_key: &SecretKey, lead_key: &str, st
         Some(id) => {
             let sealed: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", id.clone())).await?.take(0)?;
             match sealed {
-                Some(blob) => Some(ctx.crypto.system_key().open(Field::new(TABLE, &crate::sessions::key_string(id), "body"), &blob)?),
+                Some(blob) => Some(ctx.crypto.system_key().open(Field::new(TABLE, &crate::db::ids::key_string(id), "body"), &blob)?),
                 None => None,
             }
         }

@@ -13,9 +13,10 @@
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::pages::PageRow;
-use super::{record, seal, Result};
+use super::{seal, Result};
 use crate::context::Ctx;
-use crate::sessions::key_string;
+use crate::db::ids::key_string;
+use crate::db::ids::record;
 
 const BATCH: i64 = 200;
 

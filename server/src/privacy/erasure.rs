@@ -8,8 +8,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::{identifier, keyset_page};
 
 use crate::context::Ctx;
+use crate::db::ids::account_record;
 use crate::mail::{self, templates};
-use crate::sessions::account_record;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErasureError {

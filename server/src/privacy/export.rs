@@ -16,8 +16,8 @@ use super::sealed_file::{OpeningReader, SealingWriter};
 use super::zip_stream::ZipStream;
 use crate::context::Ctx;
 use crate::crypto::{random_id, Field, SecretKey};
+use crate::db::ids::{account_record, key_string};
 use crate::mail::{self, templates};
-use crate::sessions::{account_record, key_string};
 
 pub const FORMAT_VERSION: u32 = 1;
 const PAGE: i64 = 500;

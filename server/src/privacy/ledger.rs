@@ -8,7 +8,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::Ctx;
 use crate::crypto::random_id;
-use crate::sessions::{account_record, key_string};
+use crate::db::ids::{account_record, key_string};
 
 pub const GENESIS: &str = "genesis";
 const APPEND_RETRIES: usize = 5;

@@ -5,7 +5,7 @@ use app::types::PolicyChange;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::Ctx;
-use crate::sessions::{account_record, key_string};
+use crate::db::ids::{account_record, key_string};
 
 pub const DOCUMENTS: [&str; 2] = ["terms", "privacy"];
 

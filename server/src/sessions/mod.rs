@@ -4,10 +4,11 @@
 
 use app::types::ActiveSession;
 use http::HeaderMap;
-use surrealdb::types::{RecordId, RecordIdKey, SurrealValue};
+use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::Ctx;
 use crate::crypto::{random_id, random_token, token_hash, Field, SecretKey};
+use crate::db::ids::{account_record, key_string};
 
 pub const COOKIE_NAME: &str = "__Host-chatfbtop_session";
 /// Last-use is written at most this often, so reads do not all become writes.
@@ -33,18 +34,6 @@ struct SessionRow {
     last_used_at: i64,
     expires_at: i64,
     user_agent_enc: String,
-}
-
-pub fn key_string(id: &RecordId) -> String {
-    match &id.key {
-        RecordIdKey::String(s) => s.clone(),
-        RecordIdKey::Number(n) => n.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-pub fn account_record(account_id: &str) -> RecordId {
-    RecordId::new("account", account_id.to_string())
 }
 
 /// Starts a session and returns its token (for the cookie only; never stored).

@@ -256,7 +256,7 @@ async fn seed(root: tempfile::TempDir, db: &str, graph: &str, recipients: usize)
     server::privacy::policies::publish(&ctx, "privacy", "Privacy policy", "Version two.", "A new version").await.unwrap();
     let keys: Vec<String> =
         ctx.db.client().query("SELECT VALUE key FROM lead ORDER BY key LIMIT $n").bind(("n", (UNSUBSCRIBING + ERASING) as i64)).await.unwrap().take(0).unwrap();
-    let page_key = server::sessions::key_string(&owner.page);
+    let page_key = server::db::ids::key_string(&owner.page);
     let mut links: Vec<(String, String)> = keys.into_iter().map(|k| (k.clone(), server::broadcasts::unsubscribe::token(&ctx, &k, &page_key))).collect();
     let erasing = links.split_off(UNSUBSCRIBING);
     super::seed::start_campaign(&ctx, &owner, 300).await;

@@ -75,7 +75,7 @@ async fn erasure_leaves_no_row_no_index_and_no_readable_trace() {
     assert_eq!(typo.error(), &json!("ConfirmationMismatch"));
     let running = server.running.as_ref().unwrap();
     let account = account_record(&server, leaving).await;
-    let key = server::sessions::key_string(&account);
+    let key = server::db::ids::key_string(&account);
 
     let reply = api.post("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"})).await;
     reply.ok();

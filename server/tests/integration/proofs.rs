@@ -38,7 +38,7 @@ async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
 
 async fn lead_key(w: &World, page: &str, psid: &str) -> String {
     let lead = server::messenger::ingest::lead_for(w.ctx(), page, psid).await.unwrap().expect("lead stored");
-    server::sessions::key_string(&lead)
+    server::db::ids::key_string(&lead)
 }
 
 /// Every kept delivery and every lead's own proof record, opened.
@@ -204,7 +204,7 @@ async fn proofs_verify_against_the_secret_that_signed_them_after_a_rotation_and_
         .take(0)
         .unwrap();
     let delivery = delivery.unwrap();
-    let key = server::sessions::key_string(&delivery);
+    let key = server::db::ids::key_string(&delivery);
     let field = || server::crypto::Field::new("signed_delivery", &key, "body");
     let blob: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", delivery.clone())).await.unwrap().take(0).unwrap();
     let body = String::from_utf8(ctx.crypto.system_key().open(field(), &blob.unwrap()).unwrap().to_vec()).unwrap();
@@ -245,7 +245,7 @@ async fn proofs_stored_before_schema_step_12_are_converted_at_start_and_still_ve
             .take(0)
             .unwrap();
         let delivery = delivery.unwrap();
-        let key = server::sessions::key_string(&delivery);
+        let key = server::db::ids::key_string(&delivery);
         let blob: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", delivery)).await.unwrap().take(0).unwrap();
         let body = ctx.crypto.system_key().open(server::crypto::Field::new("signed_delivery", &key, "body"), &blob.unwrap()).unwrap().to_vec();
         let signature = standin::sign(SECRET.as_bytes(), &body);
@@ -260,7 +260,7 @@ async fn proofs_stored_before_schema_step_12_are_converted_at_start_and_still_ve
         .unwrap()
         .take(0)
         .unwrap();
-    let account_key = ctx.crypto.account_key(&server::sessions::key_string(&account.unwrap())).await.unwrap();
+    let account_key = ctx.crypto.account_key(&server::db::ids::key_string(&account.unwrap())).await.unwrap();
     ctx.db
         .client()
         .query(

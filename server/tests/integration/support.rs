@@ -234,5 +234,5 @@ pub async fn find_account(server: &TestServer, email: &str) -> Option<surrealdb:
 
 /// The key of the account with this email.
 pub async fn account_id(server: &TestServer, email: &str) -> String {
-    server::sessions::key_string(&account_record(server, email).await)
+    server::db::ids::key_string(&account_record(server, email).await)
 }

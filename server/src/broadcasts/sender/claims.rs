@@ -11,11 +11,11 @@ use super::echo::{echoes_of, mark_echoed};
 use super::{batch_size, lease_secs, Batch, ECHO_GRACE_SECS};
 use crate::broadcasts::CampaignRow;
 use crate::context::Ctx;
+use crate::db::ids::key_string;
 use crate::messenger::graph::Graph;
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
 use crate::messenger::pages;
 use crate::messenger::Result;
-use crate::sessions::key_string;
 
 #[derive(Debug, SurrealValue)]
 pub(super) struct Claimed {

@@ -8,8 +8,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::outcomes::{write_outcomes, Outcome, RecipientState};
 use crate::context::Ctx;
+use crate::db::ids::key_string;
 use crate::messenger::Result;
-use crate::sessions::key_string;
 
 #[derive(Debug, SurrealValue)]
 pub(super) struct Echo {
@@ -60,7 +60,7 @@ pub async fn confirm_echoes(ctx: &Ctx, account: &RecordId, echoes: Vec<(String, 
     // A recipient key is the campaign's random key (30 hex characters) followed by the lead's.
     let rows: Vec<EchoRow> = echoes
         .into_iter()
-        .filter(|(key, _, _)| crate::messenger::valid_key(key) && key.len() > 30)
+        .filter(|(key, _, _)| crate::db::ids::valid_key(key) && key.len() > 30)
         .map(|(key, mid, at_ms)| EchoRow { campaign: RecordId::new("campaign", key[..30].to_string()), id: RecordId::new("campaign_echo", key), mid, at_ms })
         .collect();
     ctx.db

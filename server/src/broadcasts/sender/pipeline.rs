@@ -12,11 +12,11 @@ use super::pacing::Throttle;
 use super::{Batch, CONCURRENCY, MAX_RATE_LIMIT_ATTEMPTS, MAX_TEMPORARY_ATTEMPTS, OUTCOME_CHUNK};
 use crate::broadcasts::{unsubscribe, CampaignContent, CampaignRow};
 use crate::context::Ctx;
+use crate::db::ids::key_string;
 use crate::messenger::graph::{ErrorKind, Graph, GraphError};
 use crate::messenger::leads::LeadRecord;
 use crate::messenger::pages::{self, PageRow};
 use crate::messenger::{MessengerError, Result};
-use crate::sessions::key_string;
 
 /// Sends a claimed batch and records the outcomes. Returns false if the
 /// campaign was paused because Facebook rejected the Page's token.

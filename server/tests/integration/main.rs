@@ -10,33 +10,21 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use server::config::Cli;
 
-#[path = "integration/accounts.rs"]
 mod accounts;
-#[path = "integration/admin.rs"]
 mod admin;
-#[path = "integration/at_rest.rs"]
 mod at_rest;
-#[path = "integration/broadcasts.rs"]
 mod broadcasts;
-#[path = "integration/crash.rs"]
 mod crash;
-#[path = "integration/disabled.rs"]
 mod disabled;
-#[path = "integration/messenger.rs"]
 mod messenger;
-#[path = "integration/page_takeover.rs"]
 mod page_takeover;
-#[path = "integration/privacy.rs"]
 mod privacy;
-#[path = "integration/proofs.rs"]
 mod proofs;
-#[path = "../benches/support/mod.rs"]
+// The seeding helpers the benchmarks use too; they live with the benchmarks.
+#[path = "../../benches/support/mod.rs"]
 mod seed;
-#[path = "integration/storage.rs"]
 mod storage;
-#[path = "integration/support.rs"]
 mod support;
-#[path = "integration/takeover.rs"]
 mod takeover;
 
 const SHELL: &str = r#"<!DOCTYPE html><html><head><title>t</title>
