@@ -3,6 +3,7 @@
 //! (crypto-shredding), and a last mail goes to the former address.
 
 use app::inventory::{DataCategory, Owner, INVENTORY};
+use futures::StreamExt;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{identifier, keyset_page};
@@ -24,6 +25,11 @@ pub enum ErasureError {
 }
 
 const DELETE_BATCH: i64 = 1_000;
+/// Categories erased at once.
+const ERASURE_CONCURRENCY: usize = 2;
+
+/// One category's deletion, boxed so that several can run side by side.
+type Sweep<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), surrealdb::Error>> + Send + 'a>>;
 
 #[derive(Debug, SurrealValue)]
 struct Row {
@@ -106,8 +112,13 @@ pub async fn erase(ctx: &Ctx, account_id: &str, former_email: Option<&str>) -> R
     // and the account itself together, in one transaction, so that a crash
     // in between never leaves a chain that looks tampered with; its key last.
     let last = |c: &&DataCategory| c.owner == Owner::RecordKey || c.table == "consent";
-    for category in INVENTORY.iter().filter(|c| !last(c)) {
-        delete_category(ctx, category.table, category.owner, account_id).await?;
+    // Tables are independent of each other: two at a time keep both cores
+    // busy (one DELETE uses one), which nearly halves a large erasure.
+    let sweeps: Vec<Sweep<'_>> =
+        INVENTORY.iter().filter(|c| !last(c)).map(|c| Box::pin(delete_category(ctx, c.table, c.owner, account_id)) as Sweep<'_>).collect();
+    let mut sweeps = futures::stream::iter(sweeps).buffer_unordered(ERASURE_CONCURRENCY);
+    while let Some(swept) = sweeps.next().await {
+        swept?;
     }
     let tx = ctx.with_db(ctx.db.begin().await?);
     let mut deleted = Ok(());
