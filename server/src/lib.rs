@@ -146,7 +146,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         mail_wakeup: Arc::new(Notify::new()),
         deliveries: Arc::default(),
         memo: Arc::default(),
-        throttle: Arc::default(),
+        attempts: Arc::default(),
         account_requests: Arc::new(Notify::new()),
         send_gate: Arc::default(),
     })

@@ -9,7 +9,6 @@ mod purge;
 mod registration;
 mod requests;
 mod signin;
-pub mod throttle;
 mod tokens;
 
 pub use credentials::*;
@@ -175,22 +174,22 @@ impl PasswordLimits {
     fn check(&self, ctx: &Ctx) -> Result<()> {
         let now = ctx.now();
         for key in [&self.ip, &self.address] {
-            ctx.throttle.check(key, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
+            ctx.attempts.check(key, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
         }
         Ok(())
     }
 
     fn failed(&self, ctx: &Ctx) {
         let now = ctx.now();
-        ctx.throttle.record_failure(&self.ip, now);
-        ctx.throttle.record_failure(&self.address, now);
+        ctx.attempts.record_failure(&self.ip, now);
+        ctx.attempts.record_failure(&self.address, now);
     }
 
     /// A success clears the address's count, not the IP's: otherwise signing
     /// in to one's own account between guesses would wipe the count of
     /// guesses at everyone else's.
     fn passed(&self, ctx: &Ctx) {
-        ctx.throttle.reset(&self.address);
+        ctx.attempts.reset(&self.address);
     }
 }
 
@@ -199,9 +198,9 @@ impl PasswordLimits {
 fn limit_requests(ctx: &Ctx, purpose: &str, request: &RequestInfo, email: &str) -> Result<()> {
     let now = ctx.now();
     let per_ip = (format!("{purpose}-ip:{}", request.ip), ctx.settings.requests_per_ip_per_hour);
-    let per_address = (format!("{purpose}-address:{}", ctx.crypto.email_index(email)), throttle::REQUESTS_PER_ADDRESS_PER_HOUR);
+    let per_address = (format!("{purpose}-address:{}", ctx.crypto.email_index(email)), crate::context::attempts::REQUESTS_PER_ADDRESS_PER_HOUR);
     for (key, limit) in [per_ip, per_address] {
-        ctx.throttle.take(&key, limit, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
+        ctx.attempts.take(&key, limit, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
     }
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! What every capability module works with: the database, the crypto facade,
 //! the clock and the settings. Cheap to clone.
 
+pub mod attempts;
+pub mod send_gate;
+
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
@@ -54,11 +57,11 @@ pub struct Ctx {
     pub deliveries: Arc<DeliveryQueue>,
     pub memo: Arc<Memo>,
     /// Attempt limits (sign-in, password re-checks, registration and mail requests).
-    pub throttle: Arc<crate::accounts::throttle::Throttle>,
+    pub attempts: Arc<attempts::AttemptLimits>,
     /// Wakes the worker that completes registrations and mail requests.
     pub account_requests: Arc<tokio::sync::Notify>,
     /// Closed for disabled accounts: every Send API call passes it.
-    pub send_gate: Arc<crate::broadcasts::gate::SendGate>,
+    pub send_gate: Arc<send_gate::SendGate>,
 }
 
 /// Values a hot path would otherwise read from the database on every

@@ -17,7 +17,7 @@ pub const REQUESTS_PER_ADDRESS_PER_HOUR: u32 = 5;
 const QUOTA_WINDOW_SECS: i64 = 3600;
 
 #[derive(Default)]
-pub struct Throttle {
+pub struct AttemptLimits {
     entries: Mutex<HashMap<String, Entry>>,
     /// (start of the hour, requests in it), per key.
     quotas: Mutex<HashMap<String, (i64, u32)>>,
@@ -30,10 +30,10 @@ struct Entry {
     blocked_until: i64,
 }
 
-impl Throttle {
+impl AttemptLimits {
     /// Err(seconds to wait) while the key is blocked.
     pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
-        let entries = self.entries.lock().expect("throttle lock");
+        let entries = self.entries.lock().expect("attempt limits lock");
         match entries.get(key) {
             Some(e) if e.blocked_until > now => Err((e.blocked_until - now) as u64),
             _ => Ok(()),
@@ -41,7 +41,7 @@ impl Throttle {
     }
 
     pub fn record_failure(&self, key: &str, now: i64) {
-        let mut entries = self.entries.lock().expect("throttle lock");
+        let mut entries = self.entries.lock().expect("attempt limits lock");
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, e| now - e.last_failure < FORGET_AFTER_SECS && e.blocked_until > now - 60);
         }
@@ -61,7 +61,7 @@ impl Throttle {
     /// asked for): at most `limit` per key in an hour that starts at the
     /// first. Err(seconds until that hour ends) beyond it; otherwise counts this one.
     pub fn take(&self, key: &str, limit: u32, now: i64) -> Result<(), u64> {
-        let mut quotas = self.quotas.lock().expect("throttle lock");
+        let mut quotas = self.quotas.lock().expect("attempt limits lock");
         if quotas.len() >= MAX_ENTRIES {
             quotas.retain(|_, (start, _)| now - *start < QUOTA_WINDOW_SECS);
         }
@@ -77,7 +77,7 @@ impl Throttle {
     }
 
     pub fn reset(&self, key: &str) {
-        self.entries.lock().expect("throttle lock").remove(key);
+        self.entries.lock().expect("attempt limits lock").remove(key);
     }
 }
 
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn five_failures_are_free_then_delays_grow() {
-        let t = Throttle::default();
+        let t = AttemptLimits::default();
         for _ in 0..FREE_FAILURES - 1 {
             t.record_failure("ip:1", 1000);
             assert_eq!(t.check("ip:1", 1000), Ok(()));
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn a_quota_allows_its_limit_per_hour_then_says_when_the_hour_ends() {
-        let t = Throttle::default();
+        let t = AttemptLimits::default();
         for _ in 0..3 {
             assert_eq!(t.take("register-ip:1", 3, 1000), Ok(()));
         }
