@@ -1,5 +1,4 @@
 //! Types shared by the server functions and the WASM client.
-
 //!
 //! One file per area, as in `pages/`; everything is re-exported here, so
 //! callers name `crate::types::X`.

@@ -1,5 +1,6 @@
 //! What every capability module works with: the database, the crypto facade,
-//! the clock and the settings. Cheap to clone.
+//! the clock and the settings, and this instance's shared state (attempt
+//! limits, the send gate). Cheap to clone.
 
 pub mod attempts;
 pub mod send_gate;
