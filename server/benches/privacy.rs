@@ -145,13 +145,13 @@ async fn run() {
     );
 
     let (export_s, export_mib) = measure(async {
-        server::privacy::export::start(&ctx, &account_id).await.unwrap();
+        server::privacy::export::start(&ctx, &account_id, None).await.unwrap();
         loop {
             let status = server::privacy::export::status(&ctx, &account_id).await.unwrap().unwrap();
-            if status.status == "ready" {
+            if status.status == app::types::ExportState::Ready {
                 break;
             }
-            assert_ne!(status.status, "failed");
+            assert_ne!(status.status, app::types::ExportState::Failed);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })

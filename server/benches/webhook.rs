@@ -132,10 +132,10 @@ async fn run() {
     });
     let (limit_rate, limit_p50, limit_p99) = drive(&limit_url, bodies.clone(), concurrency).await;
 
-    let groups_before = ctx.deliveries.groups_stored.load(std::sync::atomic::Ordering::Relaxed);
+    let groups_before = ctx.deliveries.storing.groups_stored();
     let started = Instant::now();
     let (rate, p50, p99) = drive(&webhook, bodies.clone(), concurrency).await;
-    let groups = ctx.deliveries.groups_stored.load(std::sync::atomic::Ordering::Relaxed) - groups_before;
+    let groups = ctx.deliveries.storing.groups_stored() - groups_before;
     // Acknowledged means stored durably; applied means in leads and conversations.
     while server::messenger::deliveries::due(&ctx).await.unwrap() > 0 {
         // Not too often: each look counts the queue.

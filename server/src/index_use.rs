@@ -16,7 +16,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("accounts::issue_token", crate::accounts::DROP_TOKENS_FOR),
     ("accounts::consume_token", crate::accounts::CONSUME_TOKEN),
     ("accounts::complete_due", crate::accounts::DUE_REQUESTS),
-    ("accounts::purge_unverified", crate::accounts::EXPIRED_UNVERIFIED),
+    ("privacy::purge_unverified", crate::privacy::EXPIRED_UNVERIFIED),
     ("broadcasts::sender::tick", crate::broadcasts::sender::START_DUE_CAMPAIGNS),
     ("broadcasts::cancel", crate::broadcasts::SKIP_PENDING_RECIPIENTS),
     ("broadcasts::gate::stop_account", crate::broadcasts::gate::ACCOUNT_CAMPAIGNS),

@@ -22,7 +22,7 @@ pub async fn run_retention(ctx: Ctx, mut shutdown: tokio::sync::watch::Receiver<
 /// One retention pass: sign-in history, dead sessions and tokens, expired
 /// exports. What it deleted is recorded for the admin panel.
 pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
-    let mut report = match crate::accounts::purge_expired(ctx).await {
+    let mut report = match crate::privacy::purge_expired(ctx).await {
         Ok(report) => report,
         Err(e) => {
             tracing::error!(error = %e, "retention purge failed");
@@ -33,14 +33,14 @@ pub async fn purge_once(ctx: &Ctx, interrupted_before: Option<i64>) {
         Ok(exports) => report.exports = exports,
         Err(e) => tracing::error!(error = %e, "export purge failed"),
     }
-    match crate::messenger::leads::purge_expired(ctx).await {
+    match crate::messenger::leads::purge_expired(ctx, &crate::broadcasts::DEPENDENTS).await {
         Ok((leads, messages)) => {
             report.leads = leads;
             report.messages = messages;
         }
         Err(e) => tracing::error!(error = %e, "lead and message purge failed"),
     }
-    if let Err(e) = crate::privacy::retention::record_purge(ctx, &report).await {
+    if let Err(e) = crate::policies::retention::record_purge(ctx, &report).await {
         tracing::error!(error = %e, "recording the purge failed");
     }
     tracing::info!(

@@ -19,8 +19,11 @@ pub mod http;
 #[cfg(test)]
 mod index_use;
 pub mod jobs;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod messenger;
+pub mod policies;
 pub mod privacy;
 pub mod sealed_texts;
 pub mod sessions;
@@ -86,7 +89,7 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials(config), &config.engine_options()).await?;
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
     let ctx = context_on(config, &data_dir, db, clock).await?;
-    privacy::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
+    policies::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
     messenger::proof_upgrade::upgrade(&ctx).await.map_err(|e| StartupError::Database { what: "opt-in proofs".into(), reason: e.to_string() })?;
     sealed_texts::upgrade(&ctx).await.map_err(|e| StartupError::Database { what: "label names and campaign texts".into(), reason: e.to_string() })?;
     Ok(Core { data_dir, ctx })
@@ -178,7 +181,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
         tokio::spawn(accounts::run_worker(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop.clone())),
-        tokio::spawn(messenger::deliveries::run(ctx.clone(), background_stop.clone())),
+        tokio::spawn(messenger::deliveries::run(ctx.clone(), background_stop.clone(), broadcasts::receipts::apply)),
         tokio::spawn(broadcasts::sender::run(ctx.clone(), background_stop)),
     ];
 
@@ -334,7 +337,7 @@ pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, S
     let result = accounts::create_admin(&core.ctx, email).await;
     core.close().await;
     result.map_err(|e| match e {
-        accounts::AccountError::User(app::error::AppError::InvalidEmail) => StartupError::Command("the email is invalid or already has an account".into()),
+        error::Error::User(app::error::AppError::InvalidEmail) => StartupError::Command("the email is invalid or already has an account".into()),
         other => StartupError::Command(other.to_string()),
     })
 }
@@ -342,28 +345,28 @@ pub async fn create_admin(config: &ServeConfig, email: &str) -> Result<String, S
 /// `server policy publish`: returns the new version and the number of mails queued.
 pub async fn publish_policy(config: &ServeConfig, document: &str, title: &str, body: &str, summary: &str) -> Result<(i64, usize), StartupError> {
     let core = open_core(config, Arc::new(clock::SystemClock)).await?;
-    let result = privacy::policies::publish(&core.ctx, document, title, body, summary).await;
+    let result = policies::documents::publish(&core.ctx, document, title, body, summary).await;
     core.close().await;
     result.map_err(|e| StartupError::Command(e.to_string()))
 }
 
 /// `server consent verify`.
-pub async fn verify_consents(config: &ServeConfig) -> Result<privacy::ledger::Verification, StartupError> {
+pub async fn verify_consents(config: &ServeConfig) -> Result<policies::ledger::Verification, StartupError> {
     let core = open_core(config, Arc::new(clock::SystemClock)).await?;
-    let result = privacy::ledger::verify(&core.ctx).await;
+    let result = policies::ledger::verify(&core.ctx).await;
     core.close().await;
     result.map_err(|e| StartupError::Command(e.to_string()))
 }
 
 /// `server db copy`: copies and verifies the database, then checks the consent
 /// ledger's hash chains on the copy with this installation's keys.
-pub async fn copy_database(config: &ServeConfig, from: &str, to: &str) -> Result<(db::copy::CopyReport, privacy::ledger::Verification), StartupError> {
+pub async fn copy_database(config: &ServeConfig, from: &str, to: &str) -> Result<(db::copy::CopyReport, policies::ledger::Verification), StartupError> {
     let data_dir = DataDir::prepare(&config.data_dir)?;
     let (from, to) = (config::DbAddress::parse(from)?, config::DbAddress::parse(to)?);
     let ends = db::copy::Endpoints { from: &from, to: &to, namespace: &config.db_namespace, database: &config.db_database };
     let (target, report) = db::copy::copy(ends, || credentials(config), &config.engine_options()).await?;
     let core = Core { ctx: context_on(config, &data_dir, target, Arc::new(clock::SystemClock)).await?, data_dir };
-    let verification = privacy::ledger::verify(&core.ctx).await;
+    let verification = policies::ledger::verify(&core.ctx).await;
     core.close().await;
     let verification = verification.map_err(|e| StartupError::Command(e.to_string()))?;
     if !verification.problems.is_empty() {

@@ -81,7 +81,7 @@ fn ExportData() -> impl IntoView {
     // While a job runs, ask again every second to show its progress.
     Effect::new(move |_| {
         if let Some(Ok(Some(s))) = status.get() {
-            if s.status == "queued" || s.status == "running" {
+            if s.status.in_progress() {
                 set_timeout(move || status.refetch(), std::time::Duration::from_millis(1000));
             }
         }
@@ -116,7 +116,7 @@ fn ExportData() -> impl IntoView {
                         </p>
                     }.into_any(),
                     None => view! {
-                        <p>"Export " {s.status.clone()} ": " <progress max="100" value=s.progress></progress> " " {s.progress} "%"</p>
+                        <p>"Export " {s.status.as_str()} ": " <progress max="100" value=s.progress></progress> " " {s.progress} "%"</p>
                     }.into_any(),
                 })}
             </div>

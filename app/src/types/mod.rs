@@ -84,6 +84,9 @@ mod tests {
         for state in states {
             assert_eq!(state.as_str().parse::<CampaignState>(), Ok(state));
         }
+        for state in [ExportState::Queued, ExportState::Running, ExportState::Ready, ExportState::Failed, ExportState::Expired] {
+            assert_eq!(state.as_str().parse::<ExportState>(), Ok(state));
+        }
         assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
         assert_eq!("sending".parse::<CampaignState>(), Ok(CampaignState::Sending));
         assert_eq!("Admin".parse::<Role>(), Err(UnknownName { kind: "role", value: "Admin".into() }));

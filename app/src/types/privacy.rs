@@ -2,6 +2,32 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::stored_names;
+
+/// Where a data export stands. `Expired` is never stored: it is a ready
+/// export past its download period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportState {
+    Queued,
+    Running,
+    Ready,
+    Failed,
+    Expired,
+}
+
+stored_names!(ExportState, "export state", { Queued => "queued", Running => "running", Ready => "ready", Failed => "failed", Expired => "expired" });
+
+impl ExportState {
+    /// Still being made: the page asks again shortly.
+    pub fn in_progress(self) -> bool {
+        match self {
+            ExportState::Queued | ExportState::Running => true,
+            ExportState::Ready | ExportState::Failed | ExportState::Expired => false,
+        }
+    }
+}
+
 /// How much the app holds in one category of the data inventory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryHolding {
@@ -42,8 +68,7 @@ pub const DELETE_CONFIRMATION: &str = "DELETE";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportStatus {
     pub id: String,
-    /// "queued", "running", "ready" or "failed".
-    pub status: String,
+    pub status: ExportState,
     pub progress: i64,
     pub created_at: i64,
     pub expires_at: Option<i64>,

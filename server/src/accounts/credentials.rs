@@ -5,17 +5,15 @@ use super::*;
 
 /// Password change: needs the current password; every other session ends,
 /// this one gets a new id, and a notice is mailed. Returns the new session.
-pub async fn change_password(ctx: &Ctx, request: &RequestInfo, current_password: &str, new_password: &str) -> Result<(String, Session)> {
-    // Allowed while a password change is owed: that is how it gets paid.
-    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
-    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    account.check_password(ctx, request, current_password).await?;
+/// Allowed while a password change is owed: that is how it gets paid.
+pub async fn change_password(ctx: &Ctx, caller: &SignedIn, current_password: &str, new_password: &str) -> Result<(String, Session)> {
+    let account = caller.reauthenticated_account(ctx, current_password).await?;
     let email = account.email()?;
     password_policy::check(new_password, &email, account.display_name()?.as_deref())?;
     set_password(ctx, &account.id, new_password).await?;
     sessions::revoke_all(ctx, &account.id, None).await?;
     cancel_email_change(ctx, &account.id).await?;
-    let (token, new_session) = sessions::create(ctx, &account.id, &account.key, session.persistent, &request.user_agent).await?;
+    let (token, new_session) = sessions::create(ctx, &account.id, &account.key, caller.session.persistent, &caller.request.user_agent).await?;
     mail::enqueue(ctx, templates::password_changed(&email).for_account(&account.id)).await?;
     Ok((token, new_session))
 }
@@ -80,10 +78,8 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new_password: &str) -> Resul
 }
 
 /// Starts an email change: the new address must confirm through its link.
-pub async fn request_email_change(ctx: &Ctx, request: &RequestInfo, new_email: &str, password_input: &str) -> Result<()> {
-    let (session, _) = require_session(ctx, request).await?;
-    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    account.check_password(ctx, request, password_input).await?;
+pub async fn request_email_change(ctx: &Ctx, caller: &Ready, new_email: &str, password_input: &str) -> Result<()> {
+    let account = caller.reauthenticated_account(ctx, password_input).await?;
     let new_email = new_email.trim();
     validate_email(new_email)?;
     if find_by_email(ctx, new_email).await?.is_some() {
@@ -127,19 +123,4 @@ pub async fn confirm_email_change(ctx: &Ctx, token: &str) -> Result<()> {
         .check()?;
     mail::enqueue(ctx, templates::email_changed(&old_email).for_account(&account.id)).await?;
     Ok(())
-}
-
-/// Checks the password of the signed-in admin, for destructive admin actions.
-pub async fn require_admin_reauth(ctx: &Ctx, request: &RequestInfo, password_input: &str) -> Result<Session> {
-    let (session, user) = match require_session(ctx, request).await {
-        Ok(found) => found,
-        Err(AccountError::User(AppError::NotSignedIn)) => return Err(AppError::Forbidden.into()),
-        Err(e) => return Err(e),
-    };
-    if user.role != Role::Admin {
-        return Err(AppError::Forbidden.into());
-    }
-    let account = load_account(ctx, &session.account_id).await?.ok_or(AppError::NotSignedIn)?;
-    account.check_password(ctx, request, password_input).await?;
-    Ok(session)
 }

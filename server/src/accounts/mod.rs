@@ -2,18 +2,18 @@
 //! and reset, email change, sign-in history, and admin creation.
 //! Every personal value goes through the crypto module.
 
+mod caller;
 mod credentials;
+mod notices;
 pub mod password_policy;
-mod privacy_center;
-mod purge;
 mod registration;
 mod requests;
 mod signin;
 mod tokens;
 
+pub use caller::*;
 pub use credentials::*;
-pub use privacy_center::*;
-pub use purge::*;
+pub use notices::*;
 pub use registration::*;
 #[cfg(test)]
 pub(crate) use requests::DUE_REQUESTS;
@@ -23,13 +23,11 @@ pub use signin::*;
 pub(crate) use tokens::*;
 
 use app::error::AppError;
-use app::types::{
-    CategoryHolding, ConsentRecord, CurrentUser, LoginInput, NotificationSettings, PrivacyOverview, RegisterInput, Role, SecurityOverview, SignInRecord,
-};
+use app::types::{CurrentUser, LoginInput, NotificationSettings, RegisterInput, Role, SecurityOverview, SignInRecord};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::{Ctx, RequestInfo};
-use crate::crypto::{self, password, random_id, random_token, token_hash, Field, SecretKey};
+use crate::crypto::{password, random_id, random_token, token_hash, Field, SecretKey};
 use crate::db::ids::{account_record, key_string};
 use crate::mail::{self, templates};
 use crate::sessions::{self, Session};
@@ -40,65 +38,7 @@ const CHANGE_EMAIL_SECS: i64 = 24 * 3600;
 const MAX_DISPLAY_NAME_CHARS: usize = 100;
 const HISTORY_LIMIT: i64 = 200;
 
-/// Errors of the account flows: either the user's mistake (shown as is) or an
-/// internal failure (logged for the operator, shown as a generic sentence).
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("{0}")]
-    User(AppError),
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error("key store error: {0}")]
-    Keys(#[from] crypto::KeyStoreError),
-    #[error("decryption error: {0}")]
-    Crypto(#[from] crypto::CryptoError),
-    #[error(transparent)]
-    Session(#[from] sessions::SessionError),
-    #[error(transparent)]
-    Mail(#[from] mail::MailError),
-    #[error(transparent)]
-    Ledger(#[from] crate::privacy::ledger::LedgerError),
-    #[error(transparent)]
-    Erasure(#[from] crate::privacy::erasure::ErasureError),
-    #[error(transparent)]
-    Export(#[from] crate::privacy::export::ExportError),
-    #[error(transparent)]
-    Policy(#[from] crate::privacy::policies::PolicyError),
-    #[error("an account request could not be read or written: {0}")]
-    Request(String),
-    #[error("the account's sends could not be stopped: {0}")]
-    Stopping(String),
-    #[error(transparent)]
-    Stored(#[from] app::types::UnknownName),
-}
-
-impl From<AppError> for AccountError {
-    fn from(e: AppError) -> Self {
-        AccountError::User(e)
-    }
-}
-
-impl AccountError {
-    /// The sentence for the user; internal failures are logged here, without personal data.
-    pub fn into_app_error(self, operation: &str) -> AppError {
-        match self {
-            AccountError::User(e) => e,
-            AccountError::Policy(crate::privacy::policies::PolicyError::UnknownDocument(_) | crate::privacy::policies::PolicyError::Empty) => {
-                AppError::InvalidPolicy
-            }
-            AccountError::Policy(crate::privacy::policies::PolicyError::TitleNotSingleLine) => AppError::NotSingleLine { field: "The title".into() },
-            AccountError::Export(crate::privacy::export::ExportError::TooSoon { retry_after_secs }) => {
-                AppError::ExportTooSoon { retry_after_mins: (retry_after_secs + 59) / 60 }
-            }
-            other => {
-                tracing::error!(operation, error = %other, "account operation failed");
-                AppError::Internal
-            }
-        }
-    }
-}
-
-type Result<T> = std::result::Result<T, AccountError>;
+pub(crate) use crate::error::{Error, Result};
 
 #[derive(Debug, SurrealValue)]
 struct AccountRow {
@@ -154,7 +94,7 @@ impl Account {
             display_name: self.display_name()?,
             role: self.row.role.parse()?,
             must_change_password: self.row.must_change_password,
-            pending_policies: crate::privacy::policies::pending_for(ctx, &self.id).await?,
+            pending_policies: crate::policies::documents::pending_for(ctx, &self.id).await?,
         })
     }
 }
@@ -255,44 +195,18 @@ pub fn validate_email(email: &str) -> std::result::Result<(), AppError> {
     }
 }
 
-/// The signed-in account behind a request, if any.
-pub async fn current(ctx: &Ctx, request: &RequestInfo) -> Result<Option<(Session, CurrentUser)>> {
-    let Some(token) = &request.session_token else {
-        return Ok(None);
-    };
-    let Some(session) = sessions::authenticate(ctx, token).await? else {
-        return Ok(None);
-    };
-    match load_account(ctx, &session.account_id).await? {
-        Some(account) if !account.row.disabled => Ok(Some((session, account.current_user(ctx).await?))),
-        _ => Ok(None),
-    }
+/// The signed-in account with its password checked again, for steps that
+/// hand out data or cannot be undone. Allowed while a policy change waits
+/// for a decision: downloading one's data or leaving helps make it.
+pub struct Reauthenticated {
+    pub id: String,
+    pub email: String,
+    pub notices: NotificationSettings,
 }
 
-/// The session of a request that must be signed in (and not owe a password change).
-pub async fn require_session(ctx: &Ctx, request: &RequestInfo) -> Result<(Session, CurrentUser)> {
-    let (session, user) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired.into());
-    }
-    if !user.pending_policies.is_empty() {
-        return Err(AppError::PolicyAcceptanceRequired.into());
-    }
-    Ok((session, user))
-}
-
-/// The address for an optional notice, if the account wants that kind.
-pub async fn optional_notice_address(ctx: &Ctx, account_id: &str, kind: &str) -> Result<Option<String>> {
-    let Some(account) = load_account(ctx, account_id).await? else {
-        return Ok(None);
-    };
-    let wanted = match kind {
-        "export_ready" => account.row.notify_export_ready,
-        "policy_updated" => account.row.notify_policy_updates,
-        "new_signin" => account.row.notify_new_signin,
-        _ => true,
-    };
-    Ok(if wanted { Some(account.email()?) } else { None })
+pub async fn reauthenticate(ctx: &Ctx, caller: &SignedIn, password_input: &str) -> Result<Reauthenticated> {
+    let account = caller.reauthenticated_account(ctx, password_input).await?;
+    Ok(Reauthenticated { email: account.email()?, notices: account.notices(), id: account.id })
 }
 
 /// Email and display name, for an audited admin view.

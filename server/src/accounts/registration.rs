@@ -34,12 +34,12 @@ pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>,
     match create_account(ctx, &id, email, display_name, password_hash, "user", false, false).await {
         Ok(()) => {}
         // A concurrent registration of the same address won the unique index.
-        Err(AccountError::Database(_)) if find_by_email(ctx, email).await?.is_some() => return Ok(()),
+        Err(Error::Database(_)) if find_by_email(ctx, email).await?.is_some() => return Ok(()),
         Err(e) => return Err(e),
     }
-    for document in crate::privacy::DOCUMENTS {
-        let version = crate::privacy::current_version(ctx, document).await?;
-        crate::privacy::ledger::append(ctx, &id, document, version).await?;
+    for document in crate::policies::DOCUMENTS {
+        let version = crate::policies::current_version(ctx, document).await?;
+        crate::policies::ledger::append(ctx, &id, document, version).await?;
     }
     let token = issue_token(ctx, &id, "verify_email", VERIFY_EMAIL_SECS).await?;
     let link = ctx.link(&format!("/verify-email?token={token}"));

@@ -92,8 +92,8 @@ pub async fn logout(ctx: &Ctx, request: &RequestInfo) -> Result<()> {
     Ok(())
 }
 
-pub async fn logout_everywhere(ctx: &Ctx, request: &RequestInfo) -> Result<()> {
-    let (session, _) = current(ctx, request).await?.ok_or(AppError::NotSignedIn)?;
+pub async fn logout_everywhere(ctx: &Ctx, caller: &SignedIn) -> Result<()> {
+    let session = &caller.session;
     sessions::revoke_all(ctx, &session.account_id, None).await?;
     cancel_email_change(ctx, &session.account_id).await?;
     Ok(())
@@ -107,9 +107,8 @@ struct SigninRow {
     user_agent_enc: String,
 }
 
-pub async fn security_overview(ctx: &Ctx, request: &RequestInfo) -> Result<SecurityOverview> {
-    let (session, _) = require_session(ctx, request).await?;
-    let key = ctx.crypto.account_key(&session.account_id).await?;
+pub async fn security_overview(ctx: &Ctx, caller: &Ready) -> Result<SecurityOverview> {
+    let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<SigninRow> = ctx
         .db
         .client()
@@ -127,13 +126,13 @@ pub async fn security_overview(ctx: &Ctx, request: &RequestInfo) -> Result<Secur
             user_agent: key.open_string(Field::new("signin_event", &id, "user_agent"), &row.user_agent_enc)?,
         });
     }
-    let sessions = sessions::list(ctx, &session.account_id, &key, &session.id).await?;
-    let retention_days = crate::privacy::retention::current(ctx).await?.signin_history_days;
+    let sessions = sessions::list(ctx, &session.account_id, key, &session.id).await?;
+    let retention_days = crate::policies::retention::current(ctx).await?.signin_history_days;
     Ok(SecurityOverview { signins, sessions, retention_days })
 }
 
-pub async fn revoke_session(ctx: &Ctx, request: &RequestInfo, session_id: &str) -> Result<()> {
-    let (session, _) = require_session(ctx, request).await?;
+pub async fn revoke_session(ctx: &Ctx, caller: &Ready, session_id: &str) -> Result<()> {
+    let session = &caller.session;
     if sessions::revoke(ctx, &session.account_id, session_id).await? {
         Ok(())
     } else {

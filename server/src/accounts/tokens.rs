@@ -40,7 +40,7 @@ pub(super) async fn consume_token(ctx: &Ctx, token: &str, purpose: &str) -> Resu
         .bind(("now", ctx.now()))
         .await?
         .take((0, "account"))?;
-    deleted.first().map(key_string).ok_or(AccountError::User(AppError::InvalidOrExpiredLink))
+    deleted.first().map(key_string).ok_or(Error::User(AppError::InvalidOrExpiredLink))
 }
 
 /// Drops a pending email change and its link. Done whenever the password

@@ -13,29 +13,15 @@ pub use register::{
     breaches, mark_authority_notified, notify_people, parse_local_time, recipients, record_breach, remove_recipient, save_recipient, BREACH_DEADLINE_SECS,
 };
 
-use crate::accounts::{self, AccountError};
-use crate::context::{Ctx, RequestInfo};
+use crate::accounts::{self, Admin};
+use crate::context::Ctx;
 use crate::crypto::{random_id, Field};
 use crate::db::ids::{account_record, key_string};
-use crate::sessions::{self, Session};
-
-type Result<T> = std::result::Result<T, AccountError>;
+use crate::error::{Error, Result};
+use crate::sessions;
 
 const PAGE: i64 = 50;
 const MAX_REASON_CHARS: usize = 500;
-
-/// The signed-in admin, or 403.
-async fn require_admin(ctx: &Ctx, request: &RequestInfo) -> Result<Session> {
-    let (session, user) = match accounts::require_session(ctx, request).await {
-        Ok(found) => found,
-        Err(AccountError::User(AppError::NotSignedIn)) => return Err(AppError::Forbidden.into()),
-        Err(e) => return Err(e),
-    };
-    if user.role != Role::Admin {
-        return Err(AppError::Forbidden.into());
-    }
-    Ok(session)
-}
 
 fn reason(text: &str) -> Result<&str> {
     let text = text.trim();
@@ -46,7 +32,7 @@ fn reason(text: &str) -> Result<&str> {
 }
 
 /// Appends to the admin action log; the reason is sealed under the system key.
-async fn log_action(ctx: &Ctx, admin: &Session, action: &str, target: Option<&str>, reason: Option<&str>) -> Result<()> {
+async fn log_action(ctx: &Ctx, admin: &Admin, action: &str, target: Option<&str>, reason: Option<&str>) -> Result<()> {
     let id = random_id();
     let sealed = reason.map(|r| ctx.crypto.system_key().seal_str(Field::new("admin_action", &id, "reason"), r));
     ctx.db
@@ -54,7 +40,7 @@ async fn log_action(ctx: &Ctx, admin: &Session, action: &str, target: Option<&st
         .query("CREATE $id SET at = $now, admin_id = $admin, action = $action, target_id = $target, reason_enc = $reason")
         .bind(("id", RecordId::new("admin_action", id.clone())))
         .bind(("now", ctx.now()))
-        .bind(("admin", admin.account_id.clone()))
+        .bind(("admin", admin.account_id().to_string()))
         .bind(("action", action.to_string()))
         .bind(("target", target.map(str::to_string)))
         .bind(("reason", sealed))
@@ -92,8 +78,7 @@ fn to_row(u: UserRow) -> Result<AdminUserRow> {
 
 /// Newest first, 50 a page (keyset on the creation time index), or the one
 /// account whose email matches exactly (through the blind index).
-pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage> {
-    let admin = require_admin(ctx, request).await?;
+pub async fn list_users(ctx: &Ctx, admin: &Admin, email: Option<String>, before: Option<i64>) -> Result<AdminUserPage> {
     const FIELDS: &str = "id, role, email_verified, disabled, created_at, last_signin_at";
     if let Some(email) = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()) {
         let rows: Vec<UserRow> = ctx
@@ -103,7 +88,7 @@ pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>,
             .bind(("index", ctx.crypto.email_index(&email)))
             .await?
             .take(0)?;
-        log_action(ctx, &admin, "search_user_by_email", rows.first().map(|r| key_string(&r.id)).as_deref(), None).await?;
+        log_action(ctx, admin, "search_user_by_email", rows.first().map(|r| key_string(&r.id)).as_deref(), None).await?;
         return Ok(AdminUserPage { users: rows.into_iter().map(to_row).collect::<Result<_>>()?, next_before: None });
     }
     let rows: Vec<UserRow> = ctx
@@ -120,30 +105,29 @@ pub async fn list_users(ctx: &Ctx, request: &RequestInfo, email: Option<String>,
 
 async fn exists(ctx: &Ctx, account_id: &str) -> Result<()> {
     let found: Option<RecordId> = ctx.db.client().query("SELECT VALUE id FROM ONLY $id").bind(("id", account_record(account_id))).await?.take(0)?;
-    found.map(|_| ()).ok_or(AccountError::User(AppError::AccountNotFound))
+    found.map(|_| ()).ok_or(Error::User(AppError::AccountNotFound))
 }
 
 /// Disabling ends every session of the account at once, stops its sends
 /// and campaigns, and its Pages' webhook events are no longer applied
 /// (`messenger::ingest`).
-pub async fn set_disabled(ctx: &Ctx, request: &RequestInfo, account_id: &str, disabled: bool) -> Result<()> {
-    let admin = require_admin(ctx, request).await?;
+pub async fn set_disabled(ctx: &Ctx, admin: &Admin, account_id: &str, disabled: bool) -> Result<()> {
     exists(ctx, account_id).await?;
-    if disabled && account_id == admin.account_id {
+    if disabled && account_id == admin.account_id() {
         return Err(AppError::LastAdmin.into());
     }
     ctx.db.client().query("UPDATE $id SET disabled = $disabled").bind(("id", account_record(account_id))).bind(("disabled", disabled)).await?.check()?;
     if disabled {
         sessions::revoke_all(ctx, account_id, None).await?;
-        crate::broadcasts::gate::stop_account(ctx, account_id).await.map_err(|e| AccountError::Stopping(e.to_string()))?;
+        crate::broadcasts::gate::stop_account(ctx, account_id).await.map_err(|e| Error::internal("the account's sends could not be stopped", e.to_string()))?;
     } else {
         crate::broadcasts::gate::allow_account(ctx, account_id).await;
     }
-    log_action(ctx, &admin, if disabled { "disable_user" } else { "enable_user" }, Some(account_id), None).await
+    log_action(ctx, admin, if disabled { "disable_user" } else { "enable_user" }, Some(account_id), None).await
 }
 
-pub async fn set_role(ctx: &Ctx, request: &RequestInfo, password: &str, account_id: &str, role: Role) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn set_role(ctx: &Ctx, admin: &Admin, password: &str, account_id: &str, role: Role) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
     exists(ctx, account_id).await?;
     if role == Role::User {
         let admins: Option<i64> = ctx
@@ -159,19 +143,19 @@ pub async fn set_role(ctx: &Ctx, request: &RequestInfo, password: &str, account_
     }
     let name = role.as_str();
     ctx.db.client().query("UPDATE $id SET role = $role").bind(("id", account_record(account_id))).bind(("role", name.to_string())).await?.check()?;
-    log_action(ctx, &admin, &format!("set_role_{name}"), Some(account_id), None).await
+    log_action(ctx, admin, &format!("set_role_{name}"), Some(account_id), None).await
 }
 
 /// The same complete erasure as self-deletion; the user gets the mail.
-pub async fn delete_user(ctx: &Ctx, request: &RequestInfo, password: &str, account_id: &str, why: &str) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn delete_user(ctx: &Ctx, admin: &Admin, password: &str, account_id: &str, why: &str) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
     let why = reason(why)?;
-    if account_id == admin.account_id {
+    if account_id == admin.account_id() {
         return Err(AppError::LastAdmin.into());
     }
     let email = accounts::email_of(ctx, account_id).await?.ok_or(AppError::AccountNotFound)?;
     crate::privacy::erasure::erase(ctx, account_id, Some(&email)).await?;
-    log_action(ctx, &admin, "delete_user", Some(account_id), Some(why)).await
+    log_action(ctx, admin, "delete_user", Some(account_id), Some(why)).await
 }
 
 #[derive(Debug, SurrealValue)]
@@ -184,8 +168,7 @@ struct SigninRow {
 
 /// Opens a user's personal data for a stated reason. The access is written
 /// to the user's own access log (which they see) and to the admin log.
-pub async fn view_personal_data(ctx: &Ctx, request: &RequestInfo, account_id: &str, why: &str) -> Result<PersonalDataView> {
-    let admin = require_admin(ctx, request).await?;
+pub async fn view_personal_data(ctx: &Ctx, admin: &Admin, account_id: &str, why: &str) -> Result<PersonalDataView> {
     let why = reason(why)?;
     exists(ctx, account_id).await?;
     let key = ctx.crypto.account_key(account_id).await?;
@@ -201,7 +184,7 @@ pub async fn view_personal_data(ctx: &Ctx, request: &RequestInfo, account_id: &s
         .bind(("reason", key.seal_str(Field::new("access_log", &log_id, "reason"), why)))
         .await?
         .check()?;
-    log_action(ctx, &admin, "view_personal_data", Some(account_id), Some(why)).await?;
+    log_action(ctx, admin, "view_personal_data", Some(account_id), Some(why)).await?;
 
     let (email, display_name) = accounts::email_and_name(ctx, account_id).await?.ok_or(AppError::AccountNotFound)?;
     let rows: Vec<SigninRow> = ctx
@@ -234,8 +217,7 @@ struct ActionRow {
 }
 
 /// The admin action log, newest first.
-pub async fn actions(ctx: &Ctx, request: &RequestInfo, before: Option<i64>) -> Result<Vec<AdminActionRow>> {
-    require_admin(ctx, request).await?;
+pub async fn actions(ctx: &Ctx, _: &Admin, before: Option<i64>) -> Result<Vec<AdminActionRow>> {
     let rows: Vec<ActionRow> = ctx
         .db
         .client()
@@ -257,23 +239,22 @@ pub async fn actions(ctx: &Ctx, request: &RequestInfo, before: Option<i64>) -> R
 }
 
 /// Publishes a new policy version: every user is mailed and must re-accept.
-pub async fn publish_policy(ctx: &Ctx, request: &RequestInfo, password: &str, document: &str, title: &str, body: &str, summary: &str) -> Result<i64> {
-    let session = accounts::require_admin_reauth(ctx, request, password).await?;
-    let (version, mailed) = crate::privacy::policies::publish(ctx, document, title, body, summary).await?;
-    log_action(ctx, &session, &format!("publish_policy_{document}_v{version}"), None, None).await?;
+pub async fn publish_policy(ctx: &Ctx, admin: &Admin, password: &str, document: &str, title: &str, body: &str, summary: &str) -> Result<i64> {
+    admin.reauthenticate(ctx, password).await?;
+    let (version, mailed) = crate::policies::documents::publish(ctx, document, title, body, summary).await?;
+    log_action(ctx, admin, &format!("publish_policy_{document}_v{version}"), None, None).await?;
     tracing::info!(document, version, mailed, "admin published a policy");
     Ok(version)
 }
 
 /// The panel's front page: credential age, policy acceptance, retention, last purge.
-pub async fn overview(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::AdminOverview> {
-    let admin = require_admin(ctx, request).await?;
+pub async fn overview(ctx: &Ctx, admin: &Admin) -> Result<app::types::AdminOverview> {
     let row: Option<serde_json::Value> =
-        ctx.db.client().query("SELECT password_changed_at, created_at FROM ONLY $id").bind(("id", account_record(&admin.account_id))).await?.take(0)?;
+        ctx.db.client().query("SELECT password_changed_at, created_at FROM ONLY $id").bind(("id", account_record(admin.account_id()))).await?.take(0)?;
     let changed = row.as_ref().and_then(|r| r["password_changed_at"].as_i64().or_else(|| r["created_at"].as_i64()));
     let password_age_days = (ctx.now() - changed.unwrap_or_else(|| ctx.now())) / 86_400;
     let mut acceptance = Vec::new();
-    for document in crate::privacy::DOCUMENTS {
+    for document in crate::policies::DOCUMENTS {
         let versions: Vec<i64> = ctx
             .db
             .client()
@@ -298,25 +279,24 @@ pub async fn overview(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::Ad
     Ok(app::types::AdminOverview {
         password_age_days,
         acceptance,
-        retention: crate::privacy::retention::current(ctx).await?,
-        last_purge: crate::privacy::retention::last_purge(ctx).await?,
+        retention: crate::policies::retention::current(ctx).await?,
+        last_purge: crate::policies::retention::last_purge(ctx).await?,
         dropped_webhook_events: crate::messenger::webhook::DROPPED_EVENTS.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 
-pub async fn set_retention(ctx: &Ctx, request: &RequestInfo, password: &str, settings: app::types::RetentionSettings) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
-    if !crate::privacy::retention::valid(&settings) {
+pub async fn set_retention(ctx: &Ctx, admin: &Admin, password: &str, settings: app::types::RetentionSettings) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
+    if !crate::policies::retention::valid(&settings) {
         return Err(AppError::InvalidRetention.into());
     }
-    crate::privacy::retention::save(ctx, &settings).await?;
-    log_action(ctx, &admin, "set_retention", None, None).await
+    crate::policies::retention::save(ctx, &settings).await?;
+    log_action(ctx, admin, "set_retention", None, None).await
 }
 
 /// The Facebook app settings, secrets left out.
-pub async fn messenger_app(ctx: &Ctx, request: &RequestInfo) -> Result<app::types::MessengerAppView> {
-    require_admin(ctx, request).await?;
-    let stored = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
+pub async fn messenger_app(ctx: &Ctx, _: &Admin) -> Result<app::types::MessengerAppView> {
+    let stored = crate::messenger::settings::load(ctx).await?;
     let callback_url = ctx.link("/webhooks/messenger");
     Ok(match stored {
         Some(s) => {
@@ -332,14 +312,9 @@ pub async fn messenger_app(ctx: &Ctx, request: &RequestInfo) -> Result<app::type
     })
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "messenger settings");
-    AppError::Internal
-}
-
-pub async fn save_messenger_app(ctx: &Ctx, request: &RequestInfo, password: &str, input: app::types::MessengerAppInput) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
-    let existing = crate::messenger::settings::load(ctx).await.map_err(|e| AccountError::User(internal(e)))?;
+pub async fn save_messenger_app(ctx: &Ctx, admin: &Admin, password: &str, input: app::types::MessengerAppInput) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
+    let existing = crate::messenger::settings::load(ctx).await?;
     let keep = |new: &str, old: Option<&zeroize::Zeroizing<String>>| {
         if new.is_empty() {
             old.map(|o| o.to_string())
@@ -367,6 +342,6 @@ pub async fn save_messenger_app(ctx: &Ctx, request: &RequestInfo, password: &str
         graph_base_url: base.trim_end_matches('/').to_string(),
         graph_version: input.graph_version.trim().to_string(),
     };
-    crate::messenger::settings::save(ctx, &settings).await.map_err(|e| AccountError::User(internal(e)))?;
-    log_action(ctx, &admin, "save_messenger_app", None, None).await
+    crate::messenger::settings::save(ctx, &settings).await?;
+    log_action(ctx, admin, "save_messenger_app", None, None).await
 }

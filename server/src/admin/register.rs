@@ -4,12 +4,12 @@ use app::error::AppError;
 use app::types::{Breach, BreachInput, Recipient};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{log_action, require_admin, Result};
-use crate::accounts;
-use crate::accounts::AccountError;
-use crate::context::{Ctx, RequestInfo};
+use super::{log_action, Result};
+use crate::accounts::Admin;
+use crate::context::Ctx;
 use crate::crypto::random_id;
 use crate::db::ids::key_string;
+use crate::error::Error;
 
 pub const BREACH_DEADLINE_SECS: i64 = 72 * 3600;
 
@@ -44,8 +44,8 @@ fn recipients_text(list: &[Recipient]) -> String {
 
 /// Declares (empty id) or changes a recipient. A change to the list is a
 /// policy change: a new privacy-policy version is published and users are told.
-pub async fn save_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, recipient: Recipient) -> Result<String> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn save_recipient(ctx: &Ctx, admin: &Admin, password: &str, recipient: Recipient) -> Result<String> {
+    admin.reauthenticate(ctx, password).await?;
     let fields = [&recipient.name, &recipient.purpose, &recipient.country, &recipient.safeguards];
     if fields.iter().any(|f| f.trim().is_empty()) || recipient.categories.is_empty() {
         return Err(AppError::IncompleteForm.into());
@@ -67,23 +67,27 @@ pub async fn save_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, re
         .bind(("now", ctx.now()))
         .await?
         .check()?;
-    log_action(ctx, &admin, "save_recipient", Some(&id), None).await?;
+    log_action(ctx, admin, "save_recipient", Some(&id), None).await?;
     announce_recipient_change(ctx, &format!("We now share data with {}.", recipient.name.trim())).await?;
     Ok(id)
 }
 
-pub async fn remove_recipient(ctx: &Ctx, request: &RequestInfo, password: &str, id: &str) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn remove_recipient(ctx: &Ctx, admin: &Admin, password: &str, id: &str) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
     ctx.db.client().query("DELETE $id").bind(("id", RecordId::new("recipient", id.to_string()))).await?.check()?;
-    log_action(ctx, &admin, "remove_recipient", Some(id), None).await?;
+    log_action(ctx, admin, "remove_recipient", Some(id), None).await?;
     announce_recipient_change(ctx, "We no longer share data with a former recipient.").await
 }
 
 async fn announce_recipient_change(ctx: &Ctx, summary: &str) -> Result<()> {
     let list = recipients(ctx).await?;
-    let body =
-        format!("{}{}{}", crate::privacy::policies::current_body(ctx, "privacy").await?, crate::privacy::policies::RECIPIENTS_HEADING, recipients_text(&list));
-    crate::privacy::policies::publish(ctx, "privacy", "Privacy policy", &body, summary).await?;
+    let body = format!(
+        "{}{}{}",
+        crate::policies::documents::current_body(ctx, "privacy").await?,
+        crate::policies::documents::RECIPIENTS_HEADING,
+        recipients_text(&list)
+    );
+    crate::policies::documents::publish(ctx, "privacy", "Privacy policy", &body, summary).await?;
     Ok(())
 }
 
@@ -134,8 +138,7 @@ async fn log_change(ctx: &Ctx, breach: &str, admin_id: &str, change: &str) -> Re
     Ok(())
 }
 
-pub async fn record_breach(ctx: &Ctx, request: &RequestInfo, input: BreachInput) -> Result<String> {
-    let admin = require_admin(ctx, request).await?;
+pub async fn record_breach(ctx: &Ctx, admin: &Admin, input: BreachInput) -> Result<String> {
     let discovered_at = parse_local_time(&input.discovered_local, input.utc_offset_minutes).ok_or(AppError::IncompleteForm)?;
     if input.nature.trim().is_empty() || input.categories.is_empty() || input.approx_affected < 0 {
         return Err(AppError::IncompleteForm.into());
@@ -157,14 +160,14 @@ pub async fn record_breach(ctx: &Ctx, request: &RequestInfo, input: BreachInput)
         .bind(("now", ctx.now()))
         .await?
         .check()?;
-    log_change(ctx, &id, &admin.account_id, "recorded").await?;
-    log_action(ctx, &admin, "record_breach", Some(&id), None).await?;
+    log_change(ctx, &id, admin.account_id(), "recorded").await?;
+    log_action(ctx, admin, "record_breach", Some(&id), None).await?;
     Ok(id)
 }
 
 /// Marks the breach as notified to the supervisory authority (now).
-pub async fn mark_authority_notified(ctx: &Ctx, request: &RequestInfo, password: &str, id: &str) -> Result<()> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn mark_authority_notified(ctx: &Ctx, admin: &Admin, password: &str, id: &str) -> Result<()> {
+    admin.reauthenticate(ctx, password).await?;
     let updated: Vec<RecordId> = ctx
         .db
         .client()
@@ -176,8 +179,8 @@ pub async fn mark_authority_notified(ctx: &Ctx, request: &RequestInfo, password:
     if updated.is_empty() {
         return Err(AppError::BreachNotFound.into());
     }
-    log_change(ctx, id, &admin.account_id, "authority notified").await?;
-    log_action(ctx, &admin, "breach_authority_notified", Some(id), None).await
+    log_change(ctx, id, admin.account_id(), "authority notified").await?;
+    log_action(ctx, admin, "breach_authority_notified", Some(id), None).await
 }
 
 #[derive(Debug, SurrealValue)]
@@ -188,8 +191,8 @@ struct Addressee {
 
 /// Mails the breach notice to the chosen accounts (all when `account_ids` is None).
 /// Returns how many notices were queued.
-pub async fn notify_people(ctx: &Ctx, request: &RequestInfo, password: &str, id: &str, account_ids: Option<Vec<String>>) -> Result<usize> {
-    let admin = accounts::require_admin_reauth(ctx, request, password).await?;
+pub async fn notify_people(ctx: &Ctx, admin: &Admin, password: &str, id: &str, account_ids: Option<Vec<String>>) -> Result<usize> {
+    admin.reauthenticate(ctx, password).await?;
     let breach = load(ctx, id).await?.ok_or(AppError::BreachNotFound)?;
     let filter = account_ids.map(|ids| ids.into_iter().map(|i| RecordId::new("account", i)).collect::<Vec<_>>());
     let people: Vec<Addressee> = match &filter {
@@ -205,8 +208,8 @@ pub async fn notify_people(ctx: &Ctx, request: &RequestInfo, password: &str, id:
         crate::mail::enqueue_tagged(ctx, mail, Some(id)).await?;
         queued += 1;
     }
-    log_change(ctx, id, &admin.account_id, &format!("{queued} people notified")).await?;
-    log_action(ctx, &admin, "breach_notify_people", Some(id), None).await?;
+    log_change(ctx, id, admin.account_id(), &format!("{queued} people notified")).await?;
+    log_action(ctx, admin, "breach_notify_people", Some(id), None).await?;
     Ok(queued)
 }
 
@@ -214,8 +217,7 @@ async fn load(ctx: &Ctx, id: &str) -> Result<Option<BreachRow>> {
     Ok(ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", RecordId::new("breach", id.to_string()))).await?.take(0)?)
 }
 
-pub async fn breaches(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<Breach>> {
-    require_admin(ctx, request).await?;
+pub async fn breaches(ctx: &Ctx, _: &Admin) -> Result<Vec<Breach>> {
     let rows: Vec<BreachRow> = ctx.db.client().query("SELECT * FROM breach ORDER BY discovered_at DESC").await?.take(0)?;
     let mut out = Vec::new();
     for r in rows {
@@ -231,7 +233,7 @@ pub async fn breaches(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<Breach>> {
                     .bind(("status", status.to_string()))
                     .await?
                     .take(0)?;
-                Ok::<i64, AccountError>(n.unwrap_or(0))
+                Ok::<i64, Error>(n.unwrap_or(0))
             }
         };
         out.push(Breach {

@@ -5,6 +5,7 @@
 
 pub mod gate;
 mod queue;
+pub mod receipts;
 pub mod sender;
 pub mod stats;
 pub mod template;
@@ -16,12 +17,14 @@ use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary,
 use serde::{Deserialize, Serialize};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use crate::context::{Ctx, RequestInfo};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::crypto::{Field, SecretKey};
 use crate::db::ids::{account_record, key_string};
 use crate::db::ids::{record, valid_key};
+use crate::error::{Error, Result};
+use crate::messenger::leads::Dependents;
 use crate::messenger::pages::{self, PageRow};
-use crate::messenger::{signed_in_account, MessengerError, Result};
 
 pub const DEFAULT_MARGIN_HOURS: i64 = 23;
 pub const DEFAULT_RATE: i64 = 250;
@@ -57,7 +60,7 @@ impl CampaignContent {
     }
 
     pub fn seal(&self, key: &SecretKey, campaign_key: &str) -> Result<String> {
-        let json = serde_json::to_string(self).map_err(|e| MessengerError::SealedContent(e.to_string()))?;
+        let json = serde_json::to_string(self).map_err(|e| Error::internal("sealed content could not be read", e))?;
         Ok(key.seal_str(Field::new("campaign", campaign_key, "content"), &json))
     }
 }
@@ -96,7 +99,7 @@ impl CampaignRow {
     /// What it says, opened with the account's key.
     pub fn content(&self, key: &SecretKey) -> Result<CampaignContent> {
         let json = key.open_string(Field::new("campaign", &self.key(), "content"), &self.content_enc)?;
-        serde_json::from_str(&json).map_err(|e| MessengerError::SealedContent(e.to_string()))
+        serde_json::from_str(&json).map_err(|e| Error::internal("sealed content could not be read", e))
     }
 
     pub fn input(&self, key: &SecretKey) -> Result<CampaignInput> {
@@ -119,7 +122,7 @@ impl CampaignRow {
     }
 }
 
-fn invalid(reason: &str) -> MessengerError {
+fn invalid(reason: &str) -> Error {
     AppError::InvalidCampaign { reason: reason.to_string() }.into()
 }
 
@@ -186,8 +189,8 @@ pub async fn load(ctx: &Ctx, id: &RecordId) -> Result<Option<CampaignRow>> {
 }
 
 /// Creates a draft, or edits one.
-pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Result<String> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn save(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<String> {
+    let (session, key) = (&caller.session, &caller.key);
     let checked = check(ctx, &session.account_id, &input).await?;
     let id = match &input.id {
         Some(id) => {
@@ -209,7 +212,7 @@ pub async fn save(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Res
         .bind(("id", record("campaign", &id)))
         .bind(("account", account_record(&session.account_id)))
         .bind(("page", checked.page.id.clone()))
-        .bind(("content", CampaignContent::from_input(&input).seal(&key, &id)?))
+        .bind(("content", CampaignContent::from_input(&input).seal(key, &id)?))
         .bind(("include", checked.include))
         .bind(("exclude", checked.exclude))
         .bind(("margin", input.margin_hours))
@@ -232,8 +235,8 @@ pub fn audience_conditions(include: &[RecordId], exclude: &[RecordId]) -> String
     conditions.join(" AND ")
 }
 
-pub async fn preview(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> Result<AudiencePreview> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn preview(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<AudiencePreview> {
+    let (session, key) = (&caller.session, &caller.key);
     let checked = check(ctx, &session.account_id, &input).await?;
     let conditions = audience_conditions(&checked.include, &checked.exclude);
     let query = format!(
@@ -253,7 +256,7 @@ pub async fn preview(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> 
     let reachable: Option<i64> = response.take(0)?;
     let outside: Option<i64> = response.take(1)?;
     let excluded: Option<i64> = response.take(2)?;
-    let page_name = checked.page.name(&key)?;
+    let page_name = checked.page.name(key)?;
     let mut preview = template::render(&input.text, Some("Ana"), Some("Lopez"), &input.fallback_first_name, &input.fallback_last_name, &page_name);
     if checked.page.bot_disclosure {
         preview = format!("{} {preview}", crate::messenger::keywords::BOT_DISCLOSURE);
@@ -262,8 +265,8 @@ pub async fn preview(ctx: &Ctx, request: &RequestInfo, input: CampaignInput) -> 
     Ok(AudiencePreview { reachable_now: reachable.unwrap_or(0), outside_window: outside.unwrap_or(0), excluded: excluded.unwrap_or(0), preview })
 }
 
-pub async fn list(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<CampaignSummary>> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn list(ctx: &Ctx, caller: &Ready) -> Result<Vec<CampaignSummary>> {
+    let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<CampaignRow> = ctx
         .db
         .client()
@@ -273,7 +276,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<CampaignSummar
         .take(0)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        out.push(stats::summary(ctx, &row, &key).await?);
+        out.push(stats::summary(ctx, &row, key).await?);
     }
     Ok(out)
 }
@@ -336,8 +339,8 @@ async fn transition(ctx: &Ctx, id: &RecordId, change: Transition) -> Result<()> 
 }
 
 /// Starts sending now (from draft or scheduled).
-pub async fn send_now(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn send_now(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
     transition(ctx, &row.id, Transition::SendNow).await?;
@@ -354,8 +357,8 @@ async fn ensure_page_active(ctx: &Ctx, row: &CampaignRow) -> Result<()> {
 }
 
 /// Schedules a draft for a local date and time in a named zone; returns the instant.
-pub async fn schedule(ctx: &Ctx, request: &RequestInfo, id: &str, input: ScheduleInput) -> Result<i64> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn schedule(ctx: &Ctx, caller: &Ready, id: &str, input: ScheduleInput) -> Result<i64> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     let at = parse_schedule(&input).ok_or(AppError::InvalidSchedule)?;
     if at <= ctx.now() {
@@ -387,14 +390,14 @@ pub fn parse_schedule(input: &ScheduleInput) -> Option<i64> {
     Some(zoned.timestamp().as_second())
 }
 
-pub async fn pause(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn pause(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     transition(ctx, &row.id, Transition::Pause).await
 }
 
-pub async fn resume(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn resume(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
     transition(ctx, &row.id, Transition::Resume).await?;
@@ -403,8 +406,8 @@ pub async fn resume(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
 }
 
 /// Cancels at any point: nothing more is sent; what was queued is skipped.
-pub async fn cancel(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn cancel(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     transition(ctx, &row.id, Transition::Cancel).await?;
     ctx.db.client().query(SKIP_PENDING_RECIPIENTS).bind(("campaign", row.id.clone())).await?.check()?;
@@ -419,6 +422,14 @@ pub(crate) const ERASE_LEAD_DELIVERIES: &str = "DELETE campaign_recipient WHERE 
 pub(crate) const ERASE_LEAD_ECHOES: &str = "DELETE (SELECT VALUE type::record('campaign_echo', record::id(id)) FROM campaign_recipient WHERE lead = $id)";
 pub(crate) const ERASE_CAMPAIGN_QUEUE: &str = "DELETE campaign_recipient WHERE campaign = $id";
 pub(crate) const ERASE_CAMPAIGN_ECHOES: &str = "DELETE campaign_echo WHERE campaign = $id";
+
+/// What of a lead's or a Page's data is the campaigns': erased with them
+/// (`messenger::leads` runs these, in one guarded deletion per lead).
+pub const DEPENDENTS: Dependents = Dependents { of_lead: &[ERASE_LEAD_ECHOES, ERASE_LEAD_DELIVERIES], of_page: erase_page_campaigns_boxed };
+
+fn erase_page_campaigns_boxed<'a>(ctx: &'a Ctx, page: &'a RecordId) -> futures::future::BoxFuture<'a, Result<()>> {
+    Box::pin(erase_page_campaigns(ctx, page))
+}
 
 /// With a Page erased: its campaigns and their queues. Most of a queue goes
 /// in batches; the campaign then goes guarded (`queue` explains why) with

@@ -7,11 +7,12 @@ use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{owned, CampaignRow};
-use crate::context::{Ctx, RequestInfo};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::crypto::SecretKey;
 use crate::db::ids::key_string;
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
-use crate::messenger::{pages, signed_in_account, Result};
+use crate::messenger::{pages, Result};
 
 const CHART_BUCKETS: i64 = 24;
 const REPORT_ROWS: i64 = 100;
@@ -73,15 +74,15 @@ struct ReportEntry {
     reason: Option<String>,
 }
 
-pub async fn detail(ctx: &Ctx, request: &RequestInfo, id: &str) -> Result<CampaignDetail> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn detail(ctx: &Ctx, caller: &Ready, id: &str) -> Result<CampaignDetail> {
+    let (session, key) = (&caller.session, &caller.key);
     let row = owned(ctx, &session.account_id, id).await?;
-    let summary = summary(ctx, &row, &key).await?;
+    let summary = summary(ctx, &row, key).await?;
     Ok(CampaignDetail {
-        input: row.input(&key)?,
+        input: row.input(key)?,
         chart: chart(ctx, &row).await?,
         reasons: reasons(ctx, &row).await?,
-        report: report(ctx, &row, &key).await?,
+        report: report(ctx, &row, key).await?,
         summary,
     })
 }

@@ -79,7 +79,7 @@ async fn suppress(ctx: &Ctx, lead: &LeadRecord) -> Result<()> {
 pub async fn erase(ctx: &Ctx, token: &str) -> Result<()> {
     let lead = lead_of(ctx, token).await?;
     suppress(ctx, &lead).await?;
-    leads::erase_lead(ctx, &lead.id).await?;
+    leads::erase_lead(ctx, &lead.id, &super::DEPENDENTS).await?;
     tracing::info!("a lead erased their data through the unsubscribe link");
     Ok(())
 }

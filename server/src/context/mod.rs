@@ -3,6 +3,7 @@
 //! limits, the send gate). Cheap to clone.
 
 pub mod attempts;
+pub mod group_write;
 pub mod send_gate;
 
 use std::any::Any;
@@ -112,12 +113,8 @@ pub struct DeliveryQueue {
     /// Held while deliveries are applied: by the worker, and by the sender
     /// before it decides about recipients a crash interrupted.
     pub applying: tokio::sync::Mutex<()>,
-    /// Verified deliveries waiting for the next group write.
-    pub arriving: std::sync::Mutex<Vec<crate::messenger::deliveries::Arriving>>,
-    /// Held by the request that writes the waiting deliveries as one group.
-    pub storing: tokio::sync::Mutex<()>,
-    /// Group writes made since the start (each one transaction, synced once).
-    pub groups_stored: std::sync::atomic::AtomicU64,
+    /// Verified deliveries are stored in group writes.
+    pub storing: group_write::GroupWrite,
 }
 
 impl Ctx {

@@ -39,6 +39,12 @@ pub enum CryptoError {
     NotText,
 }
 
+impl From<CryptoError> for crate::error::Error {
+    fn from(e: CryptoError) -> Self {
+        crate::error::Error::internal("decryption error", e)
+    }
+}
+
 /// Which table, record and field a value belongs to: its associated data.
 #[derive(Clone, Copy, Debug)]
 pub struct Field<'a> {

@@ -96,6 +96,31 @@ mod tests {
         assert!(!needs_rehash(&phc));
     }
 
+    /// On a one-thread runtime, a task that counts can only run while a
+    /// password is hashed or checked if the work happens elsewhere: so a
+    /// burst of sign-ups or sign-ins never stalls webhooks and requests.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_and_checking_leave_the_async_runtime_free() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let ticks = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let phc = hash("correct horse battery staple").await;
+        let while_hashing = ticks.swap(0, Ordering::Relaxed);
+        assert!(verify("correct horse battery staple", Some(&phc)).await);
+        let while_checking = ticks.load(Ordering::Relaxed);
+        counter.abort();
+        assert!(while_hashing > 0, "the runtime ran nothing else while a password was hashed");
+        assert!(while_checking > 0, "the runtime ran nothing else while a password was checked");
+    }
+
     #[tokio::test]
     async fn weaker_hashes_are_flagged_for_upgrade() {
         let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())

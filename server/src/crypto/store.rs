@@ -27,6 +27,12 @@ pub enum KeyStoreError {
     Io(std::io::Error),
 }
 
+impl From<KeyStoreError> for crate::error::Error {
+    fn from(e: KeyStoreError) -> Self {
+        crate::error::Error::internal("key store error", e)
+    }
+}
+
 /// Atomic (temp file, then rename) and readable by the owner only.
 fn write_key_file(path: &std::path::Path, wrapped: &str) -> Result<(), KeyStoreError> {
     use std::io::Write;

@@ -56,7 +56,9 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
         )
         .route(
             "/webhooks/meta/data-deletion",
-            axum::routing::post(crate::messenger::deletion::callback).layer(axum::extract::DefaultBodyLimit::max(64 * 1024)).with_state(ctx),
+            axum::routing::post(|state, form| crate::messenger::deletion::callback(state, form, &crate::broadcasts::DEPENDENTS))
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+                .with_state(ctx),
         )
         .merge(spa::router(site_dir, &shell))
         .layer(CompressionLayer::new())

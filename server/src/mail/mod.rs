@@ -10,15 +10,10 @@ use surrealdb::types::RecordId;
 
 use crate::context::Ctx;
 use crate::crypto::{random_id, Field};
+use crate::error::Result;
 
 pub use transport::{parse_from as parse_sender, MailTransport, TransportError};
 pub use worker::{deliver_due, run_worker, DeliveryReport};
-
-#[derive(Debug, thiserror::Error)]
-pub enum MailError {
-    #[error("the outbox could not be written: {0}")]
-    Database(#[from] surrealdb::Error),
-}
 
 /// A message ready for the outbox.
 #[derive(Clone, Debug)]
@@ -42,12 +37,12 @@ impl Mail {
 }
 
 /// Queues a mail and wakes the worker. Returns the outbox id.
-pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String, MailError> {
+pub async fn enqueue(ctx: &Ctx, mail: Mail) -> Result<String> {
     enqueue_tagged(ctx, mail, None).await
 }
 
 /// As [`enqueue`], tagged with the breach it notifies about (to track delivery).
-pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Result<String, MailError> {
+pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Result<String> {
     let id = random_id();
     let key = ctx.crypto.system_key();
     let now = ctx.now();

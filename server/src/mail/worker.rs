@@ -7,9 +7,9 @@ use lettre::message::Mailbox;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::transport::{MailTransport, TransportError};
-use super::MailError;
 use crate::context::Ctx;
 use crate::crypto::Field;
+use crate::error::Result;
 
 const BATCH: i64 = 20;
 const LEASE_SECS: i64 = 120;
@@ -38,7 +38,7 @@ fn backoff(attempts: i64) -> i64 {
     (5_i64 << attempts.clamp(1, 20)).min(MAX_BACKOFF_SECS)
 }
 
-pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -> Result<DeliveryReport, MailError> {
+pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -> Result<DeliveryReport> {
     let now = ctx.now();
     let due: Vec<DueRow> = ctx
         .db
@@ -91,7 +91,7 @@ pub async fn deliver_due(ctx: &Ctx, transport: &MailTransport, from: &Mailbox) -
     Ok(report)
 }
 
-async fn claim(ctx: &Ctx, id: &RecordId, now: i64) -> Result<bool, MailError> {
+async fn claim(ctx: &Ctx, id: &RecordId, now: i64) -> Result<bool> {
     let claimed: Vec<RecordId> = ctx
         .db
         .client()

@@ -23,13 +23,13 @@ pub struct DeletionForm {
     signed_request: String,
 }
 
-pub async fn callback(State(ctx): State<Ctx>, Form(form): Form<DeletionForm>) -> Response {
+pub async fn callback(State(ctx): State<Ctx>, Form(form): Form<DeletionForm>, dependents: &leads::Dependents) -> Response {
     let Ok(Some(app)) = settings::load(&ctx).await else { return StatusCode::FORBIDDEN.into_response() };
     let Some(user_id) = signature::signed_request_user(app.app_secret.as_bytes(), &form.signed_request, ctx.now()) else {
         return StatusCode::FORBIDDEN.into_response();
     };
     let code = crate::crypto::random_id();
-    match erase_person(&ctx, &app, &user_id, &code).await {
+    match erase_person(&ctx, &app, &user_id, &code, dependents).await {
         Ok(_) => Json(json!({"url": ctx.link(&format!("/data-deletion?code={code}")), "confirmation_code": code})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "data deletion request failed; Meta will retry");
@@ -39,7 +39,7 @@ pub async fn callback(State(ctx): State<Ctx>, Form(form): Form<DeletionForm>) ->
 }
 
 /// Erases the person's leads on every connected Page, and records the request.
-pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id: &str, code: &str) -> Result<i64> {
+pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id: &str, code: &str, dependents: &leads::Dependents) -> Result<i64> {
     let mapped = Graph::new(app).ids_for_pages(app, app_scoped_id).await?;
     let mut erased = 0;
     for (psid, page_id) in mapped {
@@ -47,12 +47,12 @@ pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id:
         super::proofs::forget_person(ctx, &page_id, &psid).await?;
         let ident = leads::lead_ident(ctx, &page_id, &psid);
         if let Some(lead) = leads::find_by_ident(ctx, &ident).await? {
-            leads::erase_lead(ctx, &lead.id).await?;
+            leads::erase_lead(ctx, &lead.id, dependents).await?;
             erased += 1;
         }
         // Kept by the Page's earlier owners, if it changed hands.
         for lead in leads::archived_with_ident(ctx, &ident).await? {
-            leads::erase_lead(ctx, &lead).await?;
+            leads::erase_lead(ctx, &lead, dependents).await?;
             erased += 1;
         }
     }

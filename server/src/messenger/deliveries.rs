@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::ingest::{self, FollowUp};
-use super::{time_key, MessengerError, Result};
+use super::ingest::{self, CampaignReceipts, FollowUp};
+use super::{time_key, Error, Result};
 use crate::context::Ctx;
 use crate::crypto::Field;
 use crate::db::ids::record;
@@ -30,6 +30,10 @@ const MAX_POSTPONE_SECS: i64 = 300;
 pub(crate) const DUE_BATCH: &str =
     "SELECT id, key, body_enc, signature_enc, received_at, failures, retry_at FROM webhook_delivery WHERE retry_at <= $now ORDER BY retry_at LIMIT $n";
 
+/// Applies a batch's campaign receipts on its transaction. Campaigns are
+/// not Messenger's to know: the caller passes `broadcasts::receipts::apply`.
+pub type ApplyReceipts = for<'a> fn(&'a Ctx, Vec<CampaignReceipts>) -> futures::future::BoxFuture<'a, Result<()>>;
+
 #[derive(Debug, SurrealValue)]
 struct Stored {
     id: RecordId,
@@ -39,12 +43,6 @@ struct Stored {
     received_at: i64,
     failures: i64,
     retry_at: i64,
-}
-
-/// A verified delivery waiting for the next group write, with its waiter.
-pub struct Arriving {
-    row: Stored,
-    stored: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
 }
 
 /// Keeps a verified delivery durably and wakes the worker. Deliveries that
@@ -64,52 +62,24 @@ pub async fn accept(ctx: &Ctx, raw_body: &[u8], signature: &str) -> Result<()> {
         failures: 0,
         retry_at: now,
     };
-    let (stored, outcome) = tokio::sync::oneshot::channel();
-    arriving(ctx).push(Arriving { row, stored });
-    {
-        let _storing = ctx.deliveries.storing.lock().await;
-        let group = std::mem::take(&mut *arriving(ctx));
-        if !group.is_empty() {
-            // On its own task: a caller that goes away (its client hung up)
-            // must not cancel the others' write halfway.
-            let write = tokio::spawn(store_group(ctx.clone(), group));
-            let _ = write.await;
-        }
-    }
-    match outcome.await {
-        Ok(Ok(())) => {
-            ctx.deliveries.wakeup.notify_one();
-            Ok(())
-        }
-        Ok(Err(reason)) => Err(MessengerError::DeliveryNotStored(reason)),
-        Err(_) => Err(MessengerError::DeliveryNotStored("the group write stopped before it finished".into())),
-    }
+    let db = ctx.db.clone();
+    let written = ctx.deliveries.storing.write(row.into_value(), move |rows| store_group(db, rows)).await;
+    written.map_err(|e| Error::internal("a webhook delivery was not stored", e))?;
+    ctx.deliveries.wakeup.notify_one();
+    Ok(())
 }
 
-fn arriving(ctx: &Ctx) -> std::sync::MutexGuard<'_, Vec<Arriving>> {
-    // Each change is one push or one take, so a panic elsewhere leaves the list whole.
-    ctx.deliveries.arriving.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Writes a group of deliveries in one transaction and tells each waiter.
-async fn store_group(ctx: Ctx, group: Vec<Arriving>) {
-    let (rows, waiters): (Vec<Stored>, Vec<_>) = group.into_iter().map(|a| (a.row, a.stored)).unzip();
-    let result = ctx.db.client().query("INSERT INTO webhook_delivery $rows RETURN NONE").bind(("rows", rows)).await.and_then(|r| r.check());
-    let outcome = result.map(|_| ()).map_err(|e| e.to_string());
-    if outcome.is_ok() {
-        ctx.deliveries.groups_stored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-    for waiter in waiters {
-        // A waiter that went away has nobody to tell.
-        let _ = waiter.send(outcome.clone());
-    }
+/// Writes a group of deliveries in one transaction.
+async fn store_group(db: crate::db::Database, rows: Vec<surrealdb::types::Value>) -> std::result::Result<(), String> {
+    let result = db.client().query("INSERT INTO webhook_delivery $rows RETURN NONE").bind(("rows", rows)).await.and_then(|r| r.check());
+    result.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The worker: applies what is stored whenever a delivery arrives, and every
 /// few seconds regardless.
-pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>, apply_receipts: ApplyReceipts) {
     loop {
-        if let Err(e) = apply_pending(&ctx).await {
+        if let Err(e) = apply_pending(&ctx, apply_receipts).await {
             tracing::error!(error = %e, "stored webhook deliveries could not be read; trying again");
         }
         tokio::select! {
@@ -126,7 +96,7 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
 /// received is seen. A batch that fails is applied one delivery at a time,
 /// so one bad delivery never holds back the others; it stays stored and is
 /// tried again later.
-pub async fn apply_pending(ctx: &Ctx) -> Result<usize> {
+pub async fn apply_pending(ctx: &Ctx, apply_receipts: ApplyReceipts) -> Result<usize> {
     let _applying = ctx.deliveries.applying.lock().await;
     let mut applied = 0;
     loop {
@@ -134,10 +104,10 @@ pub async fn apply_pending(ctx: &Ctx) -> Result<usize> {
         if batch.is_empty() {
             return Ok(applied);
         }
-        if let Err(e) = apply_batch(ctx, &batch).await {
+        if let Err(e) = apply_batch(ctx, &batch, apply_receipts).await {
             tracing::warn!(error = %e, deliveries = batch.len(), "a batch of webhook deliveries failed; applying them one by one");
             for stored in &batch {
-                match apply_batch(ctx, std::slice::from_ref(stored)).await {
+                match apply_batch(ctx, std::slice::from_ref(stored), apply_receipts).await {
                     Ok(()) => applied += 1,
                     Err(e) => postpone(ctx, stored, &e).await?,
                 }
@@ -156,14 +126,14 @@ pub async fn due(ctx: &Ctx) -> Result<i64> {
     Ok(count.unwrap_or(0))
 }
 
-async fn apply_batch(ctx: &Ctx, batch: &[Stored]) -> Result<()> {
+async fn apply_batch(ctx: &Ctx, batch: &[Stored], apply_receipts: ApplyReceipts) -> Result<()> {
     let mut attempt = 1;
     loop {
         let tx = ctx.with_db(ctx.db.begin().await?);
-        let result = apply_in(&tx, batch).await;
+        let result = apply_in(&tx, batch, apply_receipts).await;
         let Ctx { db, .. } = tx;
         let outcome = match result {
-            Ok(follow_ups) => db.commit().await.map(|()| follow_ups).map_err(MessengerError::from),
+            Ok(follow_ups) => db.commit().await.map(|()| follow_ups).map_err(Error::from),
             Err(e) => {
                 db.cancel().await;
                 Err(e)
@@ -185,14 +155,20 @@ async fn apply_batch(ctx: &Ctx, batch: &[Stored]) -> Result<()> {
 }
 
 /// Every delivery of the batch, then their deletion, on one transaction.
-async fn apply_in(tx: &Ctx, batch: &[Stored]) -> Result<Vec<FollowUp>> {
+async fn apply_in(tx: &Ctx, batch: &[Stored], apply_receipts: ApplyReceipts) -> Result<Vec<FollowUp>> {
     let system = tx.crypto.system_key();
     let mut follow_ups = Vec::new();
+    let mut receipts = Vec::new();
     for stored in batch {
         let body = system.open(Field::new(TABLE, &stored.key, "body"), &stored.body_enc)?;
         let signature = system.open_string(Field::new(TABLE, &stored.key, "signature"), &stored.signature_enc)?;
-        let delivery: Value = serde_json::from_slice(&body).map_err(|e| MessengerError::StoredDelivery(e.to_string()))?;
-        follow_ups.extend(ingest::ingest(tx, &body, &signature, &delivery, stored.received_at).await?.follow_ups);
+        let delivery: Value = serde_json::from_slice(&body).map_err(|e| Error::internal("a stored webhook delivery is not JSON", e))?;
+        let report = ingest::ingest(tx, &body, &signature, &delivery, stored.received_at).await?;
+        follow_ups.extend(report.follow_ups);
+        receipts.extend(report.campaign_receipts);
+    }
+    if !receipts.is_empty() {
+        apply_receipts(tx, receipts).await?;
     }
     let ids: Vec<RecordId> = batch.iter().map(|s| s.id.clone()).collect();
     tx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
@@ -201,7 +177,7 @@ async fn apply_in(tx: &Ctx, batch: &[Stored]) -> Result<Vec<FollowUp>> {
 
 /// A delivery that could not be applied stays stored and is tried again,
 /// later each time (up to five minutes apart).
-async fn postpone(ctx: &Ctx, stored: &Stored, error: &MessengerError) -> Result<()> {
+async fn postpone(ctx: &Ctx, stored: &Stored, error: &Error) -> Result<()> {
     let failures = stored.failures + 1;
     let delay = 2_i64.saturating_pow(u32::try_from(failures.min(16)).unwrap_or(16)).min(MAX_POSTPONE_SECS);
     tracing::error!(error = %error, delivery = %stored.key, failures, retry_in_secs = delay, "a stored webhook delivery could not be applied; it is kept and tried again");

@@ -29,6 +29,12 @@ pub enum GraphError {
     Malformed,
 }
 
+impl From<GraphError> for crate::error::Error {
+    fn from(e: GraphError) -> Self {
+        crate::error::Error::Facebook(Box::new(e))
+    }
+}
+
 /// What to do about an error, per Meta's table in `messenger-platform.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

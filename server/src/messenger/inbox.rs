@@ -13,8 +13,9 @@ use surrealdb::types::{RecordId, SurrealValue};
 use super::graph::{text_message, ErrorKind, Graph, GraphError};
 use super::leads::{self, LeadRecord};
 use super::pages::{self, PageRow};
-use super::{open, seal, signed_in_account, time_key, MessengerError, Result};
-use crate::context::{Ctx, RequestInfo};
+use super::{open, seal, time_key, Error, Result};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::crypto::SecretKey;
 use crate::db::ids::key_string;
 use crate::db::ids::record;
@@ -33,8 +34,8 @@ struct MessageRow {
     status: String,
 }
 
-pub async fn conversation(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<Conversation> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conversation> {
+    let (session, key) = (&caller.session, &caller.key);
     let row = leads::owned(ctx, &session.account_id, lead).await?;
     let page = pages::load(ctx, &key_string(&row.page)).await?;
     let mut rows: Vec<MessageRow> = ctx
@@ -50,7 +51,7 @@ pub async fn conversation(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
     for m in rows {
         let id = key_string(&m.id);
         messages.push(MessageView {
-            text: open(&key, "message", &id, "body", &m.body_enc)?,
+            text: open(key, "message", &id, "body", &m.body_enc)?,
             id,
             direction: if m.direction == "inbound" { Direction::Inbound } else { Direction::Outbound },
             kind: m.kind,
@@ -58,7 +59,7 @@ pub async fn conversation(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
             status: m.status,
         });
     }
-    Ok(Conversation { lead: leads::view(ctx, &row, &key).await?, messages, page_needs_reconnection: page.as_ref().is_some_and(|p| p.status != "active") })
+    Ok(Conversation { lead: leads::view(ctx, &row, key).await?, messages, page_needs_reconnection: page.as_ref().is_some_and(|p| p.status != "active") })
 }
 
 /// The Send API's `messaging_type` and tag for a human reply, or why none is allowed.
@@ -79,8 +80,8 @@ fn clean_text(text: &str) -> Result<String> {
 }
 
 /// A reply written by a person in the inbox.
-pub async fn reply(ctx: &Ctx, request: &RequestInfo, lead: &str, text: &str) -> Result<ReplyOutcome> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn reply(ctx: &Ctx, caller: &Ready, lead: &str, text: &str) -> Result<ReplyOutcome> {
+    let (session, key) = (&caller.session, &caller.key);
     let text = clean_text(text)?;
     let lead = leads::owned(ctx, &session.account_id, lead).await?;
     if lead.unavailable {
@@ -91,7 +92,7 @@ pub async fn reply(ctx: &Ctx, request: &RequestInfo, lead: &str, text: &str) -> 
     if page.status != "active" {
         return Err(AppError::PageNeedsReconnection.into());
     }
-    send(ctx, &page, &key, &lead, &text, messaging_type, tag, "text").await
+    send(ctx, &page, key, &lead, &text, messaging_type, tag, "text").await
 }
 
 /// An automated message (keyword confirmations), inside the standard window
@@ -163,7 +164,7 @@ async fn deliver(
 
 enum SendFailure {
     Graph(GraphError),
-    Internal(MessengerError),
+    Internal(Error),
 }
 
 /// Writes the outcome of a send and turns Graph errors into the user's sentence.

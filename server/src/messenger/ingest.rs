@@ -9,7 +9,10 @@
 //! it or none of it, so a replay finds either everything (and is a
 //! duplicate) or nothing (and is stored whole). What talks to Facebook
 //! (profile lookups, keyword confirmations) runs after the commit, as
-//! follow-ups.
+//! follow-ups. What a delivery says about campaign messages (their echoes,
+//! delivery and read receipts) is returned in the report, for
+//! `broadcasts::receipts` to apply on the same transaction: Messenger does
+//! not know campaigns.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +41,24 @@ pub struct IngestReport {
     pub status_updates: u64,
     /// Work for after the commit.
     pub follow_ups: Vec<FollowUp>,
+    /// For `broadcasts::receipts`, on the same transaction.
+    pub campaign_receipts: Vec<CampaignReceipts>,
+}
+
+/// Every campaign message carries `metadata = "<prefix><recipient key>"`,
+/// which Meta returns in the message's echo.
+pub const CAMPAIGN_METADATA_PREFIX: &str = "cfbt:";
+
+/// What one entry of a delivery said about the campaign messages of one
+/// Page's account.
+#[derive(Debug)]
+pub struct CampaignReceipts {
+    pub account: RecordId,
+    /// Echoes of campaign messages: (recipient key, mid, time in ms).
+    pub echoes: Vec<(String, Option<String>, i64)>,
+    pub delivered_mids: Vec<String>,
+    /// Everything sent to the lead up to the watermark was read.
+    pub reads: Vec<ReadMark>,
 }
 
 /// Calls to Facebook that a stored delivery asks for; made once it is committed.
@@ -120,7 +141,7 @@ pub(crate) fn campaign_echo(item: &Value) -> Option<(String, Option<String>, i64
     if message["is_echo"].as_bool() != Some(true) {
         return None;
     }
-    let recipient = message["metadata"].as_str()?.strip_prefix(crate::broadcasts::sender::METADATA_PREFIX)?;
+    let recipient = message["metadata"].as_str()?.strip_prefix(CAMPAIGN_METADATA_PREFIX)?;
     Some((recipient.to_string(), message["mid"].as_str().map(str::to_string), item["timestamp"].as_i64().unwrap_or(0)))
 }
 
@@ -233,12 +254,8 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
                 handle_item(ctx, &page, &key, &page_id, item, &proof, &mut report).await?;
             }
         }
-        if !echoes.is_empty() {
-            report.status_updates += echoes.len() as u64;
-            crate::broadcasts::sender::confirm_echoes(ctx, &page.account, echoes).await?;
-        }
+        report.status_updates += (echoes.len() + delivered_mids.len() + reads.len()) as u64;
         if !delivered_mids.is_empty() {
-            report.status_updates += delivered_mids.len() as u64;
             ctx.db
                 .client()
                 // Rows are found by a SELECT on the `mid` index, then updated by id: an UPDATE … WHERE
@@ -246,18 +263,19 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
                 .query(
                     "FOR $mid IN $mids { \
                        UPDATE (SELECT VALUE id FROM message WHERE mid = $mid) SET status = 'delivered' WHERE page = $page AND status = 'sent'; \
-                       UPDATE (SELECT VALUE id FROM campaign_recipient WHERE mid = $mid) SET delivered = true WHERE account = $account AND delivered = false; \
                      }",
                 )
-                .bind(("account", page.account.clone()))
-                .bind(("mids", delivered_mids))
+                .bind(("mids", delivered_mids.clone()))
                 .bind(("page", page.id.clone()))
                 .await?
                 .check()?;
         }
+        let reads = read_marks(ctx, &page_id, reads);
         if !reads.is_empty() {
-            report.status_updates += reads.len() as u64;
-            apply_reads(ctx, &page_id, reads).await?;
+            apply_reads(ctx, &reads).await?;
+        }
+        if !(echoes.is_empty() && delivered_mids.is_empty() && reads.is_empty()) {
+            report.campaign_receipts.push(CampaignReceipts { account: page.account.clone(), echoes, delivered_mids, reads });
         }
     }
     Ok(report)
@@ -341,16 +359,20 @@ async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
     Ok(())
 }
 
-#[derive(Debug, SurrealValue)]
-struct ReadMark {
-    ident: String,
-    watermark: i64,
+/// A read receipt: the lead (by its indexed `ident`) read everything sent
+/// to them up to the watermark (ms).
+#[derive(Clone, Debug, SurrealValue)]
+pub struct ReadMark {
+    pub ident: String,
+    pub watermark: i64,
 }
 
-/// Read receipts: everything sent to that person up to the watermark was read.
-/// Each lead is found by its indexed `ident`, all in one request.
-async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> Result<()> {
-    let marks: Vec<ReadMark> = reads.into_iter().map(|(psid, watermark)| ReadMark { ident: leads::lead_ident(ctx, page_id, &psid), watermark }).collect();
+fn read_marks(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> Vec<ReadMark> {
+    reads.into_iter().map(|(psid, watermark)| ReadMark { ident: leads::lead_ident(ctx, page_id, &psid), watermark }).collect()
+}
+
+/// Read receipts on the conversation, all in one request.
+async fn apply_reads(ctx: &Ctx, marks: &[ReadMark]) -> Result<()> {
     ctx.db
         .client()
         .query(
@@ -358,11 +380,10 @@ async fn apply_reads(ctx: &Ctx, page_id: &str, reads: HashMap<String, i64>) -> R
                LET $lead = (SELECT VALUE id FROM lead WHERE ident = $m.ident LIMIT 1)[0]; \
                IF $lead != NONE { \
                  UPDATE (SELECT VALUE id FROM message WHERE lead = $lead) SET status = 'read' WHERE direction = 'outbound' AND at_ms <= $m.watermark AND status IN ['sent', 'delivered']; \
-                 UPDATE (SELECT VALUE id FROM campaign_recipient WHERE lead = $lead) SET read = true, delivered = true WHERE state = 'sent' AND sent_at_ms <= $m.watermark AND read = false; \
                }; \
              }",
         )
-        .bind(("marks", marks))
+        .bind(("marks", marks.to_vec()))
         .await?
         .check()?;
     Ok(())

@@ -5,8 +5,9 @@ use app::error::AppError;
 use app::types::LabelView;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{open, seal, signed_in_account, Result};
-use crate::context::{Ctx, RequestInfo};
+use super::{open, seal, Result};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::db::ids::{account_record, key_string};
 use crate::db::ids::{record, valid_key};
 
@@ -34,8 +35,8 @@ pub async fn labels_of(ctx: &Ctx, account_id: &str) -> Result<Vec<LabelView>> {
     Ok(labels)
 }
 
-pub async fn labels(ctx: &Ctx, request: &RequestInfo) -> Result<Vec<LabelView>> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn labels(ctx: &Ctx, caller: &Ready) -> Result<Vec<LabelView>> {
+    let session = &caller.session;
     labels_of(ctx, &session.account_id).await
 }
 
@@ -47,8 +48,8 @@ fn clean_label(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-pub async fn create_label(ctx: &Ctx, request: &RequestInfo, name: &str) -> Result<LabelView> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn create_label(ctx: &Ctx, caller: &Ready, name: &str) -> Result<LabelView> {
+    let (session, key) = (&caller.session, &caller.key);
     let name = clean_label(name)?;
     let existing = labels_of(ctx, &session.account_id).await?;
     if existing.len() >= MAX_LABELS || existing.iter().any(|l| l.name.eq_ignore_ascii_case(&name)) {
@@ -60,7 +61,7 @@ pub async fn create_label(ctx: &Ctx, request: &RequestInfo, name: &str) -> Resul
         .query("CREATE $id SET account = $account, name_enc = $name, created_at = $now")
         .bind(("id", record("label", &id)))
         .bind(("account", account_record(&session.account_id)))
-        .bind(("name", seal(&key, "label", &id, "name", &name)))
+        .bind(("name", seal(key, "label", &id, "name", &name)))
         .bind(("now", ctx.now()))
         .await?
         .check()?;
@@ -75,14 +76,14 @@ async fn owned_label(ctx: &Ctx, account_id: &str, label: &str) -> Result<RecordI
     }
 }
 
-pub async fn rename_label(ctx: &Ctx, request: &RequestInfo, label: &str, name: &str) -> Result<()> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn rename_label(ctx: &Ctx, caller: &Ready, label: &str, name: &str) -> Result<()> {
+    let (session, key) = (&caller.session, &caller.key);
     let id = owned_label(ctx, &session.account_id, label).await?;
     let name = clean_label(name)?;
     if labels_of(ctx, &session.account_id).await?.iter().any(|l| l.id != label && l.name.eq_ignore_ascii_case(&name)) {
         return Err(AppError::InvalidLabel.into());
     }
-    let sealed = seal(&key, "label", label, "name", &name);
+    let sealed = seal(key, "label", label, "name", &name);
     ctx.db.client().query("UPDATE $id SET name_enc = $name").bind(("id", id)).bind(("name", sealed)).await?.check()?;
     Ok(())
 }
@@ -90,16 +91,16 @@ pub async fn rename_label(ctx: &Ctx, request: &RequestInfo, label: &str, name: &
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const UNLABEL_LEADS: &str = "UPDATE lead SET labels -= $id WHERE account = $account AND $id IN labels";
 
-pub async fn delete_label(ctx: &Ctx, request: &RequestInfo, label: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn delete_label(ctx: &Ctx, caller: &Ready, label: &str) -> Result<()> {
+    let session = &caller.session;
     let id = owned_label(ctx, &session.account_id, label).await?;
     ctx.db.client().query(format!("{UNLABEL_LEADS}; DELETE $id")).bind(("id", id)).bind(("account", account_record(&session.account_id))).await?.check()?;
     Ok(())
 }
 
 /// Adds or removes a label on many leads at once; leads of other accounts are ignored.
-pub async fn assign_label(ctx: &Ctx, request: &RequestInfo, leads: &[String], label: &str, assign: bool) -> Result<usize> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn assign_label(ctx: &Ctx, caller: &Ready, leads: &[String], label: &str, assign: bool) -> Result<usize> {
+    let session = &caller.session;
     let id = owned_label(ctx, &session.account_id, label).await?;
     let ids: Vec<RecordId> = leads.iter().filter(|l| valid_key(l)).take(10_000).map(|l| record("lead", l)).collect();
     let statement = if assign {

@@ -11,8 +11,9 @@ use app::types::{LabelView, LeadFilter, LeadPage, LeadRow, ProofCheck, WindowFil
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::pages::{self, PageRow};
-use super::{open, signed_in_account, Result};
-use crate::context::{Ctx, RequestInfo};
+use super::{open, Result};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::crypto::SecretKey;
 use crate::db::ids::{account_record, key_string};
 use crate::db::ids::{record, valid_key};
@@ -131,9 +132,9 @@ pub async fn view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey) -> Result<LeadRo
 /// The leads list: one Page (the first if none is chosen), newest first, filtered
 /// in the database; name search decrypts batch by batch and stops at a page of
 /// matches or after `SCAN_LIMIT` leads, answering with a cursor to go on.
-pub async fn list(ctx: &Ctx, request: &RequestInfo, filter: LeadFilter) -> Result<LeadPage> {
-    let (session, key) = signed_in_account(ctx, request).await?;
-    list_for(ctx, &session.account_id, &key, filter).await
+pub async fn list(ctx: &Ctx, caller: &Ready, filter: LeadFilter) -> Result<LeadPage> {
+    let (session, key) = (&caller.session, &caller.key);
+    list_for(ctx, &session.account_id, key, filter).await
 }
 
 /// The list for an account whose key is already open (the benchmark calls this).
@@ -235,24 +236,36 @@ pub async fn set_subscribed(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &
     Ok(())
 }
 
-/// Deletes a lead and everything about it: conversation, labels, proof.
-pub async fn delete(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+/// Deletes a lead and everything about it: conversation, labels, proof,
+/// and what `dependents` names.
+pub async fn delete(ctx: &Ctx, caller: &Ready, lead: &str, dependents: &Dependents) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, lead).await?;
-    erase_lead(ctx, &row.id).await
+    erase_lead(ctx, &row.id, dependents).await
+}
+
+/// Rows of other modules that point to leads and Pages, erased with them.
+/// Campaigns are not Messenger's to know: every caller that erases passes
+/// `broadcasts::DEPENDENTS`.
+pub struct Dependents {
+    /// Statements (`$id` is the lead) run in the lead's guarded deletion, in order.
+    pub of_lead: &'static [&'static str],
+    /// Erases their rows of a Page, before its leads go.
+    pub of_page: for<'a> fn(&'a Ctx, &'a RecordId) -> futures::future::BoxFuture<'a, Result<()>>,
 }
 
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const ERASE_LEAD_MESSAGES: &str = "DELETE message WHERE lead = $id";
 
-pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
+pub async fn erase_lead(ctx: &Ctx, lead: &RecordId, dependents: &Dependents) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
-    // The lead, the last of its messages, its campaign deliveries and their
-    // echoes at once, guarded: a campaign queue batch adds only leads that exist and
-    // conflicts with this (`broadcasts::queue`), so none is added after it.
+    // The lead, the last of its messages and its dependents (campaign
+    // deliveries and their echoes) at once, guarded: a campaign queue batch
+    // adds only leads that exist and conflicts with this (`broadcasts::queue`),
+    // so none is added after it.
     let page: Option<RecordId> = ctx.db.client().query("SELECT VALUE page FROM ONLY $id").bind(("id", lead.clone())).await?.take(0)?;
     if let Some(page) = page {
-        let with = format!("{ERASE_LEAD_MESSAGES}; {}; {}", crate::broadcasts::ERASE_LEAD_ECHOES, crate::broadcasts::ERASE_LEAD_DELIVERIES);
+        let with = std::iter::once(ERASE_LEAD_MESSAGES).chain(dependents.of_lead.iter().copied()).collect::<Vec<_>>().join("; ");
         pages::delete_guarded(ctx.db.client(), &page, lead, &with).await?;
     }
     tracing::info!(lead = %key_string(lead), "lead erased");
@@ -260,8 +273,8 @@ pub async fn erase_lead(ctx: &Ctx, lead: &RecordId) -> Result<()> {
 }
 
 /// A Page's leads, conversations and suppression list (disconnect with erase).
-pub async fn erase_page_data(ctx: &Ctx, page: &RecordId) -> Result<()> {
-    crate::broadcasts::erase_page_campaigns(ctx, page).await?;
+pub async fn erase_page_data(ctx: &Ctx, page: &RecordId, dependents: &Dependents) -> Result<()> {
+    (dependents.of_page)(ctx, page).await?;
     for select in [
         "SELECT VALUE id FROM message WHERE page = $owner LIMIT $batch",
         "SELECT VALUE id FROM lead WHERE page = $owner LIMIT $batch",
@@ -295,8 +308,8 @@ struct ProofRow {
 
 /// Recomputes the webhook HMAC over the kept delivery with the app secret
 /// that signed it (`proofs::check`).
-pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Result<ProofCheck> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn verify_proof(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<ProofCheck> {
+    let (session, key) = (&caller.session, &caller.key);
     if !valid_key(lead) {
         return Err(AppError::LeadNotFound.into());
     }
@@ -314,7 +327,7 @@ pub async fn verify_proof(ctx: &Ctx, request: &RequestInfo, lead: &str) -> Resul
         proof_secret_version: row.proof_secret_version,
         proof_received_at: row.proof_received_at,
     };
-    super::proofs::check(ctx, &key, lead, stored).await
+    super::proofs::check(ctx, key, lead, stored).await
 }
 
 /// Fetches first and last name through the user-profile call, where allowed.
@@ -364,8 +377,8 @@ pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &st
 
 /// The retention purge: leads inactive for the set period (erased with their
 /// conversations), messages older than theirs, abandoned Facebook sign-ins.
-pub async fn purge_expired(ctx: &Ctx) -> Result<(i64, i64)> {
-    let retention = crate::privacy::retention::current(ctx).await?;
+pub async fn purge_expired(ctx: &Ctx, dependents: &Dependents) -> Result<(i64, i64)> {
+    let retention = crate::policies::retention::current(ctx).await?;
     let now = ctx.now();
     let lead_cutoff = now - retention.inactive_leads_days * 86_400;
     let mut leads = 0;
@@ -382,7 +395,7 @@ pub async fn purge_expired(ctx: &Ctx) -> Result<(i64, i64)> {
             break;
         }
         for id in &ids {
-            erase_lead(ctx, id).await?;
+            erase_lead(ctx, id, dependents).await?;
         }
         leads += ids.len() as i64;
     }

@@ -21,79 +21,9 @@ pub mod webhook;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::error::AppError;
+use crate::crypto::{Field, SecretKey};
 
-use crate::accounts::AccountError;
-use crate::context::{Ctx, RequestInfo};
-use crate::crypto::{CryptoError, Field, KeyStoreError, SecretKey};
-
-#[derive(Debug, thiserror::Error)]
-pub enum MessengerError {
-    #[error("{0}")]
-    User(AppError),
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error("key store error: {0}")]
-    Keys(#[from] KeyStoreError),
-    #[error("decryption error: {0}")]
-    Crypto(#[from] CryptoError),
-    #[error("app settings: {0}")]
-    Settings(#[from] settings::SettingsError),
-    #[error(transparent)]
-    Graph(#[from] graph::GraphError),
-    /// Boxed: an account error is large, and this type is returned everywhere.
-    #[error(transparent)]
-    Account(Box<AccountError>),
-    #[error("a stored webhook delivery is not JSON: {0}")]
-    StoredDelivery(String),
-    #[error("a webhook delivery was not stored: {0}")]
-    DeliveryNotStored(String),
-    #[error("sealed content could not be read: {0}")]
-    SealedContent(String),
-    #[error(transparent)]
-    Mail(#[from] crate::mail::MailError),
-    #[error(transparent)]
-    Stored(#[from] app::types::UnknownName),
-}
-
-impl From<AccountError> for MessengerError {
-    fn from(e: AccountError) -> Self {
-        MessengerError::Account(Box::new(e))
-    }
-}
-
-impl From<AppError> for MessengerError {
-    fn from(e: AppError) -> Self {
-        MessengerError::User(e)
-    }
-}
-
-impl MessengerError {
-    /// The user's sentence; internal failures are logged for the operator.
-    pub fn into_app_error(self, operation: &str) -> AppError {
-        match self {
-            MessengerError::User(e) => e,
-            MessengerError::Account(e) => (*e).into_app_error(operation),
-            MessengerError::Graph(e) => {
-                tracing::warn!(operation, error = %e, "Graph API call failed");
-                AppError::FacebookUnavailable
-            }
-            other => {
-                tracing::error!(operation, error = %other, "messenger operation failed");
-                AppError::Internal
-            }
-        }
-    }
-}
-
-pub type Result<T> = std::result::Result<T, MessengerError>;
-
-/// The signed-in account, or the reason it cannot act.
-pub async fn signed_in_account(ctx: &Ctx, request: &RequestInfo) -> Result<(crate::sessions::Session, SecretKey)> {
-    let (session, _) = crate::accounts::require_session(ctx, request).await?;
-    let key = ctx.crypto.account_key(&session.account_id).await?;
-    Ok((session, key))
-}
+pub use crate::error::{Error, Result};
 
 /// A record key that sorts by creation time (seconds, then a per-process
 /// counter) and stays unique across instances (random suffix).

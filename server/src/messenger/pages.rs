@@ -10,8 +10,9 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::graph::{ErrorKind, Graph};
 use super::settings::{self, AppSettings};
-use super::{open, seal, signed_in_account, MessengerError, Result};
-use crate::context::{Ctx, RequestInfo};
+use super::{open, seal, Error, Result};
+use crate::accounts::Ready;
+use crate::context::Ctx;
 use crate::crypto::SecretKey;
 use crate::db::ids::{account_record, key_string};
 use crate::db::ids::{record, valid_key};
@@ -114,11 +115,11 @@ pub async fn owned(ctx: &Ctx, account_id: &str, key: &str) -> Result<PageRow> {
 }
 
 pub async fn app_settings(ctx: &Ctx) -> Result<AppSettings> {
-    settings::load(ctx).await?.ok_or(MessengerError::User(AppError::MessengerNotConfigured))
+    settings::load(ctx).await?.ok_or(Error::User(AppError::MessengerNotConfigured))
 }
 
-pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesOverview> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn list(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOverview> {
+    let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<PageRow> = ctx
         .db
         .client()
@@ -132,7 +133,7 @@ pub async fn list(ctx: &Ctx, request: &RequestInfo, demo: bool) -> Result<PagesO
         pages.push(PageView {
             id: row.key(),
             page_id: row.page_id.clone(),
-            name: row.name(&key)?,
+            name: row.name(key)?,
             status: row.status(),
             bot_disclosure: row.bot_disclosure,
             connected_at: row.connected_at,
@@ -187,8 +188,8 @@ fn valid_page_id(page_id: &str) -> bool {
 }
 
 /// Manual connection: Facebook must confirm that the token belongs to the Page.
-pub async fn connect_manual(ctx: &Ctx, request: &RequestInfo, page_id: &str, token: &str) -> Result<String> {
-    let (session, key) = signed_in_account(ctx, request).await?;
+pub async fn connect_manual(ctx: &Ctx, caller: &Ready, page_id: &str, token: &str) -> Result<String> {
+    let (session, key) = (&caller.session, &caller.key);
     let (page_id, token) = (page_id.trim(), token.trim());
     if !valid_page_id(page_id) || token.is_empty() || token.len() > 1024 {
         return Err(AppError::InvalidPageToken.into());
@@ -203,7 +204,7 @@ pub async fn connect_manual(ctx: &Ctx, request: &RequestInfo, page_id: &str, tok
         Err(_) => return Err(AppError::InvalidPageToken.into()),
     };
     subscribe(&graph, page_id, token).await?;
-    save(ctx, &session.account_id, &key, page_id, &name, token).await
+    save(ctx, &session.account_id, key, page_id, &name, token).await
 }
 
 async fn subscribe(graph: &Graph, page_id: &str, token: &str) -> Result<()> {
@@ -223,8 +224,8 @@ fn redirect_uri(ctx: &Ctx) -> String {
 }
 
 /// Facebook Login, step 1: the dialog URL, with a `state` bound to this session.
-pub async fn start_login(ctx: &Ctx, request: &RequestInfo) -> Result<String> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn start_login(ctx: &Ctx, caller: &Ready) -> Result<String> {
+    let session = &caller.session;
     let app = app_settings(ctx).await?;
     let state = crate::crypto::random_id();
     ctx.db
@@ -259,9 +260,9 @@ async fn login_row(ctx: &Ctx, session: &crate::sessions::Session, state: &str) -
 }
 
 /// Step 2, from the callback: exchanges the code and lists the user's Pages.
-pub async fn finish_login(ctx: &Ctx, request: &RequestInfo, code: &str, state: &str) -> Result<Vec<LoginPage>> {
-    let (session, key) = signed_in_account(ctx, request).await?;
-    let (row_key, _) = login_row(ctx, &session, state).await?;
+pub async fn finish_login(ctx: &Ctx, caller: &Ready, code: &str, state: &str) -> Result<Vec<LoginPage>> {
+    let (session, key) = (&caller.session, &caller.key);
+    let (row_key, _) = login_row(ctx, session, state).await?;
     let app = app_settings(ctx).await?;
     let graph = Graph::new(&app);
     let user_token = match graph.exchange_code(&app, &redirect_uri(ctx), code).await {
@@ -282,10 +283,10 @@ pub async fn finish_login(ctx: &Ctx, request: &RequestInfo, code: &str, state: &
 }
 
 /// Step 3: subscribes the app to each chosen Page and stores it.
-pub async fn connect_login_pages(ctx: &Ctx, request: &RequestInfo, state: &str, page_ids: &[String]) -> Result<usize> {
-    let (session, key) = signed_in_account(ctx, request).await?;
-    let (row_key, row) = login_row(ctx, &session, state).await?;
-    let sealed = row.offered_sealed.ok_or(MessengerError::User(AppError::FacebookLoginExpired))?;
+pub async fn connect_login_pages(ctx: &Ctx, caller: &Ready, state: &str, page_ids: &[String]) -> Result<usize> {
+    let (session, key) = (&caller.session, &caller.key);
+    let (row_key, row) = login_row(ctx, session, state).await?;
+    let sealed = row.offered_sealed.ok_or(Error::User(AppError::FacebookLoginExpired))?;
     let offered: Vec<serde_json::Value> =
         serde_json::from_slice(&key.open(crate::crypto::Field::new("page_login", &row_key, "offered"), &sealed)?).unwrap_or_default();
     let app = app_settings(ctx).await?;
@@ -299,7 +300,7 @@ pub async fn connect_login_pages(ctx: &Ctx, request: &RequestInfo, state: &str, 
             continue;
         };
         subscribe(&graph, id, token).await?;
-        save(ctx, &session.account_id, &key, id, name, token).await?;
+        save(ctx, &session.account_id, key, id, name, token).await?;
         connected += 1;
     }
     ctx.db.client().query("DELETE $id").bind(("id", record("page_login", &row_key))).await?.check()?;
@@ -308,11 +309,11 @@ pub async fn connect_login_pages(ctx: &Ctx, request: &RequestInfo, state: &str, 
 
 /// Disconnects a Page. With `erase`, its leads, conversations and suppression
 /// list go too and the Page row is deleted; without, they stay, read-only.
-pub async fn disconnect(ctx: &Ctx, request: &RequestInfo, page: &str, erase: bool) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn disconnect(ctx: &Ctx, caller: &Ready, page: &str, erase: bool, dependents: &super::leads::Dependents) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, page).await?;
     if erase {
-        super::leads::erase_page_data(ctx, &row.id).await?;
+        super::leads::erase_page_data(ctx, &row.id, dependents).await?;
         ctx.db.client().query("DELETE $id").bind(("id", row.id.clone())).await?.check()?;
     } else {
         ctx.db.client().query("UPDATE $id SET status = 'disconnected', token_sealed = NONE").bind(("id", row.id.clone())).await?.check()?;
@@ -321,8 +322,8 @@ pub async fn disconnect(ctx: &Ctx, request: &RequestInfo, page: &str, erase: boo
     Ok(())
 }
 
-pub async fn set_bot_disclosure(ctx: &Ctx, request: &RequestInfo, page: &str, enabled: bool) -> Result<()> {
-    let (session, _) = signed_in_account(ctx, request).await?;
+pub async fn set_bot_disclosure(ctx: &Ctx, caller: &Ready, page: &str, enabled: bool) -> Result<()> {
+    let session = &caller.session;
     let row = owned(ctx, &session.account_id, page).await?;
     ctx.db.client().query("UPDATE $id SET bot_disclosure = $on").bind(("id", row.id)).bind(("on", enabled)).await?.check()?;
     Ok(())

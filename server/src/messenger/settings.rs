@@ -9,7 +9,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 use zeroize::Zeroizing;
 
 use crate::context::Ctx;
-use crate::crypto::{CryptoError, Field};
+use crate::crypto::Field;
+use crate::error::Result;
 
 pub struct AppSettings {
     pub app_id: String,
@@ -17,14 +18,6 @@ pub struct AppSettings {
     pub verify_token: Zeroizing<String>,
     pub graph_base_url: String,
     pub graph_version: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error("the sealed app settings could not be opened: {0}")]
-    Crypto(#[from] CryptoError),
 }
 
 #[derive(Debug, SurrealValue)]
@@ -70,11 +63,11 @@ const MAX_AGE_SECS: i64 = 5;
 
 /// The settings for the webhook endpoints, which need them on every
 /// request: read from the database at most every few seconds.
-pub async fn load_recent(ctx: &Ctx) -> Result<Arc<Option<AppSettings>>, SettingsError> {
+pub async fn load_recent(ctx: &Ctx) -> Result<Arc<Option<AppSettings>>> {
     ctx.memo.get_or_load(MEMO, ctx.now(), MAX_AGE_SECS, || load(ctx)).await
 }
 
-pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>, SettingsError> {
+pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>> {
     let row: Option<Row> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record())).await?.take(0)?;
     let Some(row) = row else { return Ok(None) };
     let key = ctx.crypto.system_key();
@@ -87,7 +80,7 @@ pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>, SettingsError> {
     }))
 }
 
-pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<(), SettingsError> {
+pub async fn save(ctx: &Ctx, settings: &AppSettings) -> Result<()> {
     let key = ctx.crypto.system_key();
     ctx.db
         .client()
@@ -120,14 +113,14 @@ fn secret_field(version: &str) -> Field<'_> {
 }
 
 /// Every app secret the app has had, newest first: (version, secret).
-pub async fn secret_versions(ctx: &Ctx) -> Result<Vec<(i64, Zeroizing<String>)>, SettingsError> {
+pub async fn secret_versions(ctx: &Ctx) -> Result<Vec<(i64, Zeroizing<String>)>> {
     let rows: Vec<SecretRow> = ctx.db.client().query("SELECT record::id(id) AS version, secret_sealed FROM app_secret ORDER BY version DESC").await?.take(0)?;
     let key = ctx.crypto.system_key();
     rows.into_iter().map(|r| Ok((r.version, Zeroizing::new(key.open_string(secret_field(&r.version.to_string()), &r.secret_sealed)?)))).collect()
 }
 
 /// The secret of one version, if it is still kept.
-pub async fn secret_of_version(ctx: &Ctx, version: i64) -> Result<Option<Zeroizing<String>>, SettingsError> {
+pub async fn secret_of_version(ctx: &Ctx, version: i64) -> Result<Option<Zeroizing<String>>> {
     let sealed: Option<String> =
         ctx.db.client().query("SELECT VALUE secret_sealed FROM ONLY $id").bind(("id", RecordId::new("app_secret", version))).await?.take(0)?;
     let key = ctx.crypto.system_key();
@@ -140,7 +133,7 @@ pub async fn secret_of_version(ctx: &Ctx, version: i64) -> Result<Option<Zeroizi
 /// Gives the secret a new version unless it is the newest one already, and
 /// records it as current. Also what an installation from before versions
 /// gets at start, for the secret it has.
-pub async fn version_secret(ctx: &Ctx, secret: &str) -> Result<i64, SettingsError> {
+pub async fn version_secret(ctx: &Ctx, secret: &str) -> Result<i64> {
     let versions = secret_versions(ctx).await?;
     let version = match versions.first() {
         Some((newest, kept)) if kept.as_str() == secret => *newest,
@@ -164,7 +157,7 @@ pub async fn version_secret(ctx: &Ctx, secret: &str) -> Result<i64, SettingsErro
 pub(crate) const PROOFS_SIGNED_WITH: &str = "SELECT VALUE id FROM lead WHERE proof_secret_version = $version LIMIT 1";
 
 /// Deletes the earlier secrets that no proof refers to any more.
-pub async fn purge_unused_secrets(ctx: &Ctx) -> Result<u64, SettingsError> {
+pub async fn purge_unused_secrets(ctx: &Ctx) -> Result<u64> {
     let current: Option<i64> = ctx.db.client().query("SELECT VALUE secret_version FROM ONLY $id").bind(("id", record())).await?.take(0)?;
     let mut purged = 0;
     for (version, _) in secret_versions(ctx).await? {

@@ -10,19 +10,8 @@ use super::{identifier, keyset_page};
 
 use crate::context::Ctx;
 use crate::db::ids::account_record;
+use crate::error::Result;
 use crate::mail::{self, templates};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ErasureError {
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error(transparent)]
-    Keys(#[from] crate::crypto::KeyStoreError),
-    #[error(transparent)]
-    Mail(#[from] crate::mail::MailError),
-    #[error(transparent)]
-    Export(#[from] super::export::ExportError),
-}
 
 const DELETE_BATCH: i64 = 1_000;
 /// Categories erased at once.
@@ -106,7 +95,7 @@ pub async fn count_category(ctx: &Ctx, table: &str, owner: Owner, account_id: &s
 }
 
 /// Erases the account completely. `former_email`, if given, gets the final notice.
-pub async fn erase(ctx: &Ctx, account_id: &str, former_email: Option<&str>) -> Result<(), ErasureError> {
+pub async fn erase(ctx: &Ctx, account_id: &str, former_email: Option<&str>) -> Result<()> {
     super::export::delete_files_of(ctx, account_id).await?;
     // Everything that points at the account first; then its consent ledger
     // and the account itself together, in one transaction, so that a crash

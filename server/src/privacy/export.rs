@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use app::inventory::{DataCategory, Owner, Sealing, INVENTORY};
-use app::types::ExportStatus;
+use app::types::{ExportState, ExportStatus};
 use rand::RngCore;
 use serde_json::{Map, Value};
 use surrealdb::types::{RecordId, SurrealValue};
@@ -17,29 +17,13 @@ use super::zip_stream::ZipStream;
 use crate::context::Ctx;
 use crate::crypto::{random_id, Field, SecretKey};
 use crate::db::ids::{account_record, key_string};
+use crate::error::{Error, Result};
 use crate::mail::{self, templates};
+use app::error::AppError;
 
 pub const FORMAT_VERSION: u32 = 1;
 const PAGE: i64 = 500;
 const MIN_INTERVAL_SECS: i64 = 3600;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error(transparent)]
-    Keys(#[from] crate::crypto::KeyStoreError),
-    #[error("decryption error: {0}")]
-    Crypto(#[from] crate::crypto::CryptoError),
-    #[error("export file error: {0}")]
-    Io(#[from] std::io::Error),
-    #[error(transparent)]
-    Mail(#[from] crate::mail::MailError),
-    #[error("an export was made less than an hour ago")]
-    TooSoon { retry_after_secs: i64 },
-    #[error("no such export")]
-    NotFound,
-}
 
 #[derive(Debug, SurrealValue)]
 struct JobRow {
@@ -51,20 +35,21 @@ struct JobRow {
     file_key_sealed: Option<String>,
 }
 
-fn job_status(row: &JobRow, now: i64) -> ExportStatus {
+fn job_status(row: &JobRow, now: i64) -> Result<ExportStatus> {
     let id = key_string(&row.id);
-    let live = row.status == "ready" && row.expires_at.is_some_and(|t| t > now);
-    ExportStatus {
+    let stored: ExportState = row.status.parse()?;
+    let live = stored == ExportState::Ready && row.expires_at.is_some_and(|t| t > now);
+    Ok(ExportStatus {
         download_url: live.then(|| format!("/exports/{id}")),
         id,
-        status: if row.status == "ready" && !live { "expired".into() } else { row.status.clone() },
+        status: if stored == ExportState::Ready && !live { ExportState::Expired } else { stored },
         progress: row.progress,
         created_at: row.created_at,
         expires_at: row.expires_at,
-    }
+    })
 }
 
-async fn latest(ctx: &Ctx, account_id: &str) -> Result<Option<JobRow>, ExportError> {
+async fn latest(ctx: &Ctx, account_id: &str) -> Result<Option<JobRow>> {
     Ok(ctx
         .db
         .client()
@@ -76,17 +61,19 @@ async fn latest(ctx: &Ctx, account_id: &str) -> Result<Option<JobRow>, ExportErr
         .next())
 }
 
-pub async fn status(ctx: &Ctx, account_id: &str) -> Result<Option<ExportStatus>, ExportError> {
-    Ok(latest(ctx, account_id).await?.map(|row| job_status(&row, ctx.now())))
+pub async fn status(ctx: &Ctx, account_id: &str) -> Result<Option<ExportStatus>> {
+    latest(ctx, account_id).await?.map(|row| job_status(&row, ctx.now())).transpose()
 }
 
 /// Queues an export and starts it in the background. One per hour.
-pub async fn start(ctx: &Ctx, account_id: &str) -> Result<ExportStatus, ExportError> {
+/// `ready_notice_to` is the address told when the file is ready, if the
+/// account wants that notice.
+pub async fn start(ctx: &Ctx, account_id: &str, ready_notice_to: Option<String>) -> Result<ExportStatus> {
     let now = ctx.now();
     if let Some(last) = latest(ctx, account_id).await? {
         let wait = last.created_at + MIN_INTERVAL_SECS - now;
         if wait > 0 {
-            return Err(ExportError::TooSoon { retry_after_secs: wait });
+            return Err(AppError::ExportTooSoon { retry_after_mins: (wait + 59) / 60 }.into());
         }
     }
     let id = random_id();
@@ -100,7 +87,7 @@ pub async fn start(ctx: &Ctx, account_id: &str) -> Result<ExportStatus, ExportEr
         .check()?;
     let (task_ctx, task_job, task_account) = (ctx.clone(), id.clone(), account_id.to_string());
     tokio::spawn(async move {
-        if let Err(e) = run(&task_ctx, &task_job, &task_account).await {
+        if let Err(e) = run(&task_ctx, &task_job, &task_account, ready_notice_to).await {
             tracing::error!(job = %task_job, error = %e, "export failed");
             let _ = task_ctx
                 .db
@@ -112,7 +99,7 @@ pub async fn start(ctx: &Ctx, account_id: &str) -> Result<ExportStatus, ExportEr
             let _ = std::fs::remove_file(file_path(&task_ctx, &task_job));
         }
     });
-    Ok(ExportStatus { id, status: "queued".into(), progress: 0, created_at: now, expires_at: None, download_url: None })
+    Ok(ExportStatus { id, status: ExportState::Queued, progress: 0, created_at: now, expires_at: None, download_url: None })
 }
 
 fn file_path(ctx: &Ctx, job_id: &str) -> std::path::PathBuf {
@@ -124,12 +111,12 @@ fn scratch_path(ctx: &Ctx, job_id: &str) -> std::path::PathBuf {
     ctx.settings.exports_dir.join(format!("{job_id}.html.part"))
 }
 
-async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> Result<(), ExportError> {
+async fn set_progress(ctx: &Ctx, job_id: &str, status: ExportState, progress: i64) -> Result<()> {
     ctx.db
         .client()
         .query("UPDATE $id SET status = $status, progress = $progress")
         .bind(("id", RecordId::new("export_job", job_id.to_string())))
-        .bind(("status", status.to_string()))
+        .bind(("status", status.as_str()))
         .bind(("progress", progress))
         .await?
         .check()?;
@@ -139,7 +126,7 @@ async fn set_progress(ctx: &Ctx, job_id: &str, status: &str, progress: i64) -> R
 /// One page of a category's rows, ready for the export: decrypted, internal
 /// fields dropped, the owner link removed.
 /// Pages are keyset-based (`after` is the last record key seen).
-async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, after: Option<&str>) -> Result<Vec<Value>, ExportError> {
+async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key: &SecretKey, after: Option<&str>) -> Result<Vec<Value>> {
     let table = category.table;
     let rows: Vec<Value> = match category.owner {
         Owner::RecordKey => {
@@ -177,7 +164,7 @@ async fn page(ctx: &Ctx, category: &DataCategory, account_id: &str, account_key:
     rows.into_iter().map(|row| clean(category, row, key)).collect()
 }
 
-fn clean(category: &DataCategory, row: Value, key: Option<&SecretKey>) -> Result<Value, ExportError> {
+fn clean(category: &DataCategory, row: Value, key: Option<&SecretKey>) -> Result<Value> {
     let Value::Object(mut fields) = row else {
         return Ok(Value::Null);
     };
@@ -247,8 +234,8 @@ impl Drop for Scratch {
 /// first entry) and into `index.html`'s body, which waits in a scratch file
 /// sealed under a key that only this function holds, and is copied into the
 /// ZIP after `data.json`.
-async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportError> {
-    set_progress(ctx, job_id, "running", 0).await?;
+async fn run(ctx: &Ctx, job_id: &str, account_id: &str, ready_notice_to: Option<String>) -> Result<()> {
+    set_progress(ctx, job_id, ExportState::Running, 0).await?;
     let account_key = ctx.crypto.account_key(account_id).await?;
     let mut file_key = Zeroizing::new([0u8; 32]);
     rand::rngs::OsRng.fill_bytes(file_key.as_mut());
@@ -289,7 +276,7 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
             html.write_all(b"<p><em>Nothing stored.</em></p>")?;
         }
         json.write_all(b"]")?;
-        set_progress(ctx, job_id, "running", (i as i64 + 1) * 100 / total_steps).await?;
+        set_progress(ctx, job_id, ExportState::Running, (i as i64 + 1) * 100 / total_steps).await?;
     }
     json.write_all(b"}}")?;
     json.finish()?;
@@ -308,7 +295,7 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
     sealer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 
     let now = ctx.now();
-    let hours = super::retention::current(ctx).await?.export_hours;
+    let hours = crate::policies::retention::current(ctx).await?.export_hours;
     let expires_at = now + hours * 3600;
     ctx.db
         .client()
@@ -319,16 +306,19 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str) -> Result<(), ExportErro
         .bind(("key", sealed_key))
         .await?
         .check()?;
-    let email = crate::accounts::optional_notice_address(ctx, account_id, "export_ready").await.ok().flatten();
-    if let Some(email) = email {
+    if let Some(email) = ready_notice_to {
         mail::enqueue(ctx, templates::export_ready(&email, &ctx.link("/account/privacy"), hours).for_account(account_id)).await?;
     }
     tracing::info!(job = %job_id, "export ready");
     Ok(())
 }
 
+fn not_found() -> Error {
+    Error::internal("export download", "no such export, or another account's, or expired")
+}
+
 /// Opens a ready export for its owner: yields the ZIP's bytes chunk by chunk.
-pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Result<OpeningReader<std::fs::File>, ExportError> {
+pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Result<OpeningReader<std::fs::File>> {
     let row: Option<JobRow> = ctx
         .db
         .client()
@@ -337,23 +327,23 @@ pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Res
         .bind(("account", account_record(account_id)))
         .await?
         .take(0)?;
-    let row = row.ok_or(ExportError::NotFound)?;
-    let live = row.status == "ready" && row.expires_at.is_some_and(|t| t > ctx.now());
-    let sealed_key = row.file_key_sealed.filter(|_| live).ok_or(ExportError::NotFound)?;
+    let row = row.ok_or(not_found())?;
+    let live = row.status.parse::<ExportState>()? == ExportState::Ready && row.expires_at.is_some_and(|t| t > ctx.now());
+    let sealed_key = row.file_key_sealed.filter(|_| live).ok_or(not_found())?;
     let account_key = ctx.crypto.account_key(account_id).await?;
     let raw = account_key.open(Field::new("export_job", job_id, "file_key"), &sealed_key)?;
     let mut key = Zeroizing::new([0u8; 32]);
     if raw.len() != 32 {
-        return Err(ExportError::NotFound);
+        return Err(not_found());
     }
     key.copy_from_slice(&raw);
-    let file = std::fs::File::open(file_path(ctx, job_id)).map_err(|_| ExportError::NotFound)?;
+    let file = std::fs::File::open(file_path(ctx, job_id)).map_err(|_| not_found())?;
     Ok(OpeningReader::new(file, &key))
 }
 
 /// Deletes expired export files and their jobs; marks jobs a crash interrupted
 /// as failed. Returns how many exports were deleted.
-pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<i64, ExportError> {
+pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<i64> {
     let now = ctx.now();
     let expired: Vec<RecordId> =
         ctx.db.client().query("SELECT VALUE id FROM export_job WHERE expires_at != NONE AND expires_at <= $now").bind(("now", now)).await?.take(0)?;
@@ -381,7 +371,7 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
 }
 
 /// Erasure: the account's export files go with it.
-pub async fn delete_files_of(ctx: &Ctx, account_id: &str) -> Result<(), ExportError> {
+pub async fn delete_files_of(ctx: &Ctx, account_id: &str) -> Result<()> {
     let ids: Vec<RecordId> =
         ctx.db.client().query("SELECT VALUE id FROM export_job WHERE account = $account").bind(("account", account_record(account_id))).await?.take(0)?;
     for id in ids {

@@ -1,16 +1,17 @@
-//! The privacy center: policies and re-acceptance, the hash-chained consent
-//! ledger, export and erasure driven by the data inventory.
+//! The privacy centre's flows (what we hold, acceptance of new policies,
+//! export, self-service erasure), and the machinery they use: export and
+//! erasure driven by the data inventory, and the retention purge.
 
+mod center;
 pub mod erasure;
 pub mod export;
-pub mod ledger;
-pub mod policies;
-pub mod retention;
+mod purge;
 mod sealed_file;
 pub mod withhold;
 mod zip_stream;
 
-pub use policies::{current_version, ensure_initial_policies, DOCUMENTS};
+pub use center::*;
+pub use purge::*;
 
 /// Table and field names come from the constant inventory, never from input;
 /// this check keeps it that way before they are placed into a query.

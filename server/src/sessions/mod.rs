@@ -9,14 +9,11 @@ use surrealdb::types::{RecordId, SurrealValue};
 use crate::context::Ctx;
 use crate::crypto::{random_id, random_token, token_hash, Field, SecretKey};
 use crate::db::ids::{account_record, key_string};
+use crate::error::Result;
 
 pub const COOKIE_NAME: &str = "__Host-chatfbtop_session";
 /// Last-use is written at most this often, so reads do not all become writes.
 const TOUCH_EVERY_SECS: i64 = 60;
-
-#[derive(Debug, thiserror::Error)]
-#[error("session store error: {0}")]
-pub struct SessionError(#[from] surrealdb::Error);
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -37,7 +34,7 @@ struct SessionRow {
 }
 
 /// Starts a session and returns its token (for the cookie only; never stored).
-pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persistent: bool, user_agent: &str) -> Result<(String, Session), SessionError> {
+pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persistent: bool, user_agent: &str) -> Result<(String, Session)> {
     let token = random_token();
     let id = random_id();
     let now = ctx.now();
@@ -61,7 +58,7 @@ pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persis
 }
 
 /// The live session for a cookie token, or None. Expired sessions are deleted.
-pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>, SessionError> {
+pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>> {
     let row: Option<SessionRow> =
         ctx.db.client().query("SELECT * FROM ONLY session WHERE token_hash = $hash LIMIT 1").bind(("hash", token_hash(token))).await?.take(0)?;
     let Some(row) = row else { return Ok(None) };
@@ -81,13 +78,13 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>, Ses
 pub(crate) const REVOKE_TOKEN: &str = "DELETE session WHERE token_hash = $hash";
 pub(crate) const REVOKE_ALL: &str = "DELETE session WHERE account = $account AND id != $keep";
 
-pub async fn revoke_token(ctx: &Ctx, token: &str) -> Result<(), SessionError> {
+pub async fn revoke_token(ctx: &Ctx, token: &str) -> Result<()> {
     ctx.db.client().query(REVOKE_TOKEN).bind(("hash", token_hash(token))).await?.check()?;
     Ok(())
 }
 
 /// Revokes one of the account's sessions; false if it was not theirs or is gone.
-pub async fn revoke(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<bool, SessionError> {
+pub async fn revoke(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<bool> {
     let deleted: Vec<RecordId> = ctx
         .db
         .client()
@@ -100,7 +97,7 @@ pub async fn revoke(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<boo
 }
 
 /// Signs the account out everywhere, optionally keeping one session.
-pub async fn revoke_all(ctx: &Ctx, account_id: &str, keep: Option<&str>) -> Result<(), SessionError> {
+pub async fn revoke_all(ctx: &Ctx, account_id: &str, keep: Option<&str>) -> Result<()> {
     ctx.db
         .client()
         .query(REVOKE_ALL)
@@ -111,7 +108,7 @@ pub async fn revoke_all(ctx: &Ctx, account_id: &str, keep: Option<&str>) -> Resu
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, account_id: &str, key: &SecretKey, current: &str) -> Result<Vec<ActiveSession>, SessionError> {
+pub async fn list(ctx: &Ctx, account_id: &str, key: &SecretKey, current: &str) -> Result<Vec<ActiveSession>> {
     let rows: Vec<SessionRow> = ctx
         .db
         .client()

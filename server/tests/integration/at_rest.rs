@@ -259,7 +259,7 @@ async fn label_names_and_campaign_texts_are_sealed_on_disk_and_earlier_plain_one
     let root = tempfile::tempdir().unwrap();
     let db = format!("rocksdb://{}", root.path().join("data/rocksdb").display());
     let server = TestServer::start_in(root, &["--db", &db]).await;
-    let mut w = super::messenger::World::start_on(server, "sealed.words@example.org").await;
+    let mut w = super::support::World::start_on(server, "sealed.words@example.org").await;
     let label = w.api.post("messenger/create-label", json!({"name": "Zorblax VIP"})).await.ok()["id"].as_str().unwrap().to_string();
     w.api.post("messenger/rename-label", json!({"label": label, "name": "Zorblax Platinum"})).await.ok();
     let mut campaign = super::broadcasts::campaign(&w, "Quintessa launch", &[], &[]);

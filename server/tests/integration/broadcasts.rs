@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use standin::SimulatedEvent;
 
-use super::messenger::{World, PAGE_ID};
 use super::support::*;
+use super::support::{World, PAGE_ID};
 
 pub fn campaign(w: &World, name: &str, include: &[&str], exclude: &[&str]) -> Value {
     json!({"input": {
@@ -283,7 +283,7 @@ async fn two_instances_on_one_database_never_double_send() {
     let mut w = World::start("broadcast.instances@example.org").await;
     w.standin.state.set_webhooks(false, false, 0);
     let ctx = w.ctx().clone();
-    let owner = super::seed::owner_of(&ctx, "broadcast.instances@example.org", PAGE_ID, super::messenger::PAGE_TOKEN).await;
+    let owner = super::seed::owner_of(&ctx, "broadcast.instances@example.org", PAGE_ID, super::support::PAGE_TOKEN).await;
     super::seed::seed_leads(&ctx, &owner, 300, "twin-", &[], ctx.now() - 60).await;
     // A second instance's sender, next to the server's own.
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -253,7 +253,7 @@ async fn seed(root: tempfile::TempDir, db: &str, graph: &str, recipients: usize)
     super::seed::use_standin(&ctx, SECRET, graph).await;
     let owner = super::seed::owner_with_page(&ctx, "crash.owner@example.org", PAGE, "crash-token").await;
     super::seed::seed_leads(&ctx, &owner, recipients, "load-", &["Kim"], ctx.now() - 60).await;
-    server::privacy::policies::publish(&ctx, "privacy", "Privacy policy", "Version two.", "A new version").await.unwrap();
+    server::policies::documents::publish(&ctx, "privacy", "Privacy policy", "Version two.", "A new version").await.unwrap();
     let keys: Vec<String> =
         ctx.db.client().query("SELECT VALUE key FROM lead ORDER BY key LIMIT $n").bind(("n", (UNSUBSCRIBING + ERASING) as i64)).await.unwrap().take(0).unwrap();
     let page_key = server::db::ids::key_string(&owner.page);
@@ -393,7 +393,7 @@ async fn check_everything_acknowledged_is_there(data: &std::path::Path, db: &str
     let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     // Deliveries acknowledged and stored but not yet applied: what the next start does first.
-    let applied = server::messenger::deliveries::apply_pending(&ctx).await.unwrap();
+    let applied = server::messenger::deliveries::apply_pending(&ctx, server::broadcasts::receipts::apply).await.unwrap();
     println!("crash test: {applied} stored webhook deliveries were applied after the last stop");
     assert_eq!(server::messenger::deliveries::due(&ctx).await.unwrap(), 0, "a stored delivery could not be applied");
     for (psid, mids) in &acked.messages {
@@ -438,7 +438,7 @@ async fn check_everything_acknowledged_is_there(data: &std::path::Path, db: &str
     for email in &acked.deleted {
         assert_eq!(count(&ctx, "SELECT id FROM account WHERE email_index = $i", account(email)).await, 0, "a deleted account came back");
     }
-    let ledger = server::privacy::ledger::verify(&ctx).await.unwrap();
+    let ledger = server::policies::ledger::verify(&ctx).await.unwrap();
     assert!(ledger.problems.is_empty(), "the consent ledger does not verify: {:?}", ledger.problems);
     drop(ctx);
     core.close().await;

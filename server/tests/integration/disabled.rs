@@ -9,8 +9,8 @@ use standin::SimulatedEvent;
 
 use super::admin::admin;
 use super::broadcasts::{campaign, lead_at};
-use super::messenger::{World, PAGE_ID};
 use super::support::*;
+use super::support::{World, PAGE_ID};
 
 #[tokio::test]
 async fn disabling_an_account_mid_campaign_stops_every_send_and_its_webhooks() {

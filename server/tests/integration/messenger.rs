@@ -101,118 +101,12 @@ async fn a_secret_saved_here_is_checked_at_once_and_one_saved_by_another_instanc
     server.stop().await;
 }
 
-// ---- Pages, leads, inbox, against the Graph API stand-in ----
+// ---- Pages, leads, inbox, against the Graph API stand-in (`support::World`) ----
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use standin::{SimulatedEvent, Standin, StandinConfig};
-
-pub const SECRET: &str = "integration-app-secret";
-pub const PAGE_ID: &str = "100200300";
-pub const PAGE_TOKEN: &str = "page-token-abc";
-
-/// A server, a stand-in wired to it, and a signed-in user with a connected Page.
-pub struct World {
-    pub server: TestServer,
-    pub standin: Standin,
-    pub api: Api,
-    pub page: String,
-    pub email: String,
-}
-
-impl World {
-    pub async fn start(email: &str) -> World {
-        World::start_on(TestServer::start(&[]).await, email).await
-    }
-
-    /// As `start`, on a server started by the caller (another engine, other flags).
-    pub async fn start_on(server: TestServer, email: &str) -> World {
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,server=info").try_init();
-        let webhook = format!("{}/webhooks/messenger", server.base);
-        let standin = Standin::start(
-            "127.0.0.1:0".parse().unwrap(),
-            StandinConfig { app_secret: Some(SECRET.into()), webhook_url: Some(webhook), demo: false, control_token: None },
-        )
-        .await
-        .unwrap();
-        let settings = server::messenger::settings::AppSettings {
-            app_id: "4242".into(),
-            app_secret: Zeroizing::new(SECRET.to_string()),
-            verify_token: Zeroizing::new("verify".into()),
-            graph_base_url: standin.base_url(),
-            graph_version: "v21.0".into(),
-        };
-        server::messenger::settings::save(server.running.as_ref().unwrap().context(), &settings).await.unwrap();
-        standin.state.add_page(PAGE_ID, "Fleur & Co", PAGE_TOKEN);
-        let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
-        api.login(email, STRONG_PASSWORD, false).await.ok();
-        api.post("messenger/connect-page", json!({"page_id": PAGE_ID, "access_token": PAGE_TOKEN})).await.ok();
-        let pages = api.get("messenger/pages").await.ok().clone();
-        let page = pages["pages"][0]["id"].as_str().unwrap().to_string();
-        World { server, standin, api, page, email: email.to_string() }
-    }
-
-    /// Moves the clock on; sessions expire meanwhile, so the user signs in again.
-    pub async fn advance(&mut self, secs: i64) {
-        self.server.clock.advance(secs);
-        let email = self.email.clone();
-        self.api.login(&email, STRONG_PASSWORD, false).await.ok();
-    }
-
-    pub fn ctx(&self) -> &server::context::Ctx {
-        self.server.running.as_ref().unwrap().context()
-    }
-
-    pub async fn write(&self, psid: &str, text: &str) -> u16 {
-        let event = SimulatedEvent { first_name: Some("Ada".into()), last_name: Some(format!("Lovelace {psid}")), ..SimulatedEvent::text(PAGE_ID, psid, text) };
-        let status = self.standin.state.simulate(event).await.unwrap().0;
-        self.applied().await;
-        status
-    }
-
-    /// Waits until the webhook's stored deliveries have been applied (or postponed).
-    pub async fn applied(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while server::messenger::deliveries::due(self.ctx()).await.unwrap() > 0 {
-            assert!(Instant::now() < deadline, "stored webhook deliveries were never applied");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    pub async fn leads(&mut self, filter: Value) -> Value {
-        let mut f = json!({"page": self.page, "label": null, "subscribed": null, "window": null, "search": "", "after": null});
-        for (k, v) in filter.as_object().unwrap() {
-            f[k] = v.clone();
-        }
-        self.api.post("messenger/leads", json!({"filter": f})).await.ok().clone()
-    }
-
-    /// Waits until the profile fetch named the lead.
-    pub async fn wait_for_named_lead(&mut self, psid: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let found = self.leads(json!({"search": format!("Lovelace {psid}")})).await;
-            if let Some(id) = found["leads"][0]["id"].as_str() {
-                return id.to_string();
-            }
-            assert!(Instant::now() < deadline, "lead {psid} never got its name");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub async fn wait_for_sent(&self, count: usize) -> Vec<standin::SentMessage> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let sent = self.standin.state.sent();
-            if sent.len() >= count {
-                return sent;
-            }
-            assert!(Instant::now() < deadline, "the stand-in got {} messages, expected {count}", sent.len());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
+use standin::SimulatedEvent;
 
 #[tokio::test]
 async fn pages_connect_manually_and_through_facebook_login() {
@@ -526,15 +420,6 @@ async fn deleting_a_lead_or_a_page_with_erasure_leaves_nothing() {
     w.server.stop().await;
 }
 
-pub fn signed_request(secret: &str, user_id: &str, issued_at: i64) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use hmac::Mac;
-    let payload = URL_SAFE_NO_PAD.encode(json!({"algorithm": "HMAC-SHA256", "issued_at": issued_at, "expires": 0, "user_id": user_id}).to_string());
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(payload.as_bytes());
-    format!("{}.{payload}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
-}
-
 #[tokio::test]
 async fn metas_data_deletion_callback_erases_the_person_and_answers_a_status_url() {
     let mut w = World::start("deletion.owner@example.org").await;
@@ -607,11 +492,10 @@ async fn truncated_and_multi_entry_deliveries() {
 
 #[tokio::test]
 async fn deliveries_posted_at_once_are_stored_in_shared_writes_and_none_is_lost() {
-    use std::sync::atomic::Ordering;
     let w = World::start("group.owner@example.org").await;
     let url = format!("{}/webhooks/messenger", w.server.base);
     let http = http_client();
-    let groups_before = w.ctx().deliveries.groups_stored.load(Ordering::Relaxed);
+    let groups_before = w.ctx().deliveries.storing.groups_stored();
     let posts = (0..40).map(|i| {
         let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [
             {"sender": {"id": format!("group-{i}")}, "recipient": {"id": PAGE_ID}, "timestamp": 1764400000000i64 + i, "message": {"mid": format!("m_group_{i}"), "text": "Hello"}}
@@ -622,7 +506,7 @@ async fn deliveries_posted_at_once_are_stored_in_shared_writes_and_none_is_lost(
     for response in futures::future::join_all(posts).await {
         assert_eq!(response.unwrap().status(), 200);
     }
-    let groups = w.ctx().deliveries.groups_stored.load(Ordering::Relaxed) - groups_before;
+    let groups = w.ctx().deliveries.storing.groups_stored() - groups_before;
     assert!((1..40).contains(&groups), "40 deliveries posted at once share their writes ({groups} writes)");
     w.applied().await;
     let db = w.server.running.as_ref().unwrap().db.clone();

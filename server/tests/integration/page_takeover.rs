@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use super::messenger::{signed_request, World, PAGE_ID, PAGE_TOKEN, SECRET};
 use super::support::*;
+use super::support::{signed_request, World, PAGE_ID, PAGE_TOKEN, SECRET};
 
 const OWNER: &str = "first.owner@example.org";
 const NEXT: &str = "next.owner@example.org";

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::messenger::{World, PAGE_ID, SECRET};
 use super::privacy::download_export;
 use super::support::*;
+use super::support::{World, PAGE_ID, SECRET};
 
 const OTHER_PAGE: &str = "700800900";
 const UNCONNECTED_PAGE: &str = "300400500";
@@ -146,7 +146,7 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     let url = format!("{}/webhooks/meta/data-deletion", w.server.base);
     let r = http_client()
         .post(&url)
-        .form(&[("signed_request", super::messenger::signed_request(SECRET, "asid-psid-of-emil", w.server.clock_now()))])
+        .form(&[("signed_request", super::support::signed_request(SECRET, "asid-psid-of-emil", w.server.clock_now()))])
         .send()
         .await
         .unwrap();
@@ -159,7 +159,7 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     let gus = lead_key(&w, PAGE_ID, "psid-of-gus").await;
     let proof = w.api.post("messenger/verify-proof", json!({"lead": gus})).await.ok().clone();
     assert_eq!(proof["status"], "valid", "{proof}");
-    let days = server::privacy::retention::current(w.ctx()).await.unwrap().messages_days;
+    let days = server::policies::retention::current(w.ctx()).await.unwrap().messages_days;
     w.advance(days * 86_400 + 60).await;
     w.server.purge_now().await;
     let kept: Option<i64> = w.ctx().db.client().query("RETURN count(SELECT id FROM signed_delivery)").await.unwrap().take(0).unwrap();

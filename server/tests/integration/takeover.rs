@@ -185,43 +185,6 @@ async fn a_success_does_not_reset_the_ip_count_and_password_rechecks_are_limited
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fifty_parallel_sign_ups_keep_the_health_check_answering_within_200_ms() {
-    let server = TestServer::start(&["--requests-per-ip-per-hour", "1000"]).await;
-    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let health = {
-        let (url, running) = (format!("{}/healthz", server.base), running.clone());
-        tokio::spawn(async move {
-            let http = http_client();
-            let mut slowest = Duration::ZERO;
-            let mut checks = 0;
-            while running.load(std::sync::atomic::Ordering::Relaxed) {
-                let started = Instant::now();
-                assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
-                slowest = slowest.max(started.elapsed());
-                checks += 1;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            (slowest, checks)
-        })
-    };
-    let sign_ups: Vec<_> = (0..50)
-        .map(|n| {
-            let mut api = server.client();
-            tokio::spawn(async move { api.register(&format!("burst{n}@example.org"), STRONG_PASSWORD, None).await.status })
-        })
-        .collect();
-    for sign_up in sign_ups {
-        assert_eq!(sign_up.await.unwrap(), 200);
-    }
-    running.store(false, std::sync::atomic::Ordering::Relaxed);
-    let (slowest, checks) = health.await.unwrap();
-    println!("/healthz during 50 parallel sign-ups: slowest {slowest:?} of {checks} checks (limit 200 ms)");
-    assert!(checks >= 5, "the burst was too short to measure: {checks} checks");
-    assert!(slowest < Duration::from_millis(200), "slowest /healthz {slowest:?}");
-    server.stop().await;
-}
-
 #[tokio::test]
 async fn sign_ups_and_reset_requests_do_the_same_work_for_known_and_unknown_addresses() {
     let dir = tempfile::tempdir().unwrap();

@@ -59,7 +59,7 @@ pub(super) async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRo
     }
     // A late echo for a recovered recipient may be acknowledged and not yet applied.
     if claimed.iter().any(|c| c.recovered == Some(true)) {
-        crate::messenger::deliveries::apply_pending(ctx).await?;
+        crate::messenger::deliveries::apply_pending(ctx, crate::broadcasts::receipts::apply).await?;
     }
     let Some(page) = pages::load(ctx, &key_string(&campaign.page)).await? else {
         return Ok(None);
@@ -119,7 +119,7 @@ pub(super) async fn recover_expired(ctx: &Ctx, campaign: &CampaignRow) -> Result
         return Ok(());
     }
     // Echoes acknowledged to Meta but not yet applied count too.
-    crate::messenger::deliveries::apply_pending(ctx).await?;
+    crate::messenger::deliveries::apply_pending(ctx, crate::broadcasts::receipts::apply).await?;
     let echoes = echoes_of(ctx, &expired).await?;
     let (echoed, silent): (Vec<RecordId>, Vec<RecordId>) = expired.into_iter().partition(|r| echoes.contains_key(&key_string(r)));
     tracing::info!(echoed = echoed.len(), requeued = silent.len(), "recovered recipients of an interrupted sender");

@@ -6,10 +6,8 @@
 use serde_json::{json, Value};
 
 use crate::broadcasts::{template, CampaignContent};
+use crate::messenger::ingest::CAMPAIGN_METADATA_PREFIX;
 use crate::messenger::keywords::BOT_DISCLOSURE;
-
-/// Carried in every message's `metadata`; Meta returns it in the echo.
-pub const METADATA_PREFIX: &str = "cfbt:";
 
 /// One recipient, as the message needs them.
 pub struct Recipient<'a> {
@@ -39,7 +37,7 @@ pub fn build(content: &CampaignContent, from: &Sender<'_>, to: &Recipient<'_>) -
         text = format!("{BOT_DISCLOSURE} {text}");
     }
     text.push_str(&template::unsubscribe_footer(to.unsubscribe_link));
-    let metadata = format!("{METADATA_PREFIX}{}", to.recipient_key);
+    let metadata = format!("{CAMPAIGN_METADATA_PREFIX}{}", to.recipient_key);
     let message = match (&c.button_title, &c.button_url) {
         (Some(title), Some(url)) => json!({
             "attachment": {"type": "template", "payload": {"template_type": "button", "text": text,

@@ -47,7 +47,6 @@ use crate::messenger::pages::PageRow;
 use crate::messenger::Result;
 use claims::{claim_batch, recover_expired, release, Claimed};
 pub use echo::confirm_echoes;
-pub use message::METADATA_PREFIX;
 pub use pacing::Throttle;
 use pipeline::send_claimed;
 

@@ -13,10 +13,10 @@ use super::{Batch, CONCURRENCY, MAX_RATE_LIMIT_ATTEMPTS, MAX_TEMPORARY_ATTEMPTS,
 use crate::broadcasts::{unsubscribe, CampaignContent, CampaignRow};
 use crate::context::Ctx;
 use crate::db::ids::key_string;
+use crate::error::{Error, Result};
 use crate::messenger::graph::{ErrorKind, Graph, GraphError};
 use crate::messenger::leads::LeadRecord;
 use crate::messenger::pages::{self, PageRow};
-use crate::messenger::{MessengerError, Result};
 
 /// Sends a claimed batch and records the outcomes. Returns false if the
 /// campaign was paused because Facebook rejected the Page's token.
@@ -67,7 +67,7 @@ pub(super) async fn send_claimed(ctx: &Ctx, throttle: &Throttle, campaign: &Camp
             }
             write_outcomes(ctx, outcomes, unavailable, &[RecipientState::InFlight]).await?;
         }
-        Ok::<bool, MessengerError>(token_rejected)
+        Ok::<bool, Error>(token_rejected)
     };
     let ((), token_rejected) = tokio::join!(sending, writing);
     let token_rejected = token_rejected?;

@@ -1,12 +1,17 @@
-//! The hourly purge of the account flows' expired rows.
+//! The hourly purge of the account flows' expired rows: sign-in history
+//! past its retention, dead sessions and links, unverified accounts.
 
-use super::*;
+use surrealdb::types::RecordId;
+
+use crate::context::Ctx;
+use crate::db::ids::key_string;
+use crate::error::Result;
 
 /// Deletes sign-in history past its retention, dead sessions and tokens,
 /// and expired unverified accounts. Returns how many of each went.
 pub async fn purge_expired(ctx: &Ctx) -> Result<app::types::PurgeReport> {
     let now = ctx.now();
-    let retention = crate::privacy::retention::current(ctx).await?;
+    let retention = crate::policies::retention::current(ctx).await?;
     let mut response = ctx
         .db
         .client()
@@ -56,7 +61,7 @@ async fn purge_unverified(ctx: &Ctx) -> Result<i64> {
             return Ok(purged);
         }
         for id in ids {
-            crate::privacy::erasure::erase(ctx, &key_string(&id), None).await?;
+            super::erasure::erase(ctx, &key_string(&id), None).await?;
             purged += 1;
         }
     }

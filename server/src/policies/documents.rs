@@ -6,6 +6,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use crate::context::Ctx;
 use crate::db::ids::{account_record, key_string};
+use crate::error::Result;
+use app::error::AppError;
 
 pub const DOCUMENTS: [&str; 2] = ["terms", "privacy"];
 
@@ -95,36 +97,18 @@ pub async fn pending_for(ctx: &Ctx, account_id: &str) -> Result<Vec<PolicyChange
     Ok(pending)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error("unknown document {0:?}: use terms or privacy")]
-    UnknownDocument(String),
-    #[error("the title and the text must not be empty")]
-    Empty,
-    #[error("the title is not a single line")]
-    TitleNotSingleLine,
-    #[error(transparent)]
-    Mail(#[from] crate::mail::MailError),
-    #[error(transparent)]
-    Keys(#[from] crate::crypto::KeyStoreError),
-    #[error("decryption error: {0}")]
-    Crypto(#[from] crate::crypto::CryptoError),
-}
-
 /// Publishes a new version and mails every user who wants policy notices.
 /// Returns the new version number and how many mails were queued.
-pub async fn publish(ctx: &Ctx, document: &str, title: &str, body: &str, summary: &str) -> Result<(i64, usize), PolicyError> {
+pub async fn publish(ctx: &Ctx, document: &str, title: &str, body: &str, summary: &str) -> Result<(i64, usize)> {
     if !DOCUMENTS.contains(&document) {
-        return Err(PolicyError::UnknownDocument(document.to_string()));
+        return Err(AppError::InvalidPolicy.into());
     }
     if title.trim().is_empty() || body.trim().is_empty() {
-        return Err(PolicyError::Empty);
+        return Err(AppError::InvalidPolicy.into());
     }
     // The title is a mail's subject line.
     if !app::text::is_single_line(title.trim()) {
-        return Err(PolicyError::TitleNotSingleLine);
+        return Err(AppError::NotSingleLine { field: "The title".into() }.into());
     }
     let version = current_version(ctx, document).await? + 1;
     ctx.db
@@ -150,7 +134,7 @@ struct Recipient {
     email_enc: String,
 }
 
-async fn notify_all(ctx: &Ctx, title: &str, summary: &str) -> Result<usize, PolicyError> {
+async fn notify_all(ctx: &Ctx, title: &str, summary: &str) -> Result<usize> {
     let mut mailed = 0;
     let mut start = 0i64;
     loop {

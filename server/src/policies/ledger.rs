@@ -9,17 +9,10 @@ use surrealdb::types::{RecordId, SurrealValue};
 use crate::context::Ctx;
 use crate::crypto::random_id;
 use crate::db::ids::{account_record, key_string};
+use crate::error::{Error, Result};
 
 pub const GENESIS: &str = "genesis";
 const APPEND_RETRIES: usize = 5;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("database error: {0}")]
-    Database(#[from] surrealdb::Error),
-    #[error("the ledger of an account changed while appending; try again")]
-    Conflict,
-}
 
 fn entry_hash(ctx: &Ctx, prev: &str, account_id: &str, seq: i64, document: &str, version: i64, accepted_at: i64) -> String {
     let message = format!("{prev}|{account_id}|{seq}|{document}|{version}|{accepted_at}");
@@ -35,7 +28,7 @@ struct Head {
 /// Appends "accepted `document` version N now" to the account's chain. The
 /// head and the entry are written in one transaction: a crash between the
 /// two would leave a chain that looks tampered with.
-pub async fn append(ctx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<(), LedgerError> {
+pub async fn append(ctx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<()> {
     for _ in 0..APPEND_RETRIES {
         let tx = ctx.with_db(ctx.db.begin().await?);
         let appended = append_once(&tx, account_id, document, version).await;
@@ -57,7 +50,7 @@ pub async fn append(ctx: &Ctx, account_id: &str, document: &str, version: i64) -
             }
         }
     }
-    Err(LedgerError::Conflict)
+    Err(Error::internal("consent ledger", "the ledger of an account kept changing while appending"))
 }
 
 enum Attempt {
@@ -67,7 +60,7 @@ enum Attempt {
 }
 
 /// One try on `tx`.
-async fn append_once(tx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<Attempt, LedgerError> {
+async fn append_once(tx: &Ctx, account_id: &str, document: &str, version: i64) -> Result<Attempt> {
     let head: Option<Head> =
         tx.db.client().query("SELECT consent_count, consent_head FROM ONLY $account").bind(("account", account_record(account_id))).await?.take(0)?;
     let Some(head) = head else { return Ok(Attempt::NoAccount) };
@@ -133,7 +126,7 @@ pub struct Verification {
 }
 
 /// `server consent verify`: walks every account's chain.
-pub async fn verify(ctx: &Ctx) -> Result<Verification, LedgerError> {
+pub async fn verify(ctx: &Ctx) -> Result<Verification> {
     let heads: Vec<AccountHead> = ctx.db.client().query("SELECT id, consent_count, consent_head FROM account").await?.take(0)?;
     let mut report = Verification { accounts: heads.len(), ..Default::default() };
     for head in heads {

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 use server::clock::ManualClock;
 use server::config::Cli;
 
+mod world;
+pub use world::*;
+
 pub const STRONG_PASSWORD: &str = "velvet tractor orbit 7 lagoon";
 pub const OTHER_STRONG_PASSWORD: &str = "copper whistle meadow 42 canyon";
 

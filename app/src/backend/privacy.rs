@@ -1,0 +1,17 @@
+//! The privacy centre: what we hold, consents, export, erasure, recipients, retention.
+
+use async_trait::async_trait;
+
+use crate::error::AppError;
+use crate::types::{CurrentUser, ExportStatus, PolicyVersion, PrivacyOverview, Recipient, RetentionSettings};
+
+#[async_trait]
+pub trait PrivacyBackend: Send + Sync {
+    async fn privacy_overview(&self) -> Result<PrivacyOverview, AppError>;
+    async fn delete_account(&self, password: String, confirmation: String) -> Result<(), AppError>;
+    async fn request_export(&self, password: String) -> Result<ExportStatus, AppError>;
+    async fn export_status(&self) -> Result<Option<ExportStatus>, AppError>;
+    async fn accept_policies(&self, shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError>;
+    async fn recipients(&self) -> Result<Vec<Recipient>, AppError>;
+    async fn retention(&self) -> Result<RetentionSettings, AppError>;
+}
