@@ -15,11 +15,51 @@ use crate::error::Result;
 pub use transport::{parse_from as parse_sender, MailTransport, TransportError};
 pub use worker::{deliver_due, run_worker, DeliveryReport};
 
+/// Every kind of mail the app sends. Stored with the outbox row and logged;
+/// never personal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    AccountCreated,
+    RegistrationAttempt,
+    EmailVerified,
+    PasswordChanged,
+    PasswordResetRequested,
+    EmailChangeVerify,
+    EmailChanged,
+    AccountDeleted,
+    ExportReady,
+    PolicyUpdated,
+    NewSignin,
+    PageTakenOver,
+    CampaignPaused,
+    BreachNotice,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::AccountCreated => "account_created",
+            NoticeKind::RegistrationAttempt => "registration_attempt",
+            NoticeKind::EmailVerified => "email_verified",
+            NoticeKind::PasswordChanged => "password_changed",
+            NoticeKind::PasswordResetRequested => "password_reset_requested",
+            NoticeKind::EmailChangeVerify => "email_change_verify",
+            NoticeKind::EmailChanged => "email_changed",
+            NoticeKind::AccountDeleted => "account_deleted",
+            NoticeKind::ExportReady => "export_ready",
+            NoticeKind::PolicyUpdated => "policy_updated",
+            NoticeKind::NewSignin => "new_signin",
+            NoticeKind::PageTakenOver => "page_taken_over",
+            NoticeKind::CampaignPaused => "campaign_paused",
+            NoticeKind::BreachNotice => "breach_notice",
+        }
+    }
+}
+
 /// A message ready for the outbox.
 #[derive(Clone, Debug)]
 pub struct Mail {
-    /// What kind of notice this is (logged; never personal).
-    pub kind: &'static str,
+    pub kind: NoticeKind,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -53,7 +93,7 @@ pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Resu
              status = 'pending', attempts = 0, next_attempt_at = $now, created_at = $now, purge_when_sent = $purge, breach = $breach",
         )
         .bind(("id", RecordId::new("outbox", id.clone())))
-        .bind(("kind", mail.kind.to_string()))
+        .bind(("kind", mail.kind.as_str()))
         .bind(("to", key.seal_str(Field::new("outbox", &id, "recipient"), &mail.to)))
         .bind(("subject", key.seal_str(Field::new("outbox", &id, "subject"), &mail.subject)))
         .bind(("body", key.seal_str(Field::new("outbox", &id, "body"), &mail.body)))
@@ -63,7 +103,7 @@ pub async fn enqueue_tagged(ctx: &Ctx, mail: Mail, breach: Option<&str>) -> Resu
         .bind(("breach", breach.map(str::to_string)))
         .await?
         .check()?;
-    tracing::info!(kind = mail.kind, outbox = %id, "mail queued");
+    tracing::info!(kind = mail.kind.as_str(), outbox = %id, "mail queued");
     ctx.mail_wakeup.notify_one();
     Ok(id)
 }

@@ -2,9 +2,9 @@
 //! source; the transport adds an HTML part made from it (no tracking
 //! pixels, no remote images).
 
-use super::Mail;
+use super::{Mail, NoticeKind};
 
-fn mail(kind: &'static str, to: &str, subject: &str, body: String, why: &str) -> Mail {
+fn mail(kind: NoticeKind, to: &str, subject: &str, body: String, why: &str) -> Mail {
     let body = format!("{body}\n\n-- \nWhy you get this mail: {why}\nChat FB Top sends no marketing mail.\n");
     Mail { kind, to: to.to_string(), subject: subject.to_string(), body, account: None, purge_when_sent: false }
 }
@@ -13,7 +13,7 @@ const SECURITY: &str = "it is a security notice about your account, which cannot
 
 pub fn account_created(to: &str, verify_link: &str) -> Mail {
     mail(
-        "account_created",
+        NoticeKind::AccountCreated,
         to,
         "Welcome to Chat FB Top: please verify your email",
         format!(
@@ -27,7 +27,7 @@ pub fn account_created(to: &str, verify_link: &str) -> Mail {
 /// Sent instead of a second welcome, so registration never reveals whether an address has an account.
 pub fn registration_attempt(to: &str, signin_link: &str) -> Mail {
     mail(
-        "registration_attempt",
+        NoticeKind::RegistrationAttempt,
         to,
         "Someone tried to sign up with your email",
         format!(
@@ -40,12 +40,12 @@ pub fn registration_attempt(to: &str, signin_link: &str) -> Mail {
 }
 
 pub fn email_verified(to: &str) -> Mail {
-    mail("email_verified", to, "Your email address is verified", "Your email address is now verified. You can sign in.".into(), SECURITY)
+    mail(NoticeKind::EmailVerified, to, "Your email address is verified", "Your email address is now verified. You can sign in.".into(), SECURITY)
 }
 
 pub fn password_changed(to: &str) -> Mail {
     mail(
-        "password_changed",
+        NoticeKind::PasswordChanged,
         to,
         "Your password was changed",
         "The password of your Chat FB Top account was just changed, and every other session was signed out.\n\n\
@@ -57,7 +57,7 @@ pub fn password_changed(to: &str) -> Mail {
 
 pub fn password_reset_requested(to: &str, reset_link: &str) -> Mail {
     mail(
-        "password_reset_requested",
+        NoticeKind::PasswordResetRequested,
         to,
         "Reset your Chat FB Top password",
         format!(
@@ -70,7 +70,7 @@ pub fn password_reset_requested(to: &str, reset_link: &str) -> Mail {
 
 pub fn email_change_verify(to: &str, confirm_link: &str) -> Mail {
     mail(
-        "email_change_verify",
+        NoticeKind::EmailChangeVerify,
         to,
         "Confirm your new email address",
         format!("Confirm this address for your Chat FB Top account (valid for 24 hours, usable once):\n\n{confirm_link}"),
@@ -80,7 +80,7 @@ pub fn email_change_verify(to: &str, confirm_link: &str) -> Mail {
 
 pub fn email_changed(old_address: &str) -> Mail {
     mail(
-        "email_changed",
+        NoticeKind::EmailChanged,
         old_address,
         "The email address of your account was changed",
         "The email address of your Chat FB Top account was changed, and this address no longer receives its mail.\n\n\
@@ -92,7 +92,7 @@ pub fn email_changed(old_address: &str) -> Mail {
 
 pub fn account_deleted(to: &str) -> Mail {
     let mut m = mail(
-        "account_deleted",
+        NoticeKind::AccountDeleted,
         to,
         "Your Chat FB Top account was deleted",
         "Your account and every piece of its data were deleted, as you asked. Its encryption key was destroyed, so \
@@ -107,7 +107,7 @@ pub fn account_deleted(to: &str) -> Mail {
 
 pub fn export_ready(to: &str, link: &str, hours: i64) -> Mail {
     mail(
-        "export_ready",
+        NoticeKind::ExportReady,
         to,
         "Your data export is ready",
         format!(
@@ -121,7 +121,7 @@ pub fn export_ready(to: &str, link: &str, hours: i64) -> Mail {
 pub fn policy_updated(to: &str, title: &str, summary: &str, link: &str) -> Mail {
     let summary = if summary.is_empty() { String::new() } else { format!("What changed: {summary}\n\n") };
     mail(
-        "policy_updated",
+        NoticeKind::PolicyUpdated,
         to,
         &format!("We updated our {title}"),
         format!(
@@ -135,7 +135,7 @@ pub fn policy_updated(to: &str, title: &str, summary: &str, link: &str) -> Mail 
 
 pub fn new_signin(to: &str, browser: &str, ip: &str, link: &str) -> Mail {
     mail(
-        "new_signin",
+        NoticeKind::NewSignin,
         to,
         "New sign-in to your Chat FB Top account",
         format!(
@@ -148,7 +148,7 @@ pub fn new_signin(to: &str, browser: &str, ip: &str, link: &str) -> Mail {
 
 pub fn page_taken_over(to: &str, page_name: &str, pages_link: &str) -> Mail {
     mail(
-        "page_taken_over",
+        NoticeKind::PageTakenOver,
         to,
         "Your Page was connected by another account",
         format!(
@@ -164,7 +164,7 @@ pub fn page_taken_over(to: &str, page_name: &str, pages_link: &str) -> Mail {
 
 pub fn campaign_paused(to: &str, campaign: &str, reason: &str, link: &str) -> Mail {
     mail(
-        "campaign_paused",
+        NoticeKind::CampaignPaused,
         to,
         "Your campaign was paused",
         format!("Your campaign \"{campaign}\" was paused: {reason}\n\nOpen it here to see what was sent, and resume it once the cause is fixed:\n\n{link}"),
@@ -174,7 +174,7 @@ pub fn campaign_paused(to: &str, campaign: &str, reason: &str, link: &str) -> Ma
 
 pub fn breach_notice(to: &str, nature: &str, consequences: &str, measures: &str) -> Mail {
     mail(
-        "breach_notice",
+        NoticeKind::BreachNotice,
         to,
         "Important: a security incident affecting your data",
         format!(
