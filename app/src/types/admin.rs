@@ -2,14 +2,25 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Role, SignInRecord};
+use super::{stored_names, Role, SignInRecord};
+
+/// Where an account stands, as the admin list shows it (derived, not stored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+    /// The address was never verified.
+    Unverified,
+}
+
+stored_names!(AccountStatus, "account status", { Active => "active", Disabled => "disabled", Unverified => "unverified" });
 
 /// A user as the admin list shows them: no personal data until an audited view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminUserRow {
     pub id: String,
-    /// "active", "disabled" or "unverified".
-    pub status: String,
+    pub status: AccountStatus,
     pub role: Role,
     pub created_at: i64,
     pub last_signin_at: Option<i64>,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::stored_names;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageStatus {
@@ -11,6 +13,8 @@ pub enum PageStatus {
     /// Disconnected, its leads and conversations kept (read-only).
     Disconnected,
 }
+
+stored_names!(PageStatus, "page status", { Active => "active", NeedsReconnection => "needs_reconnection", Disconnected => "disconnected" });
 
 /// A connected Facebook Page. `id` is ours; `page_id` is Facebook's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +101,8 @@ pub enum Direction {
     Inbound,
     Outbound,
 }
+
+stored_names!(Direction, "message direction", { Inbound => "inbound", Outbound => "outbound" });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {

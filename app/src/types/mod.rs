@@ -87,6 +87,16 @@ mod tests {
         for state in [ExportState::Queued, ExportState::Running, ExportState::Ready, ExportState::Failed, ExportState::Expired] {
             assert_eq!(state.as_str().parse::<ExportState>(), Ok(state));
         }
+        for status in [PageStatus::Active, PageStatus::NeedsReconnection, PageStatus::Disconnected] {
+            assert_eq!(status.as_str().parse::<PageStatus>(), Ok(status));
+        }
+        for direction in [Direction::Inbound, Direction::Outbound] {
+            assert_eq!(direction.as_str().parse::<Direction>(), Ok(direction));
+        }
+        for status in [AccountStatus::Active, AccountStatus::Disabled, AccountStatus::Unverified] {
+            assert_eq!(status.as_str().parse::<AccountStatus>(), Ok(status));
+        }
+        assert!("paused".parse::<PageStatus>().is_err(), "an unknown Page status is an error, not Active");
         assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
         assert_eq!("sending".parse::<CampaignState>(), Ok(CampaignState::Sending));
         assert_eq!("Admin".parse::<Role>(), Err(UnknownName { kind: "role", value: "Admin".into() }));

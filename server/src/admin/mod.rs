@@ -4,7 +4,7 @@
 //! data needs a stated reason and is recorded where the user can see it.
 
 use app::error::AppError;
-use app::types::{AdminActionRow, AdminUserPage, AdminUserRow, PersonalDataView, Role, SignInRecord};
+use app::types::{AccountStatus, AdminActionRow, AdminUserPage, AdminUserRow, PersonalDataView, Role, SignInRecord};
 use surrealdb::types::{RecordId, SurrealValue};
 
 mod register;
@@ -63,13 +63,12 @@ fn to_row(u: UserRow) -> Result<AdminUserRow> {
     Ok(AdminUserRow {
         id: key_string(&u.id),
         status: if u.disabled {
-            "disabled"
+            AccountStatus::Disabled
         } else if u.email_verified {
-            "active"
+            AccountStatus::Active
         } else {
-            "unverified"
-        }
-        .to_string(),
+            AccountStatus::Unverified
+        },
         role: u.role.parse()?,
         created_at: u.created_at,
         last_signin_at: u.last_signin_at,

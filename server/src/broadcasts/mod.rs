@@ -13,7 +13,7 @@ pub mod unsubscribe;
 
 use app::error::AppError;
 use app::messaging::MAX_TEXT_CHARS;
-use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary, ScheduleInput};
+use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary, PageStatus, ScheduleInput};
 use serde::{Deserialize, Serialize};
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -349,10 +349,10 @@ pub async fn send_now(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
 }
 
 async fn ensure_page_active(ctx: &Ctx, row: &CampaignRow) -> Result<()> {
-    match pages::load(ctx, &key_string(&row.page)).await? {
-        Some(p) if p.status == "active" => Ok(()),
-        Some(_) => Err(AppError::PageNeedsReconnection.into()),
-        None => Err(AppError::PageNotFound.into()),
+    let page = pages::load(ctx, &key_string(&row.page)).await?.ok_or(AppError::PageNotFound)?;
+    match page.status()? {
+        PageStatus::Active => Ok(()),
+        PageStatus::NeedsReconnection | PageStatus::Disconnected => Err(AppError::PageNeedsReconnection.into()),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use app::error::AppError;
 use app::messaging::{reply_rule, ReplyRule, MAX_TEXT_CHARS};
-use app::types::{Conversation, Direction, MessageView, ReplyOutcome};
+use app::types::{Conversation, MessageView, PageStatus, ReplyOutcome};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::graph::{text_message, ErrorKind, Graph, GraphError};
@@ -53,13 +53,17 @@ pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conve
         messages.push(MessageView {
             text: open(key, "message", &id, "body", &m.body_enc)?,
             id,
-            direction: if m.direction == "inbound" { Direction::Inbound } else { Direction::Outbound },
+            direction: m.direction.parse()?,
             kind: m.kind,
             at: m.at,
             status: m.status,
         });
     }
-    Ok(Conversation { lead: leads::view(ctx, &row, key).await?, messages, page_needs_reconnection: page.as_ref().is_some_and(|p| p.status != "active") })
+    Ok(Conversation {
+        lead: leads::view(ctx, &row, key).await?,
+        messages,
+        page_needs_reconnection: page.as_ref().map(|p| p.status()).transpose()?.is_some_and(|s| s != PageStatus::Active),
+    })
 }
 
 /// The Send API's `messaging_type` and tag for a human reply, or why none is allowed.
@@ -89,7 +93,7 @@ pub async fn reply(ctx: &Ctx, caller: &Ready, lead: &str, text: &str) -> Result<
     }
     let (messaging_type, tag) = human_reply_type(reply_rule(lead.last_interaction_at, ctx.now()))?;
     let page = pages::load(ctx, &key_string(&lead.page)).await?.ok_or(AppError::PageNotFound)?;
-    if page.status != "active" {
+    if page.status()? != PageStatus::Active {
         return Err(AppError::PageNeedsReconnection.into());
     }
     send(ctx, &page, key, &lead, &text, messaging_type, tag, "text").await

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use app::types::PageStatus;
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -168,7 +169,7 @@ impl Routing {
             return Ok(route.clone());
         }
         let route = match pages::load_routed(ctx, &pages::page_key(ctx, page_id)).await? {
-            Some(pages::RoutedPage { page, account_disabled }) if page.status != "disconnected" => {
+            Some(pages::RoutedPage { page, account_disabled }) if page.status()? != PageStatus::Disconnected => {
                 // No account row (an erasure under way) counts as disabled.
                 if account_disabled.unwrap_or(true) {
                     Route::Disabled(page)

@@ -51,12 +51,8 @@ impl PageRow {
         self.token_sealed.as_deref().map(|t| open(key, "page", &self.key(), "token", t)).transpose()
     }
 
-    pub fn status(&self) -> PageStatus {
-        match self.status.as_str() {
-            "needs_reconnection" => PageStatus::NeedsReconnection,
-            "disconnected" => PageStatus::Disconnected,
-            _ => PageStatus::Active,
-        }
+    pub fn status(&self) -> Result<PageStatus> {
+        Ok(self.status.parse()?)
     }
 }
 
@@ -134,7 +130,7 @@ pub async fn list(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOverview
             id: row.key(),
             page_id: row.page_id.clone(),
             name: row.name(key)?,
-            status: row.status(),
+            status: row.status()?,
             bot_disclosure: row.bot_disclosure,
             connected_at: row.connected_at,
             leads: leads.unwrap_or(0),
@@ -152,7 +148,7 @@ pub async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, n
     let mut taken_from = None;
     if let Some(existing) = load(ctx, &record_key).await? {
         if existing.account_id() != account_id {
-            match existing.status() {
+            match existing.status()? {
                 PageStatus::Active => return Err(AppError::PageAlreadyConnected.into()),
                 PageStatus::NeedsReconnection | PageStatus::Disconnected => {
                     let archive = super::takeover::archive_previous_owner(ctx, &existing).await?;
@@ -276,7 +272,9 @@ pub async fn finish_login(ctx: &Ctx, caller: &Ready, code: &str, state: &str) ->
     ctx.db.client().query("UPDATE $id SET offered_sealed = $sealed").bind(("id", record("page_login", &row_key))).bind(("sealed", sealed)).await?.check()?;
     let mut pages = Vec::with_capacity(listed.len());
     for p in listed {
-        let connected = load(ctx, &page_key(ctx, &p.id)).await?.is_some_and(|r| r.account_id() == session.account_id && r.status != "disconnected");
+        let connected = load(ctx, &page_key(ctx, &p.id))
+            .await?
+            .is_some_and(|r| r.account_id() == session.account_id && r.status().is_ok_and(|s| s != PageStatus::Disconnected));
         pages.push(LoginPage { page_id: p.id, name: p.name, connected });
     }
     Ok(pages)

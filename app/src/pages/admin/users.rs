@@ -29,11 +29,11 @@ pub(super) fn Users() -> impl IntoView {
     };
     let row = move |u: AdminUserRow| {
         let (id, id2) = (u.id.clone(), u.id.clone());
-        let disabled = u.status == "disabled";
+        let disabled = u.status == crate::types::AccountStatus::Disabled;
         view! {
             <tr data-testid="admin-user-row">
                 <td><code>{u.id.clone()}</code></td>
-                <td data-testid="user-status">{u.status.clone()}</td>
+                <td data-testid="user-status">{u.status.as_str()}</td>
                 <td>{if u.role == Role::Admin { "admin" } else { "user" }}</td>
                 <td>{format_time(u.created_at, false)}</td>
                 <td>{u.last_signin_at.map(|t| format_time(t, false)).unwrap_or_else(|| "never".into())}</td>
