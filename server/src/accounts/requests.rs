@@ -26,7 +26,7 @@ const LEASE_SECS: i64 = 60;
 
 pub(super) async fn enqueue(ctx: &Ctx, request: &AccountRequest) -> Result<()> {
     let id = random_id();
-    let json = serde_json::to_string(request).map_err(|e| Error::internal("an account request could not be read or written", e))?;
+    let json = serde_json::to_string(request).map_err(|e| Error::json("an account request could not be read or written", e))?;
     let now = ctx.now();
     ctx.db
         .client()
@@ -111,7 +111,7 @@ pub async fn complete_due(ctx: &Ctx) -> Result<usize> {
 async fn complete_one(ctx: &Ctx, row: &Due) -> Result<()> {
     let key = key_string(&row.id);
     let json = ctx.crypto.system_key().open_string(Field::new(TABLE, &key, "request"), &row.request_enc)?;
-    let request: AccountRequest = serde_json::from_str(&json).map_err(|e| Error::internal("an account request could not be read or written", e))?;
+    let request: AccountRequest = serde_json::from_str(&json).map_err(|e| Error::json("an account request could not be read or written", e))?;
     match request {
         AccountRequest::Register { email, display_name, password_hash } => {
             super::registration::complete(ctx, &email, display_name.as_deref(), &password_hash).await

@@ -60,7 +60,7 @@ impl CampaignContent {
     }
 
     pub fn seal(&self, key: &SecretKey, campaign_key: &str) -> Result<String> {
-        let json = serde_json::to_string(self).map_err(|e| Error::internal("sealed content could not be read", e))?;
+        let json = serde_json::to_string(self).map_err(|e| Error::json("sealed content could not be written", e))?;
         Ok(key.seal_str(Field::new("campaign", campaign_key, "content"), &json))
     }
 }
@@ -99,7 +99,7 @@ impl CampaignRow {
     /// What it says, opened with the account's key.
     pub fn content(&self, key: &SecretKey) -> Result<CampaignContent> {
         let json = key.open_string(Field::new("campaign", &self.key(), "content"), &self.content_enc)?;
-        serde_json::from_str(&json).map_err(|e| Error::internal("sealed content could not be read", e))
+        serde_json::from_str(&json).map_err(|e| Error::json("sealed content could not be read", e))
     }
 
     pub fn input(&self, key: &SecretKey) -> Result<CampaignInput> {

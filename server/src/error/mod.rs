@@ -34,6 +34,13 @@ impl Error {
         Error::Internal { what, source: source.into() }
     }
 
+    /// A JSON value that could not be read or written. serde_json's message
+    /// can quote the value itself (a PSID, an address), so only the kind of
+    /// error and its position are kept.
+    pub fn json(what: &'static str, e: serde_json::Error) -> Self {
+        Error::internal(what, format!("{:?} error at line {}, column {}", e.classify(), e.line(), e.column()))
+    }
+
     /// The sentence for the user. Internal failures are logged here, once,
     /// with the operation's name.
     pub fn into_app_error(self, operation: &str) -> AppError {
@@ -83,6 +90,15 @@ mod tests {
     fn an_internal_failure_reaches_the_user_as_a_generic_sentence() {
         let error = Error::internal("database error", "the disk is full".to_string()).into_app_error("test");
         assert_eq!(error, AppError::Internal);
+    }
+
+    #[test]
+    fn a_json_failure_keeps_its_position_but_not_the_value_it_quotes() {
+        let e = serde_json::from_str::<i64>("\"ada@example.org\"").unwrap_err();
+        assert!(e.to_string().contains("ada@example.org"), "serde_json quotes the value");
+        let logged = Error::json("a stored request", e).to_string();
+        assert!(!logged.contains("ada@example.org"), "{logged}");
+        assert!(logged.contains("line 1"), "{logged}");
     }
 
     #[test]

@@ -162,7 +162,7 @@ async fn apply_in(tx: &Ctx, batch: &[Stored], apply_receipts: ApplyReceipts) -> 
     for stored in batch {
         let body = system.open(Field::new(TABLE, &stored.key, "body"), &stored.body_enc)?;
         let signature = system.open_string(Field::new(TABLE, &stored.key, "signature"), &stored.signature_enc)?;
-        let delivery: Value = serde_json::from_slice(&body).map_err(|e| Error::internal("a stored webhook delivery is not JSON", e))?;
+        let delivery: Value = serde_json::from_slice(&body).map_err(|e| Error::json("a stored webhook delivery is not JSON", e))?;
         let report = ingest::ingest(tx, &body, &signature, &delivery, stored.received_at).await?;
         follow_ups.extend(report.follow_ups);
         receipts.extend(report.campaign_receipts);

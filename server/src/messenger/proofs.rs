@@ -82,7 +82,7 @@ impl<'a> SignedBody<'a> {
             body_sha256: hex::encode(sha2::Sha256::digest(self.raw)),
             body_bytes: self.raw.len() as u64,
         };
-        let json = serde_json::to_string(&own).map_err(|e| super::Error::internal("sealed content could not be read", e))?;
+        let json = serde_json::to_string(&own).map_err(|e| super::Error::json("sealed content could not be written", e))?;
         Ok(LeadProof { sealed: account_key.seal_str(Field::new("lead", lead_key, "proof"), &json), delivery, secret_version })
     }
 
@@ -182,7 +182,7 @@ pub(super) async fn check(ctx: &Ctx, account_key: &SecretKey, lead_key: &str, st
         Some(blob) => account_key.open_string(Field::new("lead", lead_key, "proof"), blob)?,
         None => return Err(super::Error::internal("sealed content could not be read", "a lead without its proof")),
     };
-    let own: OwnRecord = serde_json::from_str(&own).map_err(|e| super::Error::internal("sealed content could not be read", e))?;
+    let own: OwnRecord = serde_json::from_str(&own).map_err(|e| super::Error::json("sealed content could not be read", e))?;
     let body = match &stored.proof_delivery {
         Some(id) => {
             let sealed: Option<String> = ctx.db.client().query("SELECT VALUE body_enc FROM ONLY $id").bind(("id", id.clone())).await?.take(0)?;
