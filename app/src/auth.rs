@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::fetch_current_user;
+use crate::api::current_user;
 use crate::types::CurrentUser;
 
 #[derive(Clone, Copy)]
@@ -17,7 +17,7 @@ impl Auth {
         let auth = Auth { user: RwSignal::new(None), checked: RwSignal::new(false) };
         provide_context(auth);
         leptos::task::spawn_local(async move {
-            let user = fetch_current_user().await.ok().flatten();
+            let user = current_user().await.ok().flatten();
             auth.user.set(user);
             auth.checked.set(true);
         });

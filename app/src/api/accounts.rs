@@ -9,8 +9,8 @@ use crate::types::{CurrentUser, LoginInput, NotificationSettings, RegisterInput,
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
 
-#[server(endpoint = "auth/me", input = GetUrl)]
-pub async fn fetch_current_user() -> Result<Option<CurrentUser>, AppError> {
+#[server(name = CurrentUserCall, endpoint = "auth/me", input = GetUrl)]
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     backend()?.current_user().await
 }
 
@@ -69,8 +69,8 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
     backend()?.request_email_change(new_email, password).await
 }
 
-#[server(endpoint = "account/security", input = GetUrl)]
-pub async fn fetch_security_overview() -> Result<SecurityOverview, AppError> {
+#[server(name = SecurityOverviewCall, endpoint = "account/security", input = GetUrl)]
+pub async fn security_overview() -> Result<SecurityOverview, AppError> {
     backend()?.security_overview().await
 }
 
@@ -79,8 +79,8 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
     backend()?.revoke_session(session_id).await
 }
 
-#[server(endpoint = "account/notifications", input = GetUrl)]
-pub async fn fetch_notification_settings() -> Result<NotificationSettings, AppError> {
+#[server(name = NotificationSettingsCall, endpoint = "account/notifications", input = GetUrl)]
+pub async fn notification_settings() -> Result<NotificationSettings, AppError> {
     backend()?.notification_settings().await
 }
 

@@ -10,7 +10,7 @@ use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSumma
 use crate::backend::backend;
 
 #[server(endpoint = "broadcasts/campaigns", input = GetUrl)]
-pub async fn fetch_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
+pub async fn campaigns() -> Result<Vec<CampaignSummary>, AppError> {
     backend()?.campaigns().await
 }
 
@@ -27,7 +27,7 @@ pub async fn preview_campaign(input: CampaignInput) -> Result<AudiencePreview, A
 }
 
 #[server(endpoint = "broadcasts/detail", input = Json)]
-pub async fn fetch_campaign(id: String) -> Result<CampaignDetail, AppError> {
+pub async fn campaign(id: String) -> Result<CampaignDetail, AppError> {
     backend()?.campaign(id).await
 }
 
@@ -58,8 +58,8 @@ pub async fn cancel_campaign(id: String) -> Result<(), AppError> {
 }
 
 /// Public (no sign-in): the page behind an unsubscribe link.
-#[server(endpoint = "unsubscribe/info", input = Json)]
-pub async fn fetch_unsubscribe_info(token: String) -> Result<UnsubscribeInfo, AppError> {
+#[server(name = UnsubscribeInfoCall, endpoint = "unsubscribe/info", input = Json)]
+pub async fn unsubscribe_info(token: String) -> Result<UnsubscribeInfo, AppError> {
     backend()?.unsubscribe_info(token).await
 }
 

@@ -10,7 +10,7 @@ use crate::types::{Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage
 use crate::backend::backend;
 
 #[server(endpoint = "messenger/pages", input = GetUrl)]
-pub async fn fetch_pages() -> Result<PagesOverview, AppError> {
+pub async fn pages() -> Result<PagesOverview, AppError> {
     backend()?.pages().await
 }
 
@@ -48,7 +48,7 @@ pub async fn set_bot_disclosure(page: String, enabled: bool) -> Result<(), AppEr
 
 /// POST: a name search is personal data, kept out of URLs.
 #[server(endpoint = "messenger/leads", input = Json)]
-pub async fn fetch_leads(filter: LeadFilter) -> Result<LeadPage, AppError> {
+pub async fn leads(filter: LeadFilter) -> Result<LeadPage, AppError> {
     backend()?.leads(filter).await
 }
 
@@ -63,7 +63,7 @@ pub async fn verify_proof(lead: String) -> Result<ProofCheck, AppError> {
 }
 
 #[server(endpoint = "messenger/labels", input = GetUrl)]
-pub async fn fetch_labels() -> Result<Vec<LabelView>, AppError> {
+pub async fn labels() -> Result<Vec<LabelView>, AppError> {
     backend()?.labels().await
 }
 
@@ -88,8 +88,8 @@ pub async fn assign_label(leads: Vec<String>, label: String, assign: bool) -> Re
     backend()?.assign_label(leads, label, assign).await
 }
 
-#[server(endpoint = "messenger/conversation", input = Json)]
-pub async fn fetch_conversation(lead: String) -> Result<Conversation, AppError> {
+#[server(name = ConversationCall, endpoint = "messenger/conversation", input = Json)]
+pub async fn conversation(lead: String) -> Result<Conversation, AppError> {
     backend()?.conversation(lead).await
 }
 
@@ -99,7 +99,7 @@ pub async fn reply(lead: String, text: String) -> Result<ReplyOutcome, AppError>
 }
 
 /// Public: the status of a Meta data-deletion request, by its confirmation code.
-#[server(endpoint = "messenger/deletion-status", input = Json)]
-pub async fn fetch_deletion_status(code: String) -> Result<Option<DeletionStatus>, AppError> {
+#[server(name = DeletionStatusCall, endpoint = "messenger/deletion-status", input = Json)]
+pub async fn deletion_status(code: String) -> Result<Option<DeletionStatus>, AppError> {
     backend()?.deletion_status(code).await
 }

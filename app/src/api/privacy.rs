@@ -9,8 +9,8 @@ use crate::types::{CurrentUser, ExportStatus, PolicyVersion, PrivacyOverview, Re
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
 
-#[server(endpoint = "privacy/overview", input = GetUrl)]
-pub async fn fetch_privacy_overview() -> Result<PrivacyOverview, AppError> {
+#[server(name = PrivacyOverviewCall, endpoint = "privacy/overview", input = GetUrl)]
+pub async fn privacy_overview() -> Result<PrivacyOverview, AppError> {
     backend()?.privacy_overview().await
 }
 
@@ -26,8 +26,8 @@ pub async fn request_export(password: String) -> Result<ExportStatus, AppError> 
     backend()?.request_export(password).await
 }
 
-#[server(endpoint = "privacy/export-status", input = GetUrl)]
-pub async fn fetch_export_status() -> Result<Option<ExportStatus>, AppError> {
+#[server(name = ExportStatusCall, endpoint = "privacy/export-status", input = GetUrl)]
+pub async fn export_status() -> Result<Option<ExportStatus>, AppError> {
     backend()?.export_status().await
 }
 
@@ -40,12 +40,12 @@ pub async fn accept_policies(shown: Vec<PolicyVersion>) -> Result<CurrentUser, A
 
 /// Public: who receives personal data, declared in advance.
 #[server(endpoint = "privacy/recipients", input = GetUrl)]
-pub async fn fetch_recipients() -> Result<Vec<Recipient>, AppError> {
+pub async fn recipients() -> Result<Vec<Recipient>, AppError> {
     backend()?.recipients().await
 }
 
 /// Public: how long data is kept, for /privacy.
-#[server(endpoint = "privacy/retention", input = GetUrl)]
-pub async fn fetch_retention() -> Result<RetentionSettings, AppError> {
-    backend()?.retention().await
+#[server(name = RetentionSettingsCall, endpoint = "privacy/retention", input = GetUrl)]
+pub async fn retention_settings() -> Result<RetentionSettings, AppError> {
+    backend()?.retention_settings().await
 }

@@ -13,5 +13,5 @@ pub trait PrivacyBackend: Send + Sync {
     async fn export_status(&self) -> Result<Option<ExportStatus>, AppError>;
     async fn accept_policies(&self, shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError>;
     async fn recipients(&self) -> Result<Vec<Recipient>, AppError>;
-    async fn retention(&self) -> Result<RetentionSettings, AppError>;
+    async fn retention_settings(&self) -> Result<RetentionSettings, AppError>;
 }

@@ -113,7 +113,7 @@ fn ChangeEmail() -> impl IntoView {
 
 #[component]
 pub fn Notifications() -> impl IntoView {
-    let current = LocalResource::new(api::fetch_notification_settings);
+    let current = LocalResource::new(api::notification_settings);
     let save = Action::new_local(|s: &crate::types::NotificationSettings| api::set_notification_settings(*s));
     view! {
         <section class="card">
@@ -198,7 +198,7 @@ pub fn SecurityPage() -> impl IntoView {
 
 #[component]
 pub fn SecurityOverviewView() -> impl IntoView {
-    let overview = LocalResource::new(api::fetch_security_overview);
+    let overview = LocalResource::new(api::security_overview);
     let utc = RwSignal::new(client_storage::load("time_zone").as_deref() == Some("utc"));
     let revoke = Action::new_local(|id: &String| api::revoke_session(id.clone()));
     Effect::new(move |_| {

@@ -47,7 +47,7 @@ fn browser_time_zone() -> String {
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
-    let campaigns = LocalResource::new(api::fetch_campaigns);
+    let campaigns = LocalResource::new(api::campaigns);
     view! {
         <RequireSignIn>
             <section class="card">
@@ -83,8 +83,8 @@ pub fn CampaignsPage() -> impl IntoView {
 
 #[component]
 fn Compose() -> impl IntoView {
-    let pages = LocalResource::new(api::fetch_pages);
-    let labels = LocalResource::new(api::fetch_labels);
+    let pages = LocalResource::new(api::pages);
+    let labels = LocalResource::new(api::labels);
     let input = RwSignal::new(CampaignInput::default());
     let quick = RwSignal::new(String::new());
     let with_quick = move || {
@@ -242,7 +242,7 @@ fn chart(buckets: &[ChartBucket]) -> impl IntoView {
 pub fn CampaignPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = LocalResource::new(move || api::fetch_campaign(id()));
+    let detail = LocalResource::new(move || api::campaign(id()));
     // Live progress: refreshed every second while the campaign is under way.
     Effect::new(move |_| {
         let live = detail.get().and_then(|r| r.ok()).is_some_and(|d| matches!(d.summary.state, CampaignState::Sending | CampaignState::Scheduled));
@@ -366,7 +366,7 @@ fn campaign_view(
 pub fn UnsubscribePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let info = LocalResource::new(move || api::fetch_unsubscribe_info(token()));
+    let info = LocalResource::new(move || api::unsubscribe_info(token()));
     let unsubscribe = Action::new_local(|t: &String| api::unsubscribe(t.clone()));
     let erase = Action::new_local(|t: &String| api::erase_my_data(t.clone()));
     view! {

@@ -1,14 +1,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::fetch_status;
+use crate::api::server_status;
 use crate::auth::Auth;
 use crate::types::DatabaseState;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = Auth::get();
-    let status = LocalResource::new(fetch_status);
+    let status = LocalResource::new(server_status);
 
     view! {
         <section class="hero">

@@ -24,7 +24,7 @@ fn status_text(status: PageStatus) -> &'static str {
 
 #[component]
 pub fn PagesPage() -> impl IntoView {
-    let overview = LocalResource::new(api::fetch_pages);
+    let overview = LocalResource::new(api::pages);
     let start_login = Action::new_local(|_: &()| api::facebook_login_start());
     Effect::new(move |_| {
         if let Some(Ok(url)) = start_login.value().get() {
@@ -205,9 +205,9 @@ pub fn LeadsPage() -> impl IntoView {
         search: search.get(),
         after: after.get(),
     };
-    let pages = LocalResource::new(api::fetch_pages);
-    let labels = LocalResource::new(api::fetch_labels);
-    let leads = LocalResource::new(move || api::fetch_leads(filter()));
+    let pages = LocalResource::new(api::pages);
+    let labels = LocalResource::new(api::labels);
+    let leads = LocalResource::new(move || api::leads(filter()));
     let selected = RwSignal::new(Vec::<String>::new());
     let new_label = RwSignal::new(String::new());
     let create = Action::new_local(|name: &String| api::create_label(name.clone()));
@@ -347,7 +347,7 @@ fn lead_row(l: LeadRow, selected: RwSignal<Vec<String>>) -> impl IntoView {
 pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
     let lead = move || params.read().get("lead").unwrap_or_default();
-    let conversation = LocalResource::new(move || api::fetch_conversation(lead()));
+    let conversation = LocalResource::new(move || api::conversation(lead()));
     let text = RwSignal::new(String::new());
     let send = Action::new_local(|(lead, text): &(String, String)| api::reply(lead.clone(), text.clone()));
     Effect::new(move |_| {
@@ -384,7 +384,7 @@ pub fn ConversationPage() -> impl IntoView {
                                         view! {
                                             <li class=class data-testid="message">
                                                 <p>{m.text}</p>
-                                                <small>{format_time(m.at, false)} {(m.direction == Direction::Outbound).then(|| format!(" · {}", m.status))}</small>
+                                                <small>{format_time(m.at, false)} {(m.direction == Direction::Outbound).then(|| format!(" · {}", m.status.as_str()))}</small>
                                             </li>
                                         }
                                     }).collect_view()}
@@ -443,7 +443,7 @@ pub fn ConversationPage() -> impl IntoView {
 pub fn DeletionStatusPage() -> impl IntoView {
     let query = use_query_map();
     let code = query.read_untracked().get("code").unwrap_or_default();
-    let status = LocalResource::new(move || api::fetch_deletion_status(code.clone()));
+    let status = LocalResource::new(move || api::deletion_status(code.clone()));
     view! {
         <section class="card">
             <h1>"Data deletion request"</h1>
@@ -452,7 +452,7 @@ pub fn DeletionStatusPage() -> impl IntoView {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),
                     Ok(None) => view! { <p>"No request with this confirmation code."</p> }.into_any(),
                     Ok(Some(s)) => view! {
-                        <p data-testid="deletion-status">{format!("Request {} received {}: {}. Conversations erased: {}.", s.confirmation_code, format_time(s.received_at, false), s.status, s.leads_erased)}</p>
+                        <p data-testid="deletion-status">{format!("Request {} received {}: {}. Conversations erased: {}.", s.confirmation_code, format_time(s.received_at, false), s.status.as_str(), s.leads_erased)}</p>
                     }.into_any(),
                 })}
             </Suspense>

@@ -126,7 +126,7 @@ fn Header() -> impl IntoView {
 /// Demo mode is always visible: nothing here reaches Facebook.
 #[component]
 fn DemoBanner() -> impl IntoView {
-    let status = LocalResource::new(crate::api::fetch_status);
+    let status = LocalResource::new(crate::api::server_status);
     move || {
         status.get().and_then(|r| r.ok()).filter(|s| s.demo).map(|_| {
             view! {

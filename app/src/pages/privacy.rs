@@ -28,7 +28,7 @@ pub fn PrivacyDashboardPage() -> impl IntoView {
 
 #[component]
 fn PrivacyDashboard() -> impl IntoView {
-    let overview = LocalResource::new(api::fetch_privacy_overview);
+    let overview = LocalResource::new(api::privacy_overview);
     view! {
         <section class="card">
             <h1>"Your data"</h1>
@@ -75,7 +75,7 @@ fn PrivacyDashboard() -> impl IntoView {
 
 #[component]
 fn ExportData() -> impl IntoView {
-    let status = LocalResource::new(api::fetch_export_status);
+    let status = LocalResource::new(api::export_status);
     let password = RwSignal::new(String::new());
     let action = Action::new_local(|p: &String| api::request_export(p.clone()));
     // While a job runs, ask again every second to show its progress.
@@ -208,7 +208,7 @@ pub fn PolicyGate() -> impl IntoView {
     let auth = Auth::get();
     let accept = Action::new_local(|shown: &Vec<PolicyVersion>| api::accept_policies(shown.clone()));
     // A version published while the person read: show it instead.
-    let reload = Action::new_local(|_: &()| api::fetch_current_user());
+    let reload = Action::new_local(|_: &()| api::current_user());
     Effect::new(move |_| match accept.value().get() {
         Some(Ok(user)) => auth.user.set(Some(user)),
         Some(Err(AppError::PolicyChangedMeanwhile)) => {
@@ -305,7 +305,7 @@ pub fn ProcessingRecordPage() -> impl IntoView {
 /// Who receives personal data, as declared by the admins (public).
 #[component]
 pub fn RecipientList() -> impl IntoView {
-    let list = LocalResource::new(api::fetch_recipients);
+    let list = LocalResource::new(api::recipients);
     view! {
         <div data-testid="recipients">
             <h2>"Who else receives personal data"</h2>
@@ -332,7 +332,7 @@ pub fn RecipientList() -> impl IntoView {
 /// The retention periods in force, for the public page.
 #[component]
 fn RetentionList() -> impl IntoView {
-    let retention = LocalResource::new(api::fetch_retention);
+    let retention = LocalResource::new(api::retention_settings);
     view! {
         <Suspense fallback=|| ()>
             {move || retention.get().and_then(|r| r.ok()).map(|r| view! {

@@ -104,16 +104,52 @@ pub enum Direction {
 
 stored_names!(Direction, "message direction", { Inbound => "inbound", Outbound => "outbound" });
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    QuickReply,
+    Attachment,
+    Postback,
+    Optin,
+    /// Sent by the Page from another tool (Meta Business Suite), seen as an echo.
+    Echo,
+    /// A keyword reply we sent inside the window.
+    Automated,
+}
+
+stored_names!(MessageKind, "message kind", {
+    Text => "text", QuickReply => "quick_reply", Attachment => "attachment", Postback => "postback", Optin => "optin",
+    Echo => "echo", Automated => "automated",
+});
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Inbound: every message from the person.
+    Received,
+    Sending,
+    /// Facebook asked us to wait; it is retried.
+    Queued,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+stored_names!(MessageStatus, "message status", {
+    Received => "received", Sending => "sending", Queued => "queued", Sent => "sent", Delivered => "delivered", Read => "read",
+    Failed => "failed",
+});
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: String,
     pub direction: Direction,
-    /// text, quick_reply, postback, attachment, optin
-    pub kind: String,
+    pub kind: MessageKind,
     pub text: String,
     pub at: i64,
-    /// Outbound: sending, sent, queued, failed, delivered, read.
-    pub status: String,
+    pub status: MessageStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,11 +197,21 @@ pub struct ProofCheck {
     pub body_bytes: u64,
 }
 
+/// A deletion request is recorded only once its erasure is done, so
+/// "completed" is the one state there is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeletionState {
+    Completed,
+}
+
+stored_names!(DeletionState, "deletion state", { Completed => "completed" });
+
 /// The public status of a Meta data-deletion request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletionStatus {
     pub confirmation_code: String,
     pub received_at: i64,
-    pub status: String,
+    pub status: DeletionState,
     pub leads_erased: i64,
 }

@@ -84,6 +84,31 @@ mod tests {
         for state in states {
             assert_eq!(state.as_str().parse::<CampaignState>(), Ok(state));
         }
+        let kinds = [
+            MessageKind::Text,
+            MessageKind::QuickReply,
+            MessageKind::Attachment,
+            MessageKind::Postback,
+            MessageKind::Optin,
+            MessageKind::Echo,
+            MessageKind::Automated,
+        ];
+        for kind in kinds {
+            assert_eq!(kind.as_str().parse::<MessageKind>(), Ok(kind));
+        }
+        let statuses = [
+            MessageStatus::Received,
+            MessageStatus::Sending,
+            MessageStatus::Queued,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Failed,
+        ];
+        for status in statuses {
+            assert_eq!(status.as_str().parse::<MessageStatus>(), Ok(status));
+        }
+        assert_eq!("completed".parse::<DeletionState>(), Ok(DeletionState::Completed));
         for state in [ExportState::Queued, ExportState::Running, ExportState::Ready, ExportState::Failed, ExportState::Expired] {
             assert_eq!(state.as_str().parse::<ExportState>(), Ok(state));
         }

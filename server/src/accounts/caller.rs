@@ -37,6 +37,15 @@ pub async fn signed_in(ctx: &Ctx, request: RequestInfo) -> Result<SignedIn> {
     }
 }
 
+/// Who the browser is signed in as, if anyone: "not signed in" is an answer here.
+pub async fn current_user(ctx: &Ctx, request: RequestInfo) -> Result<Option<CurrentUser>> {
+    match signed_in(ctx, request).await {
+        Ok(caller) => Ok(Some(caller.user)),
+        Err(Error::User(AppError::NotSignedIn)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl SignedIn {
     pub fn account_id(&self) -> &str {
         &self.session.account_id

@@ -127,7 +127,7 @@ pub async fn security_overview(ctx: &Ctx, caller: &Ready) -> Result<SecurityOver
         });
     }
     let sessions = sessions::list(ctx, &session.account_id, key, &session.id).await?;
-    let retention_days = crate::policies::retention::current(ctx).await?.signin_history_days;
+    let retention_days = crate::policies::retention::retention_settings(ctx).await?.signin_history_days;
     Ok(SecurityOverview { signins, sessions, retention_days })
 }
 

@@ -10,7 +10,8 @@ use surrealdb::types::{RecordId, SurrealValue};
 mod register;
 
 pub use register::{
-    breaches, mark_authority_notified, notify_people, parse_local_time, recipients, record_breach, remove_recipient, save_recipient, BREACH_DEADLINE_SECS,
+    breaches, mark_authority_notified, notify_people_of_breach, parse_local_time, recipients, record_breach, remove_recipient, save_recipient,
+    BREACH_DEADLINE_SECS,
 };
 
 use crate::accounts::{self, Admin};
@@ -216,7 +217,7 @@ struct ActionRow {
 }
 
 /// The admin action log, newest first.
-pub async fn actions(ctx: &Ctx, _: &Admin, before: Option<i64>) -> Result<Vec<AdminActionRow>> {
+pub async fn admin_actions(ctx: &Ctx, _: &Admin, before: Option<i64>) -> Result<Vec<AdminActionRow>> {
     let rows: Vec<ActionRow> = ctx
         .db
         .client()
@@ -247,7 +248,7 @@ pub async fn publish_policy(ctx: &Ctx, admin: &Admin, password: &str, document: 
 }
 
 /// The panel's front page: credential age, policy acceptance, retention, last purge.
-pub async fn overview(ctx: &Ctx, admin: &Admin) -> Result<app::types::AdminOverview> {
+pub async fn admin_overview(ctx: &Ctx, admin: &Admin) -> Result<app::types::AdminOverview> {
     let row: Option<serde_json::Value> =
         ctx.db.client().query("SELECT password_changed_at, created_at FROM ONLY $id").bind(("id", account_record(admin.account_id()))).await?.take(0)?;
     let changed = row.as_ref().and_then(|r| r["password_changed_at"].as_i64().or_else(|| r["created_at"].as_i64()));
@@ -278,7 +279,7 @@ pub async fn overview(ctx: &Ctx, admin: &Admin) -> Result<app::types::AdminOverv
     Ok(app::types::AdminOverview {
         password_age_days,
         acceptance,
-        retention: crate::policies::retention::current(ctx).await?,
+        retention: crate::policies::retention::retention_settings(ctx).await?,
         last_purge: crate::policies::retention::last_purge(ctx).await?,
         dropped_webhook_events: crate::messenger::webhook::DROPPED_EVENTS.load(std::sync::atomic::Ordering::Relaxed),
     })

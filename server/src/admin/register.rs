@@ -191,7 +191,7 @@ struct Addressee {
 
 /// Mails the breach notice to the chosen accounts (all when `account_ids` is None).
 /// Returns how many notices were queued.
-pub async fn notify_people(ctx: &Ctx, admin: &Admin, password: &str, id: &str, account_ids: Option<Vec<String>>) -> Result<usize> {
+pub async fn notify_people_of_breach(ctx: &Ctx, admin: &Admin, password: &str, id: &str, account_ids: Option<Vec<String>>) -> Result<usize> {
     admin.reauthenticate(ctx, password).await?;
     let breach = load(ctx, id).await?.ok_or(AppError::BreachNotFound)?;
     let filter = account_ids.map(|ids| ids.into_iter().map(|i| RecordId::new("account", i)).collect::<Vec<_>>());

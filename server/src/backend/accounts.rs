@@ -5,11 +5,7 @@ use super::*;
 #[async_trait]
 impl AccountsBackend for Services {
     async fn current_user(&self) -> Result<Option<CurrentUser>, AppError> {
-        match crate::accounts::signed_in(&self.ctx, request_info()).await {
-            Ok(caller) => Ok(Some(caller.user)),
-            Err(Error::User(AppError::NotSignedIn)) => Ok(None),
-            Err(e) => Err(user_error("current user")(e)),
-        }
+        crate::accounts::current_user(&self.ctx, request_info()).await.map_err(user_error("current user"))
     }
 
     async fn register(&self, input: RegisterInput) -> Result<(), AppError> {

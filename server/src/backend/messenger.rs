@@ -6,32 +6,32 @@ use super::*;
 impl MessengerBackend for Services {
     async fn pages(&self) -> Result<PagesOverview, AppError> {
         let caller = self.ready("pages").await?;
-        crate::messenger::pages::list(&self.ctx, &caller, self.ctx.settings.demo).await.map_err(user_error("pages"))
+        crate::messenger::pages::pages(&self.ctx, &caller, self.ctx.settings.demo).await.map_err(user_error("pages"))
     }
 
     async fn connect_page(&self, page_id: String, access_token: String) -> Result<(), AppError> {
         let caller = self.ready("connect page").await?;
-        crate::messenger::pages::connect_manual(&self.ctx, &caller, &page_id, &access_token).await.map(|_| ()).map_err(user_error("connect page"))
+        crate::messenger::pages::connect_page(&self.ctx, &caller, &page_id, &access_token).await.map(|_| ()).map_err(user_error("connect page"))
     }
 
     async fn facebook_login_start(&self) -> Result<String, AppError> {
         let caller = self.ready("facebook login start").await?;
-        crate::messenger::pages::start_login(&self.ctx, &caller).await.map_err(user_error("facebook login start"))
+        crate::messenger::pages::facebook_login_start(&self.ctx, &caller).await.map_err(user_error("facebook login start"))
     }
 
     async fn facebook_login_finish(&self, code: String, state: String) -> Result<Vec<LoginPage>, AppError> {
         let caller = self.ready("facebook login finish").await?;
-        crate::messenger::pages::finish_login(&self.ctx, &caller, &code, &state).await.map_err(user_error("facebook login finish"))
+        crate::messenger::pages::facebook_login_finish(&self.ctx, &caller, &code, &state).await.map_err(user_error("facebook login finish"))
     }
 
     async fn facebook_login_connect(&self, state: String, page_ids: Vec<String>) -> Result<usize, AppError> {
         let caller = self.ready("facebook login connect").await?;
-        crate::messenger::pages::connect_login_pages(&self.ctx, &caller, &state, &page_ids).await.map_err(user_error("facebook login connect"))
+        crate::messenger::pages::facebook_login_connect(&self.ctx, &caller, &state, &page_ids).await.map_err(user_error("facebook login connect"))
     }
 
     async fn disconnect_page(&self, page: String, erase: bool) -> Result<(), AppError> {
         let caller = self.ready("disconnect page").await?;
-        crate::messenger::pages::disconnect(&self.ctx, &caller, &page, erase, &crate::broadcasts::DEPENDENTS).await.map_err(user_error("disconnect page"))
+        crate::messenger::pages::disconnect_page(&self.ctx, &caller, &page, erase, &crate::broadcasts::DEPENDENTS).await.map_err(user_error("disconnect page"))
     }
 
     async fn set_bot_disclosure(&self, page: String, enabled: bool) -> Result<(), AppError> {
@@ -41,12 +41,12 @@ impl MessengerBackend for Services {
 
     async fn leads(&self, filter: LeadFilter) -> Result<LeadPage, AppError> {
         let caller = self.ready("leads").await?;
-        crate::messenger::leads::list(&self.ctx, &caller, filter).await.map_err(user_error("leads"))
+        crate::messenger::leads::leads(&self.ctx, &caller, filter).await.map_err(user_error("leads"))
     }
 
     async fn delete_lead(&self, lead: String) -> Result<(), AppError> {
         let caller = self.ready("delete lead").await?;
-        crate::messenger::leads::delete(&self.ctx, &caller, &lead, &crate::broadcasts::DEPENDENTS).await.map_err(user_error("delete lead"))
+        crate::messenger::leads::delete_lead(&self.ctx, &caller, &lead, &crate::broadcasts::DEPENDENTS).await.map_err(user_error("delete lead"))
     }
 
     async fn verify_proof(&self, lead: String) -> Result<ProofCheck, AppError> {
@@ -90,6 +90,6 @@ impl MessengerBackend for Services {
     }
 
     async fn deletion_status(&self, code: String) -> Result<Option<DeletionStatus>, AppError> {
-        crate::messenger::deletion::status(&self.ctx, &code).await.map_err(user_error("deletion status"))
+        crate::messenger::deletion::deletion_status(&self.ctx, &code).await.map_err(user_error("deletion status"))
     }
 }

@@ -35,7 +35,7 @@ impl PrivacyBackend for Services {
         crate::admin::recipients(&self.ctx).await.map_err(user_error("recipients"))
     }
 
-    async fn retention(&self) -> Result<RetentionSettings, AppError> {
-        crate::policies::retention::current(&self.ctx).await.map_err(|e| user_error("retention")(e.into()))
+    async fn retention_settings(&self) -> Result<RetentionSettings, AppError> {
+        crate::policies::retention::retention_settings(&self.ctx).await.map_err(|e| user_error("retention")(e.into()))
     }
 }

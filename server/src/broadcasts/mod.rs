@@ -189,7 +189,7 @@ pub async fn load(ctx: &Ctx, id: &RecordId) -> Result<Option<CampaignRow>> {
 }
 
 /// Creates a draft, or edits one.
-pub async fn save(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<String> {
+pub async fn save_campaign(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<String> {
     let (session, key) = (&caller.session, &caller.key);
     let checked = check(ctx, &session.account_id, &input).await?;
     let id = match &input.id {
@@ -235,7 +235,7 @@ pub fn audience_conditions(include: &[RecordId], exclude: &[RecordId]) -> String
     conditions.join(" AND ")
 }
 
-pub async fn preview(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<AudiencePreview> {
+pub async fn preview_campaign(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<AudiencePreview> {
     let (session, key) = (&caller.session, &caller.key);
     let checked = check(ctx, &session.account_id, &input).await?;
     let conditions = audience_conditions(&checked.include, &checked.exclude);
@@ -265,7 +265,7 @@ pub async fn preview(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<
     Ok(AudiencePreview { reachable_now: reachable.unwrap_or(0), outside_window: outside.unwrap_or(0), excluded: excluded.unwrap_or(0), preview })
 }
 
-pub async fn list(ctx: &Ctx, caller: &Ready) -> Result<Vec<CampaignSummary>> {
+pub async fn campaigns(ctx: &Ctx, caller: &Ready) -> Result<Vec<CampaignSummary>> {
     let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<CampaignRow> = ctx
         .db
@@ -339,7 +339,7 @@ async fn transition(ctx: &Ctx, id: &RecordId, change: Transition) -> Result<()> 
 }
 
 /// Starts sending now (from draft or scheduled).
-pub async fn send_now(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+pub async fn send_campaign_now(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
@@ -357,7 +357,7 @@ async fn ensure_page_active(ctx: &Ctx, row: &CampaignRow) -> Result<()> {
 }
 
 /// Schedules a draft for a local date and time in a named zone; returns the instant.
-pub async fn schedule(ctx: &Ctx, caller: &Ready, id: &str, input: ScheduleInput) -> Result<i64> {
+pub async fn schedule_campaign(ctx: &Ctx, caller: &Ready, id: &str, input: ScheduleInput) -> Result<i64> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     let at = parse_schedule(&input).ok_or(AppError::InvalidSchedule)?;
@@ -390,13 +390,13 @@ pub fn parse_schedule(input: &ScheduleInput) -> Option<i64> {
     Some(zoned.timestamp().as_second())
 }
 
-pub async fn pause(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+pub async fn pause_campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     transition(ctx, &row.id, Transition::Pause).await
 }
 
-pub async fn resume(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+pub async fn resume_campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     ensure_page_active(ctx, &row).await?;
@@ -406,7 +406,7 @@ pub async fn resume(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
 }
 
 /// Cancels at any point: nothing more is sent; what was queued is skipped.
-pub async fn cancel(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
+pub async fn cancel_campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, id).await?;
     transition(ctx, &row.id, Transition::Cancel).await?;

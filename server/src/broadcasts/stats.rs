@@ -74,7 +74,7 @@ struct ReportEntry {
     reason: Option<String>,
 }
 
-pub async fn detail(ctx: &Ctx, caller: &Ready, id: &str) -> Result<CampaignDetail> {
+pub async fn campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<CampaignDetail> {
     let (session, key) = (&caller.session, &caller.key);
     let row = owned(ctx, &session.account_id, id).await?;
     let summary = summary(ctx, &row, key).await?;

@@ -53,7 +53,7 @@ async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
     Ok(row)
 }
 
-pub async fn info(ctx: &Ctx, token: &str) -> Result<UnsubscribeInfo> {
+pub async fn unsubscribe_info(ctx: &Ctx, token: &str) -> Result<UnsubscribeInfo> {
     let lead = lead_of(ctx, token).await?;
     let page = pages::load(ctx, &key_string(&lead.page)).await?.ok_or(AppError::InvalidUnsubscribeLink)?;
     let key = ctx.crypto.account_key(&page.account_id()).await?;
@@ -76,7 +76,7 @@ async fn suppress(ctx: &Ctx, lead: &LeadRecord) -> Result<()> {
 
 /// "Erase my data": unsubscribes, then erases the lead, its conversation,
 /// its proof and its campaign deliveries.
-pub async fn erase(ctx: &Ctx, token: &str) -> Result<()> {
+pub async fn erase_my_data(ctx: &Ctx, token: &str) -> Result<()> {
     let lead = lead_of(ctx, token).await?;
     suppress(ctx, &lead).await?;
     leads::erase_lead(ctx, &lead.id, &super::DEPENDENTS).await?;

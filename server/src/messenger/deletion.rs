@@ -4,7 +4,7 @@
 //! delivery that names them, records the request
 //! without anything about the person, and answers `{url, confirmation_code}`.
 
-use app::types::DeletionStatus;
+use app::types::{DeletionState, DeletionStatus};
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -58,7 +58,8 @@ pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id:
     }
     ctx.db
         .client()
-        .query("CREATE $id SET received_at = $now, status = 'completed', leads_erased = $erased")
+        .query("CREATE $id SET received_at = $now, status = $status, leads_erased = $erased")
+        .bind(("status", DeletionState::Completed.as_str()))
         .bind(("id", record("data_deletion", code)))
         .bind(("now", ctx.now()))
         .bind(("erased", erased))
@@ -76,10 +77,11 @@ struct DeletionRow {
 }
 
 /// The public status page's data; None for an unknown code.
-pub async fn status(ctx: &Ctx, code: &str) -> Result<Option<DeletionStatus>> {
+pub async fn deletion_status(ctx: &Ctx, code: &str) -> Result<Option<DeletionStatus>> {
     if !valid_key(code) {
         return Ok(None);
     }
     let row: Option<DeletionRow> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record("data_deletion", code))).await?.take(0)?;
-    Ok(row.map(|r| DeletionStatus { confirmation_code: code.to_string(), received_at: r.received_at, status: r.status, leads_erased: r.leads_erased }))
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(DeletionStatus { confirmation_code: code.to_string(), received_at: r.received_at, status: r.status.parse()?, leads_erased: r.leads_erased }))
 }

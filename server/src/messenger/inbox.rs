@@ -7,7 +7,7 @@
 
 use app::error::AppError;
 use app::messaging::{reply_rule, ReplyRule, MAX_TEXT_CHARS};
-use app::types::{Conversation, MessageView, PageStatus, ReplyOutcome};
+use app::types::{Conversation, MessageKind, MessageStatus, MessageView, PageStatus, ReplyOutcome};
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::graph::{text_message, ErrorKind, Graph, GraphError};
@@ -54,9 +54,9 @@ pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conve
             text: open(key, "message", &id, "body", &m.body_enc)?,
             id,
             direction: m.direction.parse()?,
-            kind: m.kind,
+            kind: m.kind.parse()?,
             at: m.at,
-            status: m.status,
+            status: m.status.parse()?,
         });
     }
     Ok(Conversation {
@@ -96,7 +96,7 @@ pub async fn reply(ctx: &Ctx, caller: &Ready, lead: &str, text: &str) -> Result<
     if page.status()? != PageStatus::Active {
         return Err(AppError::PageNeedsReconnection.into());
     }
-    send(ctx, &page, key, &lead, &text, messaging_type, tag, "text").await
+    send(ctx, &page, key, &lead, &text, messaging_type, tag, MessageKind::Text).await
 }
 
 /// An automated message (keyword confirmations), inside the standard window
@@ -108,7 +108,7 @@ pub async fn send_automated(ctx: &Ctx, page: &PageRow, lead: &RecordId, text: &s
         return Err(AppError::OutsideWindow.into());
     }
     let text = if page.bot_disclosure { format!("{} {text}", super::keywords::BOT_DISCLOSURE) } else { text.to_string() };
-    send(ctx, page, &key, &lead, &text, "RESPONSE", None, "automated").await
+    send(ctx, page, &key, &lead, &text, "RESPONSE", None, MessageKind::Automated).await
 }
 
 /// Records the outbound message, then calls the Send API.
@@ -121,7 +121,7 @@ async fn send(
     text: &str,
     messaging_type: &str,
     tag: Option<&str>,
-    kind: &str,
+    kind: MessageKind,
 ) -> Result<ReplyOutcome> {
     let now = ctx.now();
     let message_key = time_key(now);
@@ -136,7 +136,7 @@ async fn send(
         .bind(("page", page.id.clone()))
         .bind(("lead", lead.id.clone()))
         .bind(("key", message_key.clone()))
-        .bind(("kind", kind.to_string()))
+        .bind(("kind", kind.as_str()))
         .bind(("body", seal(key, "message", &message_key, "body", text)))
         .bind(("now", now))
         .bind(("now_ms", now * 1000))
@@ -180,23 +180,23 @@ async fn settle(
     result: std::result::Result<String, SendFailure>,
     attempts: i64,
 ) -> Result<ReplyOutcome> {
-    let set = |status: &'static str, mid: Option<String>, retry_at: Option<i64>| {
+    let set = |status: MessageStatus, mid: Option<String>, retry_at: Option<i64>| {
         ctx.db
             .client()
             .query("UPDATE $id SET status = $status, mid = $mid ?? mid, retry_at = $retry_at, attempts = $attempts")
             .bind(("id", message.clone()))
-            .bind(("status", status))
+            .bind(("status", status.as_str()))
             .bind(("mid", mid))
             .bind(("retry_at", retry_at))
             .bind(("attempts", attempts))
     };
     let error = match result {
         Ok(mid) => {
-            set("sent", Some(mid), None).await?.check()?;
+            set(MessageStatus::Sent, Some(mid), None).await?.check()?;
             return Ok(ReplyOutcome::Sent);
         }
         Err(SendFailure::Internal(e)) => {
-            set("failed", None, None).await?.check()?;
+            set(MessageStatus::Failed, None, None).await?.check()?;
             return Err(e);
         }
         Err(SendFailure::Graph(e)) => e,
@@ -204,11 +204,11 @@ async fn settle(
     let kind = error.kind();
     if matches!(kind, ErrorKind::RateLimited | ErrorKind::Temporary) && attempts < MAX_ATTEMPTS {
         let delay = RETRY_BASE_SECS << (attempts - 1).min(6);
-        set("queued", None, Some(ctx.now() + delay)).await?.check()?;
+        set(MessageStatus::Queued, None, Some(ctx.now() + delay)).await?.check()?;
         tracing::info!(code = ?error, "reply queued for a retry");
         return Ok(ReplyOutcome::Queued);
     }
-    set("failed", None, None).await?.check()?;
+    set(MessageStatus::Failed, None, None).await?.check()?;
     Err(match kind {
         ErrorKind::Unavailable => {
             ctx.db.client().query("UPDATE $id SET unavailable = true").bind(("id", lead.id.clone())).await?.check()?;

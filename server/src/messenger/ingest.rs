@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::types::PageStatus;
+use app::types::{MessageKind, MessageStatus, PageStatus};
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -95,7 +95,7 @@ pub(super) fn run_follow_ups(ctx: &Ctx, follow_ups: Vec<FollowUp>) {
 pub(crate) struct Event<'a> {
     psid: &'a str,
     timestamp_ms: i64,
-    kind: &'static str,
+    kind: MessageKind,
     /// Inbound from the person, or an echo of what the Page sent.
     inbound: bool,
     mid: Option<&'a str>,
@@ -117,21 +117,21 @@ pub(crate) fn classify(item: &Value) -> Option<Event<'_>> {
         let text = message["text"].as_str().map(str::to_string);
         let attachments = attachments_summary(message);
         let (kind, text) = if message.get("quick_reply").is_some() {
-            ("quick_reply", text.unwrap_or_default())
+            (MessageKind::QuickReply, text.unwrap_or_default())
         } else if let (None, Some(a)) = (&text, &attachments) {
-            ("attachment", a.clone())
+            (MessageKind::Attachment, a.clone())
         } else {
-            ("text", [text, attachments].into_iter().flatten().collect::<Vec<_>>().join(" "))
+            (MessageKind::Text, [text, attachments].into_iter().flatten().collect::<Vec<_>>().join(" "))
         };
         return Some(Event { psid, timestamp_ms, kind, inbound: !echo, mid: message["mid"].as_str(), text });
     }
     if let Some(postback) = item.get("postback") {
         let title = postback["title"].as_str().or(postback["payload"].as_str()).unwrap_or("").to_string();
-        return Some(Event { psid: sender, timestamp_ms, kind: "postback", inbound: true, mid: postback["mid"].as_str(), text: title });
+        return Some(Event { psid: sender, timestamp_ms, kind: MessageKind::Postback, inbound: true, mid: postback["mid"].as_str(), text: title });
     }
     if let Some(optin) = item.get("optin") {
         let text = optin["ref"].as_str().or(optin["type"].as_str()).unwrap_or("opt-in").to_string();
-        return Some(Event { psid: sender, timestamp_ms, kind: "optin", inbound: true, mid: None, text });
+        return Some(Event { psid: sender, timestamp_ms, kind: MessageKind::Optin, inbound: true, mid: None, text });
     }
     None
 }
@@ -189,7 +189,7 @@ impl Routing {
 /// message, no reply), but a STOP is never lost: the person goes on the
 /// Page's suppression list, and their lead, if any, is unsubscribed.
 async fn suppress_only(ctx: &Ctx, page: &PageRow, items: &[Value]) -> Result<()> {
-    for event in items.iter().filter_map(classify).filter(|e| e.inbound && e.kind == "text") {
+    for event in items.iter().filter_map(classify).filter(|e| e.inbound && e.kind == MessageKind::Text) {
         if keywords::classify(&event.text) != Some(Keyword::Stop) {
             continue;
         }
@@ -288,7 +288,7 @@ async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
     };
     let dedupe = match event.mid {
         Some(mid) => format!("{page_id}|mid:{mid}"),
-        None => format!("{page_id}|{}|{}|{}", event.psid, event.timestamp_ms, event.kind),
+        None => format!("{page_id}|{}|{}|{}", event.psid, event.timestamp_ms, event.kind.as_str()),
     };
     // The echo of a reply sent from the inbox: already in the conversation.
     if !event.inbound {
@@ -330,16 +330,16 @@ async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
         .bind(("ident", ident))
         .bind(("mid", event.mid.map(str::to_string)))
         .bind(("direction", if event.inbound { "inbound" } else { "outbound" }))
-        .bind(("kind", if event.inbound { event.kind } else { "echo" }))
+        .bind(("kind", if event.inbound { event.kind } else { MessageKind::Echo }.as_str()))
         .bind(("body", seal(key, "message", &message_key, "body", &event.text)))
         .bind(("at", at))
         .bind(("at_ms", event.timestamp_ms))
-        .bind(("status", if event.inbound { "received" } else { "sent" }))
+        .bind(("status", if event.inbound { MessageStatus::Received } else { MessageStatus::Sent }.as_str()))
         .await?
         .check()?;
     report.stored += 1;
     // The standard window opens at each message or postback from the person.
-    if event.inbound && matches!(event.kind, "text" | "quick_reply" | "attachment" | "postback") {
+    if event.inbound && matches!(event.kind, MessageKind::Text | MessageKind::QuickReply | MessageKind::Attachment | MessageKind::Postback) {
         ctx.db
             .client()
             .query("UPDATE $id SET last_interaction_at = $at WHERE last_interaction_at IS NONE OR last_interaction_at < $at")
@@ -348,7 +348,7 @@ async fn handle_item(ctx: &Ctx, page: &PageRow, key: &SecretKey, page_id: &str, 
             .await?
             .check()?;
     }
-    if event.inbound && event.kind == "text" {
+    if event.inbound && event.kind == MessageKind::Text {
         if let Some(keyword) = keywords::classify(&event.text) {
             let text = apply_keyword(ctx, &lead, page_id, event.psid, keyword).await?;
             report.follow_ups.push(FollowUp::Confirm { lead: lead.id.clone(), page: page.clone(), text });
@@ -399,7 +399,7 @@ async fn create_lead(ctx: &Ctx, page: &PageRow, key: &SecretKey, event: &Event<'
     let lead_key = time_key(now);
     let psid = event.psid;
     let psid_enc = seal(key, "lead", &lead_key, "psid", psid);
-    let opt_in = OptIn { page_id, psid, timestamp_ms: event.timestamp_ms, mid: event.mid, kind: event.kind };
+    let opt_in = OptIn { page_id, psid, timestamp_ms: event.timestamp_ms, mid: event.mid, kind: event.kind.as_str() };
     let kept = proof.proof_for(ctx, key, &lead_key, &opt_in).await?;
     let suppressed: Option<Value> =
         ctx.db.client().query("SELECT id FROM ONLY $id").bind(("id", record("suppression", &suppression_key(ctx, page_id, psid)))).await?.take(0)?;

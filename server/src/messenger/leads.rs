@@ -132,7 +132,7 @@ pub async fn view(ctx: &Ctx, row: &LeadRecord, key: &SecretKey) -> Result<LeadRo
 /// The leads list: one Page (the first if none is chosen), newest first, filtered
 /// in the database; name search decrypts batch by batch and stops at a page of
 /// matches or after `SCAN_LIMIT` leads, answering with a cursor to go on.
-pub async fn list(ctx: &Ctx, caller: &Ready, filter: LeadFilter) -> Result<LeadPage> {
+pub async fn leads(ctx: &Ctx, caller: &Ready, filter: LeadFilter) -> Result<LeadPage> {
     let (session, key) = (&caller.session, &caller.key);
     list_for(ctx, &session.account_id, key, filter).await
 }
@@ -238,7 +238,7 @@ pub async fn set_subscribed(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &
 
 /// Deletes a lead and everything about it: conversation, labels, proof,
 /// and what `dependents` names.
-pub async fn delete(ctx: &Ctx, caller: &Ready, lead: &str, dependents: &Dependents) -> Result<()> {
+pub async fn delete_lead(ctx: &Ctx, caller: &Ready, lead: &str, dependents: &Dependents) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, lead).await?;
     erase_lead(ctx, &row.id, dependents).await
@@ -378,7 +378,7 @@ pub async fn fetch_profile(ctx: &Ctx, lead: &RecordId, page: &PageRow, psid: &st
 /// The retention purge: leads inactive for the set period (erased with their
 /// conversations), messages older than theirs, abandoned Facebook sign-ins.
 pub async fn purge_expired(ctx: &Ctx, dependents: &Dependents) -> Result<(i64, i64)> {
-    let retention = crate::policies::retention::current(ctx).await?;
+    let retention = crate::policies::retention::retention_settings(ctx).await?;
     let now = ctx.now();
     let lead_cutoff = now - retention.inactive_leads_days * 86_400;
     let mut leads = 0;

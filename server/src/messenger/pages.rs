@@ -114,7 +114,7 @@ pub async fn app_settings(ctx: &Ctx) -> Result<AppSettings> {
     settings::load(ctx).await?.ok_or(Error::User(AppError::MessengerNotConfigured))
 }
 
-pub async fn list(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOverview> {
+pub async fn pages(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOverview> {
     let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<PageRow> = ctx
         .db
@@ -184,7 +184,7 @@ fn valid_page_id(page_id: &str) -> bool {
 }
 
 /// Manual connection: Facebook must confirm that the token belongs to the Page.
-pub async fn connect_manual(ctx: &Ctx, caller: &Ready, page_id: &str, token: &str) -> Result<String> {
+pub async fn connect_page(ctx: &Ctx, caller: &Ready, page_id: &str, token: &str) -> Result<String> {
     let (session, key) = (&caller.session, &caller.key);
     let (page_id, token) = (page_id.trim(), token.trim());
     if !valid_page_id(page_id) || token.is_empty() || token.len() > 1024 {
@@ -220,7 +220,7 @@ fn redirect_uri(ctx: &Ctx) -> String {
 }
 
 /// Facebook Login, step 1: the dialog URL, with a `state` bound to this session.
-pub async fn start_login(ctx: &Ctx, caller: &Ready) -> Result<String> {
+pub async fn facebook_login_start(ctx: &Ctx, caller: &Ready) -> Result<String> {
     let session = &caller.session;
     let app = app_settings(ctx).await?;
     let state = crate::crypto::random_id();
@@ -256,7 +256,7 @@ async fn login_row(ctx: &Ctx, session: &crate::sessions::Session, state: &str) -
 }
 
 /// Step 2, from the callback: exchanges the code and lists the user's Pages.
-pub async fn finish_login(ctx: &Ctx, caller: &Ready, code: &str, state: &str) -> Result<Vec<LoginPage>> {
+pub async fn facebook_login_finish(ctx: &Ctx, caller: &Ready, code: &str, state: &str) -> Result<Vec<LoginPage>> {
     let (session, key) = (&caller.session, &caller.key);
     let (row_key, _) = login_row(ctx, session, state).await?;
     let app = app_settings(ctx).await?;
@@ -281,7 +281,7 @@ pub async fn finish_login(ctx: &Ctx, caller: &Ready, code: &str, state: &str) ->
 }
 
 /// Step 3: subscribes the app to each chosen Page and stores it.
-pub async fn connect_login_pages(ctx: &Ctx, caller: &Ready, state: &str, page_ids: &[String]) -> Result<usize> {
+pub async fn facebook_login_connect(ctx: &Ctx, caller: &Ready, state: &str, page_ids: &[String]) -> Result<usize> {
     let (session, key) = (&caller.session, &caller.key);
     let (row_key, row) = login_row(ctx, session, state).await?;
     let sealed = row.offered_sealed.ok_or(Error::User(AppError::FacebookLoginExpired))?;
@@ -307,7 +307,7 @@ pub async fn connect_login_pages(ctx: &Ctx, caller: &Ready, state: &str, page_id
 
 /// Disconnects a Page. With `erase`, its leads, conversations and suppression
 /// list go too and the Page row is deleted; without, they stay, read-only.
-pub async fn disconnect(ctx: &Ctx, caller: &Ready, page: &str, erase: bool, dependents: &super::leads::Dependents) -> Result<()> {
+pub async fn disconnect_page(ctx: &Ctx, caller: &Ready, page: &str, erase: bool, dependents: &super::leads::Dependents) -> Result<()> {
     let session = &caller.session;
     let row = owned(ctx, &session.account_id, page).await?;
     if erase {

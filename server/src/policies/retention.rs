@@ -38,7 +38,7 @@ async fn write<T: serde::Serialize>(ctx: &Ctx, key: &str, value: &T) -> Result<(
     Ok(())
 }
 
-pub async fn current(ctx: &Ctx) -> Result<RetentionSettings, surrealdb::Error> {
+pub async fn retention_settings(ctx: &Ctx) -> Result<RetentionSettings, surrealdb::Error> {
     Ok(read(ctx, "retention").await?.filter(valid).unwrap_or_else(|| defaults(ctx)))
 }
 

@@ -295,7 +295,7 @@ async fn run(ctx: &Ctx, job_id: &str, account_id: &str, ready_notice_to: Option<
     sealer.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 
     let now = ctx.now();
-    let hours = crate::policies::retention::current(ctx).await?.export_hours;
+    let hours = crate::policies::retention::retention_settings(ctx).await?.export_hours;
     let expires_at = now + hours * 3600;
     ctx.db
         .client()

@@ -11,7 +11,7 @@ use crate::error::Result;
 /// and expired unverified accounts. Returns how many of each went.
 pub async fn purge_expired(ctx: &Ctx) -> Result<app::types::PurgeReport> {
     let now = ctx.now();
-    let retention = crate::policies::retention::current(ctx).await?;
+    let retention = crate::policies::retention::retention_settings(ctx).await?;
     let mut response = ctx
         .db
         .client()

@@ -159,7 +159,7 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     let gus = lead_key(&w, PAGE_ID, "psid-of-gus").await;
     let proof = w.api.post("messenger/verify-proof", json!({"lead": gus})).await.ok().clone();
     assert_eq!(proof["status"], "valid", "{proof}");
-    let days = server::policies::retention::current(w.ctx()).await.unwrap().messages_days;
+    let days = server::policies::retention::retention_settings(w.ctx()).await.unwrap().messages_days;
     w.advance(days * 86_400 + 60).await;
     w.server.purge_now().await;
     let kept: Option<i64> = w.ctx().db.client().query("RETURN count(SELECT id FROM signed_delivery)").await.unwrap().take(0).unwrap();

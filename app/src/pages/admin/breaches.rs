@@ -8,7 +8,7 @@ use crate::pages::components::{ErrorNote, Why};
 
 #[component]
 pub(super) fn Breaches() -> impl IntoView {
-    let list = LocalResource::new(api::admin_breaches);
+    let list = LocalResource::new(api::breaches);
     let discovered = RwSignal::new(String::new());
     let offset = RwSignal::new(0i32);
     let nature = RwSignal::new(String::new());
@@ -20,15 +20,15 @@ pub(super) fn Breaches() -> impl IntoView {
     // The browser's own time zone, for the local time typed in.
     #[cfg(target_arch = "wasm32")]
     offset.set(-(js_sys::Date::new_0().get_timezone_offset() as i32));
-    let record = Action::new_local(|input: &crate::types::BreachInput| api::admin_record_breach(input.clone()));
+    let record = Action::new_local(|input: &crate::types::BreachInput| api::record_breach(input.clone()));
     let chosen = RwSignal::new(String::new());
-    let notify = Action::new_local(|(p, id, ids): &(String, String, Option<Vec<String>>)| api::admin_breach_notify_people(p.clone(), id.clone(), ids.clone()));
+    let notify = Action::new_local(|(p, id, ids): &(String, String, Option<Vec<String>>)| api::notify_people_of_breach(p.clone(), id.clone(), ids.clone()));
     // Empty: everyone; otherwise the listed account ids.
     let chosen_ids = move || {
         let ids: Vec<String> = chosen.get_untracked().split(',').map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect();
         (!ids.is_empty()).then_some(ids)
     };
-    let authority = Action::new_local(|(p, id): &(String, String)| api::admin_breach_authority_notified(p.clone(), id.clone()));
+    let authority = Action::new_local(|(p, id): &(String, String)| api::mark_authority_notified(p.clone(), id.clone()));
     Effect::new(move |_| {
         if record.value().get().is_some() || notify.value().get().is_some() || authority.value().get().is_some() {
             list.refetch();

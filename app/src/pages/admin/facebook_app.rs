@@ -7,7 +7,7 @@ use crate::pages::components::{ErrorNote, Why};
 
 #[component]
 pub(super) fn MessengerApp() -> impl IntoView {
-    let current = LocalResource::new(api::fetch_messenger_app);
+    let current = LocalResource::new(api::messenger_app);
     view! {
         <section class="card">
             <h2>"Facebook app"</h2>

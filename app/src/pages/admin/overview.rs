@@ -9,7 +9,7 @@ use crate::pages::components::ErrorNote;
 
 #[component]
 pub(super) fn Overview() -> impl IntoView {
-    let overview = LocalResource::new(api::fetch_admin_overview);
+    let overview = LocalResource::new(api::admin_overview);
     view! {
         <section class="card">
             <h1>"Admin"</h1>
@@ -55,7 +55,7 @@ fn RetentionForm(initial: crate::types::RetentionSettings) -> impl IntoView {
     let messages = RwSignal::new(initial.messages_days.to_string());
     let exports = RwSignal::new(initial.export_hours.to_string());
     let password = RwSignal::new(String::new());
-    let save = Action::new_local(|(p, s): &(String, crate::types::RetentionSettings)| api::admin_set_retention(p.clone(), *s));
+    let save = Action::new_local(|(p, s): &(String, crate::types::RetentionSettings)| api::set_retention(p.clone(), *s));
     let number = |s: RwSignal<String>| s.get_untracked().trim().parse().unwrap_or(0);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -13,7 +13,7 @@ pub(super) fn Recipients() -> impl IntoView {
     let country = RwSignal::new(String::new());
     let safeguards = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let save = Action::new_local(|(p, r): &(String, crate::types::Recipient)| api::admin_save_recipient(p.clone(), r.clone()));
+    let save = Action::new_local(|(p, r): &(String, crate::types::Recipient)| api::save_recipient(p.clone(), r.clone()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let recipient = crate::types::Recipient {

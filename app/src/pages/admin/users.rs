@@ -13,9 +13,9 @@ pub(super) fn Users() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let query = RwSignal::new(None::<String>);
     let before = RwSignal::new(None::<i64>);
-    let list = LocalResource::new(move || api::admin_list_users(query.get(), before.get()));
+    let list = LocalResource::new(move || api::list_users(query.get(), before.get()));
     let selected = RwSignal::new(None::<String>);
-    let toggle = Action::new_local(|(id, disabled): &(String, bool)| api::admin_set_disabled(id.clone(), *disabled));
+    let toggle = Action::new_local(|(id, disabled): &(String, bool)| api::set_disabled(id.clone(), *disabled));
     Effect::new(move |_| {
         if toggle.value().get().is_some() {
             list.refetch();
@@ -81,13 +81,13 @@ pub(super) fn Users() -> impl IntoView {
 fn UserDetail(id: String) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let view_id = id.clone();
-    let open = Action::new_local(move |why: &String| api::admin_view_personal_data(view_id.clone(), why.clone()));
+    let open = Action::new_local(move |why: &String| api::view_personal_data(view_id.clone(), why.clone()));
     let password = RwSignal::new(String::new());
     let delete_reason = RwSignal::new(String::new());
     let delete_id = id.clone();
-    let delete = Action::new_local(move |(p, r): &(String, String)| api::admin_delete_user(p.clone(), delete_id.clone(), r.clone()));
+    let delete = Action::new_local(move |(p, r): &(String, String)| api::delete_user(p.clone(), delete_id.clone(), r.clone()));
     let role_id = id.clone();
-    let role = Action::new_local(move |(p, r): &(String, Role)| api::admin_set_role(p.clone(), role_id.clone(), *r));
+    let role = Action::new_local(move |(p, r): &(String, Role)| api::set_role(p.clone(), role_id.clone(), *r));
     let role_password = RwSignal::new(String::new());
     view! {
         <div class="card" data-testid="user-detail">
