@@ -127,11 +127,13 @@ pub struct ServeConfig {
     pub db_database: String,
 
     /// Root user for a remote SurrealDB (ws:// or wss://).
-    #[arg(long, env = "CHATFBTOP_DB_USER", requires = "db_password", global = true)]
+    #[arg(long, env = "CHATFBTOP_DB_USER", global = true)]
     pub db_user: Option<String>,
 
     /// Password for --db-user. No default: give it through the environment.
-    #[arg(long, env = "CHATFBTOP_DB_PASSWORD", hide_env_values = true, requires = "db_user", global = true)]
+    // Both or neither: checked when the database opens (clap's `requires`
+    // misses a global flag given after a subcommand when the other comes from the environment).
+    #[arg(long, env = "CHATFBTOP_DB_PASSWORD", hide_env_values = true, global = true)]
     pub db_password: Option<String>,
 
     /// Address to listen on.

@@ -86,7 +86,7 @@ pub fn init_logging(default: &str) {
 pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Core, StartupError> {
     let data_dir = DataDir::prepare(&config.data_dir)?;
     let address = serving_address(config, data_dir.path())?;
-    let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials(config), &config.engine_options()).await?;
+    let db = Database::open(&address, &config.db_namespace, &config.db_database, credentials(config)?, &config.engine_options()).await?;
     tracing::info!(database = %address.describe(), schema = db::SCHEMA_VERSION, "database ready");
     let ctx = context_on(config, &data_dir, db, clock).await?;
     policies::ensure_initial_policies(&ctx).await.map_err(|e| StartupError::Database { what: "policy table".into(), reason: e.to_string() })?;
@@ -95,10 +95,11 @@ pub async fn open_core(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Co
     Ok(Core { data_dir, ctx })
 }
 
-fn credentials(config: &ServeConfig) -> Option<Credentials> {
+fn credentials(config: &ServeConfig) -> Result<Option<Credentials>, StartupError> {
     match (&config.db_user, &config.db_password) {
-        (Some(u), Some(p)) => Some(Credentials { username: u.clone(), password: p.clone() }),
-        _ => None,
+        (Some(u), Some(p)) => Ok(Some(Credentials { username: u.clone(), password: p.clone() })),
+        (None, None) => Ok(None),
+        _ => Err(StartupError::IncompleteDbCredentials),
     }
 }
 
@@ -364,7 +365,8 @@ pub async fn copy_database(config: &ServeConfig, from: &str, to: &str) -> Result
     let data_dir = DataDir::prepare(&config.data_dir)?;
     let (from, to) = (config::DbAddress::parse(from)?, config::DbAddress::parse(to)?);
     let ends = db::copy::Endpoints { from: &from, to: &to, namespace: &config.db_namespace, database: &config.db_database };
-    let (target, report) = db::copy::copy(ends, || credentials(config), &config.engine_options()).await?;
+    let credentials = credentials(config)?;
+    let (target, report) = db::copy::copy(ends, || credentials.clone(), &config.engine_options()).await?;
     let core = Core { ctx: context_on(config, &data_dir, target, Arc::new(clock::SystemClock)).await?, data_dir };
     let verification = policies::ledger::verify(&core.ctx).await;
     core.close().await;

@@ -38,6 +38,7 @@ pub struct Database {
     datastore: Option<Arc<Datastore>>,
 }
 
+#[derive(Clone)]
 pub struct Credentials {
     pub username: String,
     pub password: String,

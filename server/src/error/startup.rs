@@ -14,6 +14,9 @@ pub enum StartupError {
     #[error("unsupported database address {0:?}; use mem://, rocksdb://PATH, ws://HOST:PORT or wss://HOST:PORT")]
     InvalidDbAddress(String),
 
+    #[error("--db-user and --db-password go together: give both (the password through CHATFBTOP_DB_PASSWORD)")]
+    IncompleteDbCredentials,
+
     #[error("{} holds a SurrealKV database from an earlier release, which this release no longer serves; stop the server and convert it once with `server db copy --from surrealkv://{} --to rocksdb://{}`, then start again", found.display(), found.display(), target.as_deref().unwrap_or(&found.with_extension("rocksdb")).display())]
     LegacyDatabase { found: PathBuf, target: Option<PathBuf> },
 

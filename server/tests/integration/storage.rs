@@ -121,3 +121,24 @@ async fn db_copy_is_identical_row_for_row_and_refuses_what_would_lose_data() {
     a.close().await;
     b.close().await;
 }
+
+#[test]
+fn database_credentials_go_together_from_flags_or_the_environment_before_or_after_a_subcommand() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], password_env: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.args(args).args(["--data-dir", data.path().to_str().unwrap()]).env_remove("CHATFBTOP_DB_PASSWORD").env_remove("CHATFBTOP_DB_USER");
+        if password_env {
+            cmd.env("CHATFBTOP_DB_PASSWORD", "from-the-environment");
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Both given: the command goes on (and refuses to copy a database onto itself).
+    let both = run(&["db", "copy", "--db-user", "root", "--from", "mem://", "--to", "mem://"], true);
+    assert!(both.contains("the source and the target are the same database"), "{both}");
+    let both_before = run(&["--db-user", "root", "db", "copy", "--from", "mem://", "--to", "mem://"], true);
+    assert!(both_before.contains("the source and the target are the same database"), "{both_before}");
+    let alone = run(&["db", "copy", "--db-user", "root", "--from", "rocksdb:///nonexistent/a", "--to", "mem://"], false);
+    assert!(alone.contains("--db-user and --db-password go together"), "{alone}");
+}
