@@ -48,6 +48,9 @@ pub struct UnknownName {
 macro_rules! stored_names {
     ($type:ident, $kind:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $type {
+            /// Every variant, in the table's order.
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($type::$variant => $name),+
@@ -59,8 +62,9 @@ macro_rules! stored_names {
             type Err = $crate::types::UnknownName;
 
             fn from_str(value: &str) -> Result<Self, $crate::types::UnknownName> {
-                [$($type::$variant),+]
-                    .into_iter()
+                $type::ALL
+                    .iter()
+                    .copied()
                     .find(|v| v.as_str() == value)
                     .ok_or_else(|| $crate::types::UnknownName { kind: $kind, value: value.to_string() })
             }
@@ -76,51 +80,15 @@ mod tests {
 
     #[test]
     fn every_stored_name_reads_back_as_its_value_and_an_unknown_name_is_an_error() {
-        for role in [Role::User, Role::Admin] {
-            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        macro_rules! round_trip {
+            ($($type:ident),+) => {$(
+                for value in $type::ALL {
+                    assert_eq!(value.as_str().parse::<$type>(), Ok(*value));
+                }
+            )+};
         }
-        let states =
-            [CampaignState::Draft, CampaignState::Scheduled, CampaignState::Sending, CampaignState::Paused, CampaignState::Completed, CampaignState::Cancelled];
-        for state in states {
-            assert_eq!(state.as_str().parse::<CampaignState>(), Ok(state));
-        }
-        let kinds = [
-            MessageKind::Text,
-            MessageKind::QuickReply,
-            MessageKind::Attachment,
-            MessageKind::Postback,
-            MessageKind::Optin,
-            MessageKind::Echo,
-            MessageKind::Automated,
-        ];
-        for kind in kinds {
-            assert_eq!(kind.as_str().parse::<MessageKind>(), Ok(kind));
-        }
-        let statuses = [
-            MessageStatus::Received,
-            MessageStatus::Sending,
-            MessageStatus::Queued,
-            MessageStatus::Sent,
-            MessageStatus::Delivered,
-            MessageStatus::Read,
-            MessageStatus::Failed,
-        ];
-        for status in statuses {
-            assert_eq!(status.as_str().parse::<MessageStatus>(), Ok(status));
-        }
+        round_trip!(Role, CampaignState, MessageKind, MessageStatus, DeletionState, ExportState, PageStatus, Direction, AccountStatus);
         assert_eq!("completed".parse::<DeletionState>(), Ok(DeletionState::Completed));
-        for state in [ExportState::Queued, ExportState::Running, ExportState::Ready, ExportState::Failed, ExportState::Expired] {
-            assert_eq!(state.as_str().parse::<ExportState>(), Ok(state));
-        }
-        for status in [PageStatus::Active, PageStatus::NeedsReconnection, PageStatus::Disconnected] {
-            assert_eq!(status.as_str().parse::<PageStatus>(), Ok(status));
-        }
-        for direction in [Direction::Inbound, Direction::Outbound] {
-            assert_eq!(direction.as_str().parse::<Direction>(), Ok(direction));
-        }
-        for status in [AccountStatus::Active, AccountStatus::Disabled, AccountStatus::Unverified] {
-            assert_eq!(status.as_str().parse::<AccountStatus>(), Ok(status));
-        }
         assert!("paused".parse::<PageStatus>().is_err(), "an unknown Page status is an error, not Active");
         assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
         assert_eq!("sending".parse::<CampaignState>(), Ok(CampaignState::Sending));

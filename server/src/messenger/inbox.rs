@@ -129,7 +129,7 @@ async fn send(
         .client()
         .query(
             "CREATE $id SET account = $account, page = $page, lead = $lead, key = $key, direction = 'outbound', kind = $kind, \
-             body_enc = $body, at = $now, at_ms = $now_ms, status = 'sending', tag = $tag, attempts = 1",
+             body_enc = $body, at = $now, at_ms = $now_ms, status = $status, tag = $tag, attempts = 1",
         )
         .bind(("id", record("message", &message_key)))
         .bind(("account", page.account.clone()))
@@ -137,6 +137,7 @@ async fn send(
         .bind(("lead", lead.id.clone()))
         .bind(("key", message_key.clone()))
         .bind(("kind", kind.as_str()))
+        .bind(("status", MessageStatus::Sending.as_str()))
         .bind(("body", seal(key, "message", &message_key, "body", text)))
         .bind(("now", now))
         .bind(("now_ms", now * 1000))
