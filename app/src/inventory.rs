@@ -21,8 +21,9 @@ pub enum Owner {
     /// Kept for accountability and tied to no one account (the admin action
     /// log): neither exported nor erased with an account.
     Retained,
-    /// Waiting, for moments, to be attributed to an account (webhook
-    /// deliveries): deleted once applied, so neither exported nor erased.
+    /// Held briefly and tied to no account: webhook deliveries and requests
+    /// until they are carried out, attempt limits until they no longer
+    /// matter. Deleted then, so neither exported nor erased.
     Queued,
     /// Kept for the leads of possibly several accounts (a signed delivery
     /// that made someone a lead): never exported, since it can hold other
@@ -341,6 +342,20 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Proving that a person started the conversation (\"Verify proof\" checks it against Facebook's signature). It is kept apart and never exported, because it can hold other people's data; each lead keeps its own part of it (see Leads).",
         legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
         retention: "Until the message retention period passes, or any person in it is erased (by their own request, Facebook's deletion callback, the Page owner, or inactivity); the leads that pointed to it then keep a record that can no longer be re-checked.",
+        recipients: &[],
+    },
+    DataCategory {
+        key: "attempt_limits",
+        title: "Attempt limits",
+        what: "How many sign-ins, password checks, sign-ups and mail requests recently failed or were made from one IP address or for one address, stored under a keyed hash of that IP or address (never the value itself).",
+        table: "attempt_limit",
+        owner: Owner::Queued,
+        sealing: Sealing::None,
+        personal_fields: &[],
+        internal_fields: &[],
+        purpose: "Security only: slowing down password guessing and mail flooding, alike on every server instance.",
+        legal_basis: LEGITIMATE_SECURITY,
+        retention: "Deleted by the hourly purge once it no longer matters: a day after the last failure, or an hour after the first request.",
         recipients: &[],
     },
     DataCategory {

@@ -44,7 +44,7 @@ async fn run() {
     ctx.db.client().query("UPDATE account SET email_verified = true").await.unwrap().check().unwrap();
 
     for workers in [1usize, 2, 4] {
-        ctx.attempts.reset(&format!("password-address:{}", ctx.crypto.email_index(email)));
+        server::context::attempts::reset(&ctx, &format!("password-address:{}", ctx.crypto.email_index(email))).await.unwrap();
         let per_worker = 15;
         let started = Instant::now();
         let mut tasks = Vec::new();

@@ -210,6 +210,11 @@ pub struct ServeConfig {
     #[arg(long, env = "CHATFBTOP_EXPORT_TTL_HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=720), global = true)]
     pub export_ttl_hours: i64,
 
+    /// Folder for finished data exports (encrypted), DATA_DIR/exports by default.
+    /// With several instances, one folder they all mount: any of them may serve the download.
+    #[arg(long, env = "CHATFBTOP_EXPORTS_DIR", global = true)]
+    pub exports_dir: Option<PathBuf>,
+
     /// Demo mode: Facebook is replaced by the built-in Graph API stand-in, whose
     /// demo Pages have simulated leads, so chat and broadcasts work offline.
     #[arg(long, env = "CHATFBTOP_DEMO", global = true)]

@@ -30,6 +30,21 @@ impl DataDir {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// This instance's name in leases and claims. Kept in the folder (one
+    /// live process per folder, by the lock), so that after a restart the
+    /// instance recognises the work it was doing when it stopped.
+    pub fn instance_id(&self) -> Result<String, StartupError> {
+        let file = self.path.join("instance-id");
+        match fs::read_to_string(&file) {
+            Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+            _ => {
+                let id = format!("{:016x}", rand::random::<u64>());
+                fs::write(&file, &id).map_err(|source| StartupError::DataDirNotWritable { path: self.path.clone(), source })?;
+                Ok(id)
+            }
+        }
+    }
 }
 
 impl Drop for DataDir {
@@ -54,6 +69,16 @@ mod tests {
         assert!(matches!(err, StartupError::DataDirLocked { .. }), "{err}");
         drop(first);
         DataDir::prepare(&dir).expect("lock released on drop");
+    }
+
+    #[test]
+    fn the_instance_id_is_kept_across_restarts_and_differs_between_folders() {
+        let root = tempfile::tempdir().unwrap();
+        let first = DataDir::prepare(&root.path().join("a")).unwrap().instance_id().unwrap();
+        let again = DataDir::prepare(&root.path().join("a")).unwrap().instance_id().unwrap();
+        let other = DataDir::prepare(&root.path().join("b")).unwrap().instance_id().unwrap();
+        assert_eq!(first, again);
+        assert_ne!(first, other);
     }
 
     #[test]

@@ -33,6 +33,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("messenger::leads::archived_with_ident", crate::messenger::leads::ARCHIVED_WITH_IDENT),
     ("messenger::takeover::move_rows", crate::messenger::takeover::OWNERS_LEADS_ON_PAGE),
     ("messenger::takeover::move_rows", crate::messenger::takeover::LEAD_MESSAGES),
+    ("context::attempts::purge_expired", crate::context::attempts::EXPIRED_LIMITS),
 ];
 
 #[tokio::test]

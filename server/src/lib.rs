@@ -137,7 +137,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         public_url: config.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", config.port)),
         signin_history_days: config.signin_history_days,
         requests_per_ip_per_hour: config.requests_per_ip_per_hour,
-        exports_dir: data_dir.path().join("exports"),
+        exports_dir: config.exports_dir.clone().unwrap_or_else(|| data_dir.path().join("exports")),
         export_ttl_secs: config.export_ttl_hours * 3600,
         demo: config.demo,
         ..Settings::default()
@@ -150,7 +150,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         mail_wakeup: Arc::new(Notify::new()),
         deliveries: Arc::default(),
         memo: Arc::default(),
-        attempts: Arc::default(),
+        instance: data_dir.instance_id()?.into(),
         account_requests: Arc::new(Notify::new()),
         send_gate: Arc::default(),
     })
@@ -368,6 +368,11 @@ pub async fn copy_database(config: &ServeConfig, from: &str, to: &str) -> Result
     let credentials = credentials(config)?;
     let (target, report) = db::copy::copy(ends, || credentials.clone(), &config.engine_options()).await?;
     let core = Core { ctx: context_on(config, &data_dir, target, Arc::new(clock::SystemClock)).await?, data_dir };
+    if config.key_store == config::KeyStoreKind::Database {
+        let moved = core.ctx.crypto.import_key_files(&core.data_dir.path().join("keys")).await;
+        let moved = moved.map_err(|e| StartupError::Keys(e.to_string()))?;
+        tracing::info!(keys = moved, "the data folder's account keys were added to the copy's data_key table");
+    }
     let verification = policies::ledger::verify(&core.ctx).await;
     core.close().await;
     let verification = verification.map_err(|e| StartupError::Command(e.to_string()))?;

@@ -86,6 +86,19 @@ pub async fn seed_leads(ctx: &Ctx, owner: &Owner, count: usize, prefix: &str, na
 /// A campaign to every lead of the Page, already "sending"; the rate is
 /// written as given (benchmarks go above the UI's limit on purpose).
 pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> RecordId {
+    let id = insert_campaign(ctx, owner, rate_per_sec, None).await;
+    server::broadcasts::sender::wake();
+    id
+}
+
+/// As `start_campaign`, but scheduled for `at` (Unix seconds): whichever
+/// instance holds the scheduler's lease then starts it.
+#[allow(dead_code)]
+pub async fn schedule_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64, at: i64) -> RecordId {
+    insert_campaign(ctx, owner, rate_per_sec, Some(at)).await
+}
+
+async fn insert_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64, scheduled_at: Option<i64>) -> RecordId {
     let key = server::crypto::random_id();
     let id = RecordId::new("campaign", key.clone());
     let content = server::broadcasts::CampaignContent {
@@ -99,8 +112,11 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
         .client()
         .query(
             "CREATE $id SET account = $account, page = $page, content_enc = $content, include_labels = [], exclude_labels = [], \
-             margin_hours = 23, rate_per_sec = $rate, state = 'sending', queue_built = false, total = 0, created_at = $now, started_at = $now",
+             margin_hours = 23, rate_per_sec = $rate, state = $state, scheduled_at = $at, queue_built = false, total = 0, created_at = $now, \
+             started_at = IF $at = NONE { $now } ELSE { NONE }",
         )
+        .bind(("state", if scheduled_at.is_some() { "scheduled" } else { "sending" }))
+        .bind(("at", scheduled_at))
         .bind(("id", id.clone()))
         .bind(("account", owner.account.clone()))
         .bind(("page", owner.page.clone()))
@@ -111,7 +127,6 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
         .unwrap()
         .check()
         .unwrap();
-    server::broadcasts::sender::wake();
     id
 }
 

@@ -35,7 +35,7 @@ pub(super) async fn set_password(ctx: &Ctx, account_id: &str, new_password: &str
 pub async fn request_password_reset(ctx: &Ctx, request: &RequestInfo, email: &str) -> Result<()> {
     let email = email.trim().to_string();
     validate_email(&email)?;
-    limit_requests(ctx, "mail", request, &email)?;
+    limit_requests(ctx, "mail", request, &email).await?;
     enqueue(ctx, &AccountRequest::ResetPassword { email }).await
 }
 

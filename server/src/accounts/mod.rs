@@ -26,7 +26,7 @@ use app::error::AppError;
 use app::types::{CurrentUser, LoginInput, NotificationSettings, RegisterInput, Role, SecurityOverview, SignInRecord};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use crate::context::{Ctx, RequestInfo};
+use crate::context::{attempts, Ctx, RequestInfo};
 use crate::crypto::{password, random_id, random_token, token_hash, Field, SecretKey};
 use crate::db::ids::{account_record, key_string};
 use crate::mail::{self, templates};
@@ -79,12 +79,12 @@ impl Account {
     /// Limited like sign-in, and on the same counts.
     async fn check_password(&self, ctx: &Ctx, request: &RequestInfo, input: &str) -> Result<()> {
         let limits = PasswordLimits::new(ctx, request, &self.email()?);
-        limits.check(ctx)?;
+        limits.check(ctx).await?;
         if input.len() > password_policy::MAX_BYTES || !password::verify(input, Some(&self.row.password_hash)).await {
-            limits.failed(ctx);
+            limits.failed(ctx).await?;
             return Err(AppError::WrongPassword.into());
         }
-        limits.passed(ctx);
+        limits.passed(ctx).await?;
         Ok(())
     }
 
@@ -111,36 +111,30 @@ impl PasswordLimits {
         PasswordLimits { ip: format!("password-ip:{}", request.ip), address: format!("password-address:{}", ctx.crypto.email_index(email)) }
     }
 
-    fn check(&self, ctx: &Ctx) -> Result<()> {
-        let now = ctx.now();
-        for key in [&self.ip, &self.address] {
-            ctx.attempts.check(key, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
-        }
-        Ok(())
+    async fn check(&self, ctx: &Ctx) -> Result<()> {
+        attempts::check(ctx, &[&self.ip, &self.address]).await
     }
 
-    fn failed(&self, ctx: &Ctx) {
-        let now = ctx.now();
-        ctx.attempts.record_failure(&self.ip, now);
-        ctx.attempts.record_failure(&self.address, now);
+    async fn failed(&self, ctx: &Ctx) -> Result<()> {
+        attempts::record_failure(ctx, &self.ip).await?;
+        attempts::record_failure(ctx, &self.address).await
     }
 
     /// A success clears the address's count, not the IP's: otherwise signing
     /// in to one's own account between guesses would wipe the count of
     /// guesses at everyone else's.
-    fn passed(&self, ctx: &Ctx) {
-        ctx.attempts.reset(&self.address);
+    async fn passed(&self, ctx: &Ctx) -> Result<()> {
+        attempts::reset(ctx, &self.address).await
     }
 }
 
 /// Limits a request that costs whatever its outcome (a registration, a mail
 /// asked for): per IP (`--requests-per-ip-per-hour`) and per address, under `purpose`.
-fn limit_requests(ctx: &Ctx, purpose: &str, request: &RequestInfo, email: &str) -> Result<()> {
-    let now = ctx.now();
-    let per_ip = (format!("{purpose}-ip:{}", request.ip), ctx.settings.requests_per_ip_per_hour);
-    let per_address = (format!("{purpose}-address:{}", ctx.crypto.email_index(email)), crate::context::attempts::REQUESTS_PER_ADDRESS_PER_HOUR);
+async fn limit_requests(ctx: &Ctx, purpose: &str, request: &RequestInfo, email: &str) -> Result<()> {
+    let per_ip = (format!("{purpose}-ip:{}", request.ip), i64::from(ctx.settings.requests_per_ip_per_hour));
+    let per_address = (format!("{purpose}-address:{}", ctx.crypto.email_index(email)), attempts::REQUESTS_PER_ADDRESS_PER_HOUR);
     for (key, limit) in [per_ip, per_address] {
-        ctx.attempts.take(&key, limit, now).map_err(|retry_after_secs| AppError::TooManyAttempts { retry_after_secs })?;
+        attempts::take(ctx, &key, limit).await?;
     }
     Ok(())
 }

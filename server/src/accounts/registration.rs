@@ -19,7 +19,7 @@ pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) ->
         return Err(AppError::TermsNotAccepted.into());
     }
     password_policy::check(&input.password, &email, display_name.as_deref())?;
-    limit_requests(ctx, "register", request, &email)?;
+    limit_requests(ctx, "register", request, &email).await?;
     let password_hash = password::hash(&input.password).await;
     enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash }).await
 }
@@ -53,7 +53,7 @@ pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>,
 pub async fn resend_verification(ctx: &Ctx, request: &RequestInfo, email: &str) -> Result<()> {
     let email = email.trim().to_string();
     validate_email(&email)?;
-    limit_requests(ctx, "mail", request, &email)?;
+    limit_requests(ctx, "mail", request, &email).await?;
     enqueue(ctx, &AccountRequest::ResendVerification { email }).await
 }
 

@@ -6,14 +6,14 @@ use super::*;
 /// password re-checks (`PasswordLimits`). Returns the new session's token and the user.
 pub async fn login(ctx: &Ctx, input: LoginInput, request: &RequestInfo) -> Result<(String, Session, CurrentUser)> {
     let limits = PasswordLimits::new(ctx, request, &input.email);
-    limits.check(ctx)?;
+    limits.check(ctx).await?;
     let account = if input.password.len() <= password_policy::MAX_BYTES { find_by_email(ctx, &input.email).await? } else { None };
     let password_ok = password::verify(&input.password, account.as_ref().map(|a| a.row.password_hash.as_str())).await;
     let Some(account) = account.filter(|_| password_ok) else {
-        limits.failed(ctx);
+        limits.failed(ctx).await?;
         return Err(AppError::InvalidCredentials.into());
     };
-    limits.passed(ctx);
+    limits.passed(ctx).await?;
     if account.row.disabled {
         return Err(AppError::AccountDisabled.into());
     }

@@ -1,9 +1,11 @@
 //! What every capability module works with: the database, the crypto facade,
-//! the clock and the settings, and this instance's shared state (attempt
-//! limits, the send gate). Cheap to clone.
+//! the clock and the settings, and this instance's own state (the send
+//! gate, short-lived memos). What several instances must agree on (attempt
+//! limits, job leases) lives in the database. Cheap to clone.
 
 pub mod attempts;
 pub mod group_write;
+pub mod leases;
 pub mod send_gate;
 
 use std::any::Any;
@@ -58,8 +60,8 @@ pub struct Ctx {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     pub deliveries: Arc<DeliveryQueue>,
     pub memo: Arc<Memo>,
-    /// Attempt limits (sign-in, password re-checks, registration and mail requests).
-    pub attempts: Arc<attempts::AttemptLimits>,
+    /// This instance's name in leases and claims (random at each start).
+    pub instance: Arc<str>,
     /// Wakes the worker that completes registrations and mail requests.
     pub account_requests: Arc<tokio::sync::Notify>,
     /// Closed for disabled accounts: every Send API call passes it.

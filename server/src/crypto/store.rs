@@ -141,6 +141,43 @@ impl Crypto {
         Ok(self.keyring.unwrap(&row.wrapped, owner_field(&record))?)
     }
 
+    /// Moving onto a shared database (`server db copy` with `--key-store
+    /// database`): the data keys kept as files in `dir` go into the
+    /// `data_key` table, so that every instance finds them. Each is unwrapped
+    /// first, so a key under another master key is an error, never a silent
+    /// loss. Keys already in the table stay. Returns how many were added.
+    pub async fn import_key_files(&self, dir: &std::path::Path) -> Result<usize, KeyStoreError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(KeyStoreError::Io(e)),
+        };
+        let mut added = 0;
+        for entry in entries {
+            let path = entry.map_err(KeyStoreError::Io)?.path();
+            let Some(record) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".key")).map(str::to_string) else {
+                continue;
+            };
+            let wrapped = std::fs::read_to_string(&path).map_err(KeyStoreError::Io)?.trim().to_string();
+            self.keyring.unwrap(&wrapped, owner_field(&record))?;
+            let id = RecordId::new("data_key", record);
+            let present: Option<bool> = self.db.client().query("RETURN record::exists($id)").bind(("id", id.clone())).await?.take(0)?;
+            if present == Some(true) {
+                continue;
+            }
+            self.db
+                .client()
+                .query("CREATE $id SET wrapped = $wrapped, kek_id = $kek, created_at = time::unix()")
+                .bind(("id", id))
+                .bind(("wrapped", wrapped))
+                .bind(("kek", self.keyring.current_id()))
+                .await?
+                .check()?;
+            added += 1;
+        }
+        Ok(added)
+    }
+
     /// Crypto-shredding: without its data key, an account's values are noise.
     pub async fn destroy_account_key(&self, account_id: &str) -> Result<(), KeyStoreError> {
         if let DataKeyStore::Files(dir) = &self.store {

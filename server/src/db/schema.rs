@@ -23,6 +23,7 @@ const STEPS: &[(u32, &str)] = &[
     (13, include_str!("schema/v013_account_requests.surql")),
     (14, include_str!("schema/v014_sealed_texts.surql")),
     (15, include_str!("schema/v015_page_takeover.surql")),
+    (16, include_str!("schema/v016_instances.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

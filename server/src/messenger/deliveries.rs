@@ -159,7 +159,10 @@ async fn apply_in(tx: &Ctx, batch: &[Stored], apply_receipts: ApplyReceipts) -> 
     let system = tx.crypto.system_key();
     let mut follow_ups = Vec::new();
     let mut receipts = Vec::new();
-    for stored in batch {
+    // Another instance may have applied some of them since they were read.
+    let ids: Vec<RecordId> = batch.iter().map(|s| s.id.clone()).collect();
+    let present: Vec<RecordId> = tx.db.client().query("SELECT VALUE id FROM $ids").bind(("ids", ids)).await?.take(0)?;
+    for stored in batch.iter().filter(|s| present.contains(&s.id)) {
         let body = system.open(Field::new(TABLE, &stored.key, "body"), &stored.body_enc)?;
         let signature = system.open_string(Field::new(TABLE, &stored.key, "signature"), &stored.signature_enc)?;
         let delivery: Value = serde_json::from_slice(&body).map_err(|e| Error::json("a stored webhook delivery is not JSON", e))?;
@@ -170,8 +173,7 @@ async fn apply_in(tx: &Ctx, batch: &[Stored], apply_receipts: ApplyReceipts) -> 
     if !receipts.is_empty() {
         apply_receipts(tx, receipts).await?;
     }
-    let ids: Vec<RecordId> = batch.iter().map(|s| s.id.clone()).collect();
-    tx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
+    tx.db.client().query("DELETE $ids").bind(("ids", present)).await?.check()?;
     Ok(follow_ups)
 }
 

@@ -256,7 +256,19 @@ pub async fn retry_queued(ctx: &Ctx) -> Result<usize> {
         let text = open(&key, "message", &key_string(&row.id), "body", &row.body_enc)?;
         let messaging_type = if row.tag.is_some() { "MESSAGE_TAG" } else { "RESPONSE" };
         let attempts = row.attempts + 1;
-        ctx.db.client().query("UPDATE $id SET status = 'sending'").bind(("id", row.id.clone())).await?.check()?;
+        // Claimed first: another instance's pass may have found it too.
+        let claimed: Vec<RecordId> = ctx
+            .db
+            .client()
+            .query("UPDATE $id SET status = 'sending' WHERE status = 'queued' RETURN VALUE id")
+            .bind(("id", row.id.clone()))
+            .await
+            .and_then(|r| r.check())
+            .and_then(|mut r| r.take(0))
+            .unwrap_or_default();
+        if claimed.is_empty() {
+            continue;
+        }
         let result = deliver(ctx, &page, &key, &lead, &text, messaging_type, row.tag.as_deref()).await;
         if let Err(e) = settle(ctx, &page, &lead, &row.id, result, attempts).await {
             tracing::info!(error = %e, "queued reply could not be sent");

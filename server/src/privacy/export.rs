@@ -79,8 +79,9 @@ pub async fn start(ctx: &Ctx, account_id: &str, ready_notice_to: Option<String>)
     let id = random_id();
     ctx.db
         .client()
-        .query("CREATE $id SET account = $account, status = 'queued', progress = 0, created_at = $now")
+        .query("CREATE $id SET account = $account, status = 'queued', progress = 0, created_at = $now, runner = $runner")
         .bind(("id", RecordId::new("export_job", id.clone())))
+        .bind(("runner", ctx.instance.to_string()))
         .bind(("account", account_record(account_id)))
         .bind(("now", now))
         .await?
@@ -341,8 +342,9 @@ pub async fn open_for_download(ctx: &Ctx, account_id: &str, job_id: &str) -> Res
     Ok(OpeningReader::new(file, &key))
 }
 
-/// Deletes expired export files and their jobs; marks jobs a crash interrupted
-/// as failed. Returns how many exports were deleted.
+/// Deletes expired export files and their jobs; marks the jobs that this
+/// instance was running when it stopped (`interrupted_before` its start) as
+/// failed. Returns how many exports were deleted.
 pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result<i64> {
     let now = ctx.now();
     let expired: Vec<RecordId> =
@@ -357,8 +359,9 @@ pub async fn purge_expired(ctx: &Ctx, interrupted_before: Option<i64>) -> Result
         let interrupted: Vec<RecordId> = ctx
             .db
             .client()
-            .query("SELECT VALUE id FROM export_job WHERE status IN ['queued', 'running'] AND created_at < $before")
+            .query("SELECT VALUE id FROM export_job WHERE status IN ['queued', 'running'] AND created_at < $before AND (runner = NONE OR runner = $me)")
             .bind(("before", before))
+            .bind(("me", ctx.instance.to_string()))
             .await?
             .take(0)?;
         for id in &interrupted {

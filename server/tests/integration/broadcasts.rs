@@ -387,7 +387,7 @@ async fn progress_says_preparing_until_the_queue_is_complete() {
     let campaign = super::seed::start_campaign(&ctx, &owner, 300).await;
     let before = server::broadcasts::stats::progress(&ctx, &campaign_row(&ctx, &campaign).await).await.unwrap();
     assert!(before.preparing && before.eta_secs.is_none(), "{before:?}");
-    let throttle = server::broadcasts::sender::Throttle::default();
+    let throttle = server::broadcasts::sender::Throttle::shared(ctx.db.clone());
     server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();
     assert_eq!(standin.state.sent_count(), 5, "the first pass builds the queue and sends from it");
     let after = server::broadcasts::stats::progress(&ctx, &campaign_row(&ctx, &campaign).await).await.unwrap();
@@ -422,7 +422,9 @@ async fn a_batch_claimed_ahead_is_given_back_on_pause_and_skipped_on_cancel() {
     };
     let pass = || {
         let ctx = ctx.clone();
-        tokio::spawn(async move { server::broadcasts::sender::tick(&ctx, "ahead-instance", &Default::default()).await.unwrap() })
+        tokio::spawn(async move {
+            server::broadcasts::sender::tick(&ctx, "ahead-instance", &server::broadcasts::sender::Throttle::shared(ctx.db.clone())).await.unwrap()
+        })
     };
     // Claimed: no longer pending (the first sends complete while the second batch is claimed).
     let until_pending = |left: i64| async move {

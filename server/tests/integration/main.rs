@@ -16,10 +16,12 @@ mod at_rest;
 mod broadcasts;
 mod crash;
 mod disabled;
+mod instances;
 mod messenger;
 mod page_takeover;
 mod privacy;
 mod proofs;
+mod scale_out;
 // The seeding helpers the benchmarks use too; they live with the benchmarks.
 #[path = "../../benches/support/mod.rs"]
 mod seed;

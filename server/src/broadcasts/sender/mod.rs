@@ -40,6 +40,7 @@ use tokio::sync::Notify;
 
 use super::queue::{build_queue, build_queue_step};
 use super::{CampaignContent, CampaignRow};
+use crate::context::leases::{self, Job};
 use crate::context::Ctx;
 use crate::messenger::graph::Graph;
 use crate::messenger::leads::LeadRecord;
@@ -59,6 +60,9 @@ const CONCURRENCY: usize = 32;
 const OUTCOME_CHUNK: usize = 100;
 const MAX_TEMPORARY_ATTEMPTS: i64 = 5;
 const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
+/// The instance that starts scheduled campaigns renews this every pass; if
+/// it dies, another starts them after at most this long.
+const SCHEDULER_LEASE_SECS: i64 = 15;
 /// How long one pass keeps sending one campaign before the next pass (other
 /// campaigns, recovery of expired claims).
 const PASS_SECS: u64 = 10;
@@ -74,8 +78,8 @@ pub fn wake() {
 }
 
 pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let instance = crate::crypto::random_id();
-    let throttle = Throttle::default();
+    let instance = ctx.instance.to_string();
+    let throttle = Throttle::shared(ctx.db.clone());
     loop {
         let worked = match tick(&ctx, &instance, &throttle).await {
             Ok(worked) => worked,
@@ -85,15 +89,18 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
             }
         };
         if *stop.borrow() {
-            return;
+            break;
         }
         if !worked {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = wakeup().notified() => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => break,
             }
         }
+    }
+    if let Err(e) = leases::release(&ctx, Job::ScheduledCampaigns).await {
+        tracing::warn!(error = %e, "the scheduler lease was not given up; it runs out instead");
     }
 }
 
@@ -104,7 +111,9 @@ pub(crate) const START_DUE_CAMPAIGNS: &str =
 
 pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool> {
     let now = ctx.now();
-    ctx.db.client().query(START_DUE_CAMPAIGNS).bind(("now", now)).await?.check()?;
+    if leases::hold(ctx, Job::ScheduledCampaigns, SCHEDULER_LEASE_SECS).await? {
+        ctx.db.client().query(START_DUE_CAMPAIGNS).bind(("now", now)).await?.check()?;
+    }
     let campaigns: Vec<CampaignRow> = ctx.db.client().query("SELECT * FROM campaign WHERE state = 'sending' LIMIT 20").await?.take(0)?;
     let mut worked = false;
     for campaign in campaigns {

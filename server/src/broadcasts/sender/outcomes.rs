@@ -21,12 +21,14 @@ pub(super) async fn write_outcomes(ctx: &Ctx, outcomes: Vec<Outcome>, unavailabl
             .query(
                 "FOR $o IN $outcomes { UPDATE $o.id SET state = $o.state, reason = $o.reason, mid = $o.mid ?? mid, \
                  sent_at = $o.sent_at ?? sent_at, sent_at_ms = $o.sent_at_ms ?? sent_at_ms, attempts = $o.attempts, \
-                 next_attempt_at = $o.next_attempt_at, lease_owner = NONE, lease_until = NONE WHERE state IN $from }; \
+                 next_attempt_at = $o.next_attempt_at, sent_by = IF $o.state = 'sent' { $me } ELSE { sent_by }, \
+                 lease_owner = NONE, lease_until = NONE WHERE state IN $from }; \
                  UPDATE $unavailable SET unavailable = true;",
             )
             .bind(("outcomes", outcomes.iter().map(Outcome::row).collect::<Vec<_>>()))
             .bind(("unavailable", unavailable.clone()))
             .bind(("from", from.clone()))
+            .bind(("me", ctx.instance.to_string()))
             .await
             .and_then(|r| r.check());
         match result {

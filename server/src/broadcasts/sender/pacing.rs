@@ -1,32 +1,50 @@
-//! Pacing: per Page, each Send API call takes the next slot at 1/rate
-//! seconds, never more than the rate in any one second, and a 613 from Meta
-//! backs off.
+//! Pacing: per Page, calls are spaced at 1/rate seconds (a little under
+//! the rate), and a 613 from Meta backs off.
+//!
+//! Several instances may send for one Page. Each Page's sending time is
+//! therefore handed out in slices from the database (`page_pace`): an
+//! instance claims the next free slice, one round trip per slice rather than
+//! per message, and places its calls inside its own slices only. A call that
+//! wakes too late for its slot (a busy runtime) takes a new slot rather than
+//! going out late, so calls never bunch: in any one second every instance
+//! together makes at most the rate's calls.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Spaces calls per Page: each send takes the next slot at 1/rate seconds.
-#[derive(Default)]
+use crate::db::Database;
+
+/// Spaces calls per Page, in slices of sending time shared through the database.
 pub struct Throttle {
     pages: Mutex<HashMap<String, PageSlots>>,
+    /// Where each Page's sending time is handed out; `None` only in unit tests
+    /// of this file, where one throttle owns all time.
+    slices: Option<Database>,
+    /// One slice claim at a time per instance: calls waiting for a slice share it.
+    claiming: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct PageSlots {
     next: Option<Instant>,
-    /// When the calls of the last second went out.
-    recent: std::collections::VecDeque<Instant>,
+    /// The slice of sending time this instance holds: calls go out before its end.
+    slice_end: Option<Instant>,
     /// The current pause after a refusal (613), and how many refusals came in a row.
     paused_until: Option<Instant>,
     strikes: u32,
 }
 
-/// At most this share of the rate goes out in any one second, however late
-/// the calls' slots come round: after a stall (a busy runtime) they would
-/// otherwise leave together and overfill one of Meta's counting windows.
-/// The rest absorbs network jitter at the windows' edges.
+/// Calls are spaced for this share of the rate, so that network jitter at
+/// the edges of Meta's counting windows never tips one over.
 const WINDOW_SHARE: f64 = 0.99;
+
+/// How late a call may leave after its slot. Later than that it takes a new
+/// slot: with the share above, any one second then holds at most the rate.
+const LATE_TOLERANCE: Duration = Duration::from_millis(5);
+
+/// The sending time one claim takes: a round trip per 75 calls at 300/s.
+const SLICE_MS: i64 = 250;
 
 /// The first pause after a 613. A refusal within `OVERLOAD_WINDOW` after the
 /// previous pause ended doubles it, up to `MAX_BACK_OFF`.
@@ -34,33 +52,100 @@ const FIRST_BACK_OFF: Duration = Duration::from_millis(50);
 const MAX_BACK_OFF: Duration = Duration::from_secs(2);
 const OVERLOAD_WINDOW: Duration = Duration::from_millis(250);
 
+/// Takes the Page's next slice: from the end of the last one handed out (or
+/// `$now_ms`, if later), `len_ms` long. Returns its end, in Unix milliseconds.
+pub(crate) const CLAIM_SLICE: &str = "UPSERT $id SET until_ms = math::max([until_ms ?? 0, $now_ms]) + $len_ms RETURN VALUE until_ms";
+
+fn spacing(rate: i64) -> Duration {
+    Duration::from_secs_f64(1.0 / (rate.max(1) as f64 * WINDOW_SHARE))
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 impl Throttle {
+    /// The throttle of a sending instance: slices come from the database.
+    pub fn shared(db: Database) -> Self {
+        Throttle { pages: Mutex::default(), slices: Some(db), claiming: tokio::sync::Mutex::default() }
+    }
+
+    fn pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, PageSlots>> {
+        // Each change under the lock is a few field writes: a panic leaves it whole.
+        self.pages.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for this instance's next slot to call `page`.
     pub(super) async fn acquire(&self, page: &str, rate: i64) {
-        let slot = {
-            let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let entry = pages.entry(page.to_string()).or_default();
-            let slot = entry.next.filter(|t| *t > now).unwrap_or(now);
-            entry.next = Some(slot + Duration::from_secs_f64(1.0 / rate.max(1) as f64));
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
-        let per_second = ((rate.max(1) as f64 * WINDOW_SHARE).floor() as usize).max(1);
+        let spacing = spacing(rate);
         loop {
-            let wait = {
-                let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = {
+                let mut pages = self.pages();
                 let now = Instant::now();
-                let recent = &mut pages.entry(page.to_string()).or_default().recent;
-                while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
-                    recent.pop_front();
+                let entry = pages.entry(page.to_string()).or_default();
+                let slot = entry.next.filter(|t| *t > now).unwrap_or(now);
+                let fits = self.slices.is_none() || entry.slice_end.is_some_and(|end| slot + spacing <= end);
+                if fits {
+                    entry.next = Some(slot + spacing);
                 }
-                if recent.len() < per_second {
-                    recent.push_back(now);
-                    return;
-                }
-                recent.front().map_or(Duration::ZERO, |t| Duration::from_secs(1).saturating_sub(now.duration_since(*t)))
+                fits.then_some(slot)
             };
-            tokio::time::sleep(wait).await;
+            let Some(slot) = slot else {
+                self.claim_slice(page, spacing).await;
+                continue;
+            };
+            tokio::time::sleep_until(slot.into()).await;
+            if Instant::now() <= slot + LATE_TOLERANCE {
+                return;
+            }
+        }
+    }
+
+    /// Claims the Page's next slice for this instance, unless another call
+    /// of this instance did while this one waited.
+    async fn claim_slice(&self, page: &str, spacing: Duration) {
+        let Some(db) = &self.slices else { return };
+        let _claiming = self.claiming.lock().await;
+        let next_slot = {
+            let mut pages = self.pages();
+            let entry = pages.entry(page.to_string()).or_default();
+            let slot = entry.next.filter(|t| *t > Instant::now()).unwrap_or_else(Instant::now);
+            entry.slice_end.is_none_or(|end| slot + spacing > end).then_some(slot)
+        };
+        // Taken meanwhile by another call of this instance.
+        let Some(next_slot) = next_slot else { return };
+        let len_ms = SLICE_MS.max(spacing.as_millis() as i64 + 1);
+        let claimed = crate::db::retry_on_conflict("page pace slice", || async {
+            // The same moment on both clocks: the slice is in Unix time, slots are Instants.
+            let (now, now_ms) = (Instant::now(), unix_ms());
+            // Not before this instance's next slot (later than now during a back-off).
+            let not_before_ms = now_ms + next_slot.saturating_duration_since(now).as_millis() as i64;
+            let mut response = db
+                .client()
+                .query(CLAIM_SLICE)
+                .bind(("id", crate::db::ids::record("page_pace", page)))
+                .bind(("now_ms", not_before_ms))
+                .bind(("len_ms", len_ms))
+                .await?
+                .check()?;
+            let until: Vec<i64> = response.take(0)?;
+            Ok((now, now_ms, until.first().copied().unwrap_or(not_before_ms + len_ms)))
+        })
+        .await;
+        match claimed {
+            Ok((now, now_ms, until_ms)) => {
+                let start = now + Duration::from_millis((until_ms - len_ms - now_ms).max(0) as u64);
+                let end = now + Duration::from_millis((until_ms - now_ms).max(0) as u64);
+                let mut pages = self.pages();
+                let entry = pages.entry(page.to_string()).or_default();
+                entry.slice_end = Some(end);
+                // Nothing of this instance goes out before its slice starts.
+                entry.next = Some(entry.next.map_or(start, |next| next.max(start)));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a sending slice could not be claimed; trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
     }
 
@@ -71,7 +156,7 @@ impl Throttle {
     /// hammered. A refusal of a call already under way during a pause does
     /// not count again.
     pub fn back_off(&self, page: &str) -> Duration {
-        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pages = self.pages();
         let now = Instant::now();
         let entry = pages.entry(page.to_string()).or_default();
         match entry.paused_until {
@@ -90,9 +175,27 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DbAddress, EngineOptions};
+
+    impl Throttle {
+        /// One throttle that owns all time: for the tests of spacing and back-off alone.
+        fn local() -> Self {
+            Throttle { pages: Mutex::default(), slices: None, claiming: tokio::sync::Mutex::default() }
+        }
+    }
+
+    /// No more than `most` of the times fall within any one second.
+    fn assert_at_most_per_second(at: &mut [Duration], most: usize) {
+        at.sort();
+        for (i, t) in at.iter().enumerate() {
+            let in_window = at[i..].iter().filter(|u| **u < *t + Duration::from_secs(1)).count();
+            assert!(in_window <= most, "{in_window} calls within a second from call {i}: {at:?}");
+        }
+    }
+
     #[tokio::test]
     async fn a_lone_refusal_pauses_briefly_and_refusals_right_after_double_the_pause() {
-        let throttle = Throttle::default();
+        let throttle = Throttle::local();
         assert_eq!(throttle.back_off("page"), FIRST_BACK_OFF);
         assert!(throttle.back_off("page") <= FIRST_BACK_OFF, "a call under way during the pause does not count again");
         let started = Instant::now();
@@ -108,7 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn late_slots_never_put_more_than_the_rate_into_one_second() {
-        let throttle = std::sync::Arc::new(Throttle::default());
+        let throttle = std::sync::Arc::new(Throttle::local());
         let rate = 10;
         let started = Instant::now();
         // 12 calls at 10/s take their slots (over 1.1 s), then the runtime stalls past all of them.
@@ -127,11 +230,31 @@ mod tests {
         for call in calls {
             at.push(call.await.unwrap());
         }
-        at.sort();
-        let per_second = (rate as f64 * WINDOW_SHARE).floor() as usize;
-        for (i, t) in at.iter().enumerate() {
-            let in_window = at[i..].iter().filter(|u| **u < *t + Duration::from_secs(1)).count();
-            assert!(in_window <= per_second, "{in_window} calls within a second from call {i}: {at:?}");
+        assert_at_most_per_second(&mut at, (rate as f64 * WINDOW_SHARE).ceil() as usize);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_instances_on_one_database_together_stay_within_the_pages_rate() {
+        let db = Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens");
+        let rate = 40;
+        let started = Instant::now();
+        let mut calls = Vec::new();
+        for _ in 0..2 {
+            let throttle = std::sync::Arc::new(Throttle::shared(db.clone()));
+            for _ in 0..60 {
+                let throttle = throttle.clone();
+                calls.push(tokio::spawn(async move {
+                    throttle.acquire("page", rate).await;
+                    started.elapsed()
+                }));
+            }
         }
+        let mut at = Vec::new();
+        for call in calls {
+            at.push(call.await.unwrap());
+        }
+        assert_at_most_per_second(&mut at, rate as usize);
+        let took = at.iter().max().copied().unwrap_or_default();
+        assert!(took < Duration::from_secs_f64(120.0 / (rate as f64 * WINDOW_SHARE) + 1.0), "slices are not wasted: 120 calls took {took:?}");
     }
 }

@@ -1,0 +1,9 @@
+//! The `surreal` binary: the same thin `main` as SurrealDB's own.
+//! `surreal start --user root --pass … --bind 127.0.0.1:8000 memory`
+//! or `… rocksdb://path`. Never linked into the app.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    surrealdb_server::init(surrealdb_server::core::CommunityComposer())
+}
