@@ -101,11 +101,16 @@ impl Client {
         }
     }
 
-    /// Runs a SurrealQL file written by `export_to`.
+    /// Runs a SurrealQL file written by `export_to` (it starts with `OPTION IMPORT`).
     pub async fn import_from(&self, file: PathBuf) -> surrealdb::Result<()> {
         match self {
             Client::Embedded(db) => db.import(file).await,
-            Client::Any(db) => db.import(file).await,
+            // The SDK imports files over HTTP only; over WebSocket the file runs
+            // as one query. It is read whole, so the machine needs its size in memory.
+            Client::Any(db) => {
+                let text = tokio::fs::read_to_string(&file).await.map_err(|e| surrealdb::Error::internal(format!("the export could not be read: {e}")))?;
+                db.query(text).await?.check().map(drop)
+            }
             Client::EmbeddedTx(_) | Client::AnyTx(_) => Err(not_a_session("import runs outside a transaction")),
         }
     }
