@@ -16,6 +16,8 @@ pub enum Job {
     Retention,
     /// Starting campaigns whose scheduled time has come.
     ScheduledCampaigns,
+    /// Adding campaigns' recipients to their queues.
+    QueueBuilding,
 }
 
 impl Job {
@@ -23,6 +25,7 @@ impl Job {
         match self {
             Job::Retention => "retention",
             Job::ScheduledCampaigns => "scheduled_campaigns",
+            Job::QueueBuilding => "queue_building",
         }
     }
 }

@@ -396,6 +396,40 @@ async fn progress_says_preparing_until_the_queue_is_complete() {
     standin.stop();
 }
 
+/// One instance builds a campaign's queue (builders would conflict on the
+/// Page's audience guard); the others send what is queued and add nothing.
+#[tokio::test]
+async fn only_the_instance_holding_the_queue_lease_builds_a_queue_and_it_sends_while_building() {
+    let Standalone { _root, ctx, standin, owner, .. } = standalone("builder.owner@example.org").await;
+    super::seed::seed_leads(&ctx, &owner, 1_200, "build-", &[], ctx.now() - 60).await;
+    let campaign = super::seed::start_campaign(&ctx, &owner, 300).await;
+    let queued = || async {
+        let n: Option<i64> = ctx
+            .db
+            .client()
+            .query("RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $c)")
+            .bind(("c", campaign.clone()))
+            .await
+            .unwrap()
+            .take(0)
+            .unwrap();
+        n.unwrap_or(0)
+    };
+    let lease = |holder: &'static str, until: i64| {
+        ctx.db.client().query("UPSERT type::record('job_lease', 'queue_building') SET holder = $h, until = $u").bind(("h", holder)).bind(("u", until))
+    };
+    lease("other-instance", ctx.now() + 60).await.unwrap().check().unwrap();
+    let throttle = server::broadcasts::sender::Throttle::shared(ctx.db.clone());
+    server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();
+    assert_eq!((queued().await, standin.state.sent_count()), (0, 0), "another instance holds the lease: nothing added here");
+
+    lease("other-instance", ctx.now() - 1).await.unwrap().check().unwrap();
+    server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();
+    assert_eq!(queued().await, 1_200, "the lease ran out: this instance built the whole queue");
+    assert_eq!(standin.state.sent_count(), 1_200, "and sent it in the same pass");
+    standin.stop();
+}
+
 /// The next batch is claimed while the current one is sending; pausing or
 /// cancelling meanwhile gives it back (queued again, or skipped) unsent.
 #[tokio::test]

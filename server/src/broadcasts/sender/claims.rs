@@ -9,9 +9,13 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::echo::{echoes_of, mark_echoed};
 use super::{batch_size, lease_secs, Batch, ECHO_GRACE_SECS};
+
+/// How often a claim looks again after other instances took its rows first.
+const CLAIM_ATTEMPTS: usize = 4;
 use crate::broadcasts::CampaignRow;
 use crate::context::Ctx;
 use crate::db::ids::key_string;
+use crate::db::is_conflict;
 use crate::messenger::graph::Graph;
 use crate::messenger::leads::{LeadRecord, LIST_FIELDS};
 use crate::messenger::pages;
@@ -29,34 +33,9 @@ pub(super) struct Claimed {
 /// Claims the next batch of pending recipients and loads what sending them
 /// needs; recipients echoed already are marked sent here, not sent again.
 pub(super) async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Batch>> {
-    let now = ctx.now();
-    let ids: Vec<RecordId> = ctx
-        .db
-        .client()
-        .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $campaign AND state = 'pending' AND next_attempt_at <= $now LIMIT $n")
-        .bind(("campaign", campaign.id.clone()))
-        .bind(("now", now))
-        .bind(("n", batch_size(campaign.rate_per_sec)))
-        .await?
-        .take(0)?;
-    if ids.is_empty() {
+    let Some(claimed) = claim_pending(ctx, instance, campaign).await? else {
         return Ok(None);
-    }
-    let claimed: Vec<Claimed> = ctx
-        .db
-        .client()
-        .query(
-            "UPDATE $ids SET state = 'in_flight', lease_owner = $me, lease_until = $until \
-             WHERE state = 'pending' RETURN id, lead, attempts, recovered",
-        )
-        .bind(("ids", ids))
-        .bind(("me", instance.to_string()))
-        .bind(("until", now + lease_secs(campaign.rate_per_sec)))
-        .await?
-        .take(0)?;
-    if claimed.is_empty() {
-        return Ok(None);
-    }
+    };
     // A late echo for a recovered recipient may be acknowledged and not yet applied.
     if claimed.iter().any(|c| c.recovered == Some(true)) {
         crate::messenger::deliveries::apply_pending(ctx, crate::broadcasts::receipts::apply).await?;
@@ -80,6 +59,45 @@ pub(super) async fn claim_batch(ctx: &Ctx, instance: &str, campaign: &CampaignRo
     let (echoed, claimed): (Vec<Claimed>, Vec<Claimed>) = claimed.into_iter().partition(|c| echoes.contains_key(&key_string(&c.id)));
     mark_echoed(ctx, echoed.iter().map(|c| (c.id.clone(), &echoes[&key_string(&c.id)])).collect()).await?;
     Ok(Some(Batch { count, claimed, leads, page, key, graph, token, page_name, content }))
+}
+
+/// Marks the next pending recipients `in_flight` under this instance's
+/// lease. Instances that claim at the same moment pick the same rows: the
+/// one that commits second finds them taken (or conflicts) and looks again.
+async fn claim_pending(ctx: &Ctx, instance: &str, campaign: &CampaignRow) -> Result<Option<Vec<Claimed>>> {
+    for _ in 0..CLAIM_ATTEMPTS {
+        let now = ctx.now();
+        let ids: Vec<RecordId> = ctx
+            .db
+            .client()
+            .query("SELECT VALUE id FROM campaign_recipient WHERE campaign = $campaign AND state = 'pending' AND next_attempt_at <= $now LIMIT $n")
+            .bind(("campaign", campaign.id.clone()))
+            .bind(("now", now))
+            .bind(("n", batch_size(campaign.rate_per_sec)))
+            .await?
+            .take(0)?;
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let claimed: Vec<Claimed> = match ctx
+            .db
+            .client()
+            .query("UPDATE $ids SET state = 'in_flight', lease_owner = $me, lease_until = $until WHERE state = 'pending' RETURN id, lead, attempts, recovered")
+            .bind(("ids", ids))
+            .bind(("me", instance.to_string()))
+            .bind(("until", now + lease_secs(campaign.rate_per_sec)))
+            .await
+            .and_then(|mut r| r.take(0))
+        {
+            Ok(claimed) => claimed,
+            Err(e) if is_conflict(&e) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if !claimed.is_empty() {
+            return Ok(Some(claimed));
+        }
+    }
+    Ok(None)
 }
 
 /// Gives back a batch claimed but not sent (the campaign was paused or

@@ -33,6 +33,7 @@ mod pacing;
 mod pipeline;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -63,6 +64,9 @@ const MAX_RATE_LIMIT_ATTEMPTS: i64 = 30;
 /// The instance that starts scheduled campaigns renews this every pass; if
 /// it dies, another starts them after at most this long.
 const SCHEDULER_LEASE_SECS: i64 = 15;
+/// Held by the instance that builds queues, renewed every pass (longer than
+/// one pass's build); if it dies, another builds on after at most this long.
+const QUEUE_LEASE_SECS: i64 = 30;
 /// How long one pass keeps sending one campaign before the next pass (other
 /// campaigns, recovery of expired claims).
 const PASS_SECS: u64 = 10;
@@ -99,8 +103,10 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
             }
         }
     }
-    if let Err(e) = leases::release(&ctx, Job::ScheduledCampaigns).await {
-        tracing::warn!(error = %e, "the scheduler lease was not given up; it runs out instead");
+    for job in [Job::ScheduledCampaigns, Job::QueueBuilding] {
+        if let Err(e) = leases::release(&ctx, job).await {
+            tracing::warn!(error = %e, "a sender lease was not given up; it runs out instead");
+        }
     }
 }
 
@@ -118,13 +124,17 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
     let mut worked = false;
     for campaign in campaigns {
         if !campaign.queue_built {
-            // Sending starts with the first batch of the queue, not after the
-            // last: the first batch is added, then the rest while sending.
-            let after = build_queue_step(ctx, &campaign, campaign.queue_after.clone()).await?;
-            let budget = Duration::from_secs(PASS_SECS);
-            let (built, sent) = tokio::join!(build_queue(ctx, &campaign, after, budget), send_batch(ctx, instance, throttle, &campaign));
-            built?;
-            sent?;
+            // One instance adds the queue's batches (builders would conflict on
+            // the audience guard); every instance sends what is queued meanwhile.
+            if leases::hold(ctx, Job::QueueBuilding, QUEUE_LEASE_SECS).await? {
+                // Sending starts with the first batch of the queue, not after the
+                // last: the first batch is added, then the rest while sending.
+                let after = build_queue_step(ctx, &campaign, campaign.queue_after.clone()).await?;
+                let building = build_queue(ctx, &campaign, after, Duration::from_secs(PASS_SECS));
+                send_while_building(ctx, instance, throttle, &campaign, building).await?;
+            } else {
+                send_batch(ctx, instance, throttle, &campaign).await?;
+            }
             worked = true;
             continue;
         }
@@ -136,6 +146,38 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
         }
     }
     Ok(worked)
+}
+
+/// Sends what is queued for as long as `building` adds to the queue (and
+/// what is left of the batch then), so that no batch waits for the build.
+async fn send_while_building(
+    ctx: &Ctx,
+    instance: &str,
+    throttle: &Throttle,
+    campaign: &CampaignRow,
+    building: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    let built = AtomicBool::new(false);
+    let build = async {
+        let result = building.await;
+        built.store(true, Ordering::Release);
+        result
+    };
+    let send = async {
+        loop {
+            let finished = built.load(Ordering::Acquire);
+            let claimed = send_batch(ctx, instance, throttle, campaign).await?;
+            if finished {
+                return Ok(());
+            }
+            if claimed == 0 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let (built, sent) = tokio::join!(build, send);
+    built?;
+    sent
 }
 
 /// About two seconds of sending per claim, so the claim's own queries are a small share.
