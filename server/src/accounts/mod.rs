@@ -17,7 +17,7 @@ pub use notices::*;
 pub use registration::*;
 #[cfg(test)]
 pub(crate) use requests::DUE_REQUESTS;
-pub use requests::{complete_due, run_worker};
+pub use requests::{complete_due, run_worker, REQUEST_LEASE_SECS};
 use requests::{enqueue, AccountRequest};
 pub use signin::*;
 pub(crate) use tokens::*;

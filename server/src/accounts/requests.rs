@@ -22,7 +22,7 @@ pub(super) enum AccountRequest {
 const TABLE: &str = "account_request";
 const BATCH: i64 = 20;
 /// How long a claimed request is someone's before another worker may try it.
-const LEASE_SECS: i64 = 60;
+pub const REQUEST_LEASE_SECS: i64 = 60;
 
 pub(super) async fn enqueue(ctx: &Ctx, request: &AccountRequest) -> Result<()> {
     let id = random_id();
@@ -82,7 +82,7 @@ pub async fn complete_due(ctx: &Ctx) -> Result<usize> {
             .client()
             .query("UPDATE $id SET retry_at = $lease WHERE retry_at <= $now RETURN VALUE id")
             .bind(("id", row.id.clone()))
-            .bind(("lease", now + LEASE_SECS))
+            .bind(("lease", now + REQUEST_LEASE_SECS))
             .bind(("now", now))
             .await?
             .take(0)?;

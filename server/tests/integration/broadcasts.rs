@@ -420,8 +420,9 @@ async fn only_the_instance_holding_the_queue_lease_builds_a_queue_and_it_sends_w
     };
     lease("other-instance", ctx.now() + 60).await.unwrap().check().unwrap();
     let throttle = server::broadcasts::sender::Throttle::shared(ctx.db.clone());
-    server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();
+    let worked = server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();
     assert_eq!((queued().await, standin.state.sent_count()), (0, 0), "another instance holds the lease: nothing added here");
+    assert!(!worked, "with nothing queued to send, the pass says so and the sender waits instead of spinning");
 
     lease("other-instance", ctx.now() - 1).await.unwrap().check().unwrap();
     server::broadcasts::sender::tick(&ctx, "test-instance", &throttle).await.unwrap();

@@ -1,5 +1,5 @@
 //! Scale-out with real processes: one SurrealDB server process (the
-//! workspace's `surreal` binary, on memory) and two or three app processes
+//! workspace's `surreal` binary, on RocksDB) and two or three app processes
 //! on loopback ports, all sharing it, with the Graph API stand-in in this
 //! process. Each instance has its own data folder and the same master key;
 //! data keys live in the database (`--key-store database`).
@@ -39,7 +39,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A SurrealDB server on memory, and nothing on it yet.
+    /// A SurrealDB server on RocksDB, and nothing on it yet.
     pub async fn start() -> Cluster {
         let root = tempfile::tempdir().unwrap();
         let port = super::free_port();

@@ -110,11 +110,11 @@ pub async fn run(ctx: Ctx, mut stop: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// One pass over every sending campaign. Returns whether anything was done.
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const START_DUE_CAMPAIGNS: &str =
     "UPDATE campaign SET state = 'sending', started_at = started_at ?? $now WHERE state = 'scheduled' AND scheduled_at <= $now";
 
+/// One pass over every sending campaign. Returns whether anything was done.
 pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool> {
     let now = ctx.now();
     if leases::hold(ctx, Job::ScheduledCampaigns, SCHEDULER_LEASE_SECS).await? {
@@ -132,10 +132,10 @@ pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool
                 let after = build_queue_step(ctx, &campaign, campaign.queue_after.clone()).await?;
                 let building = build_queue(ctx, &campaign, after, Duration::from_secs(PASS_SECS));
                 send_while_building(ctx, instance, throttle, &campaign, building).await?;
-            } else {
-                send_batch(ctx, instance, throttle, &campaign).await?;
+                worked = true;
+            } else if send_batch(ctx, instance, throttle, &campaign).await? > 0 {
+                worked = true;
             }
-            worked = true;
             continue;
         }
         recover_expired(ctx, &campaign).await?;
