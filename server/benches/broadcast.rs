@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[path = "support/processes.rs"]
 mod processes;
@@ -50,15 +50,6 @@ struct Run {
     pending_webhooks: u64,
 }
 
-async fn counters(http: &reqwest::Client, base: &str) -> Value {
-    http.get(format!("{base}/_standin/counters")).header("x-standin-token", processes::STANDIN_CONTROL_TOKEN).send().await.unwrap().json().await.unwrap()
-}
-
-async fn control(http: &reqwest::Client, base: &str, path: &str, body: Value) {
-    let r = http.post(format!("{base}/_standin/{path}")).header("x-standin-token", processes::STANDIN_CONTROL_TOKEN).json(&body).send().await.unwrap();
-    assert!(r.status().is_success(), "stand-in control {path}: {}", r.status());
-}
-
 /// Seeds `count` leads with an open window and a campaign to them, starts the
 /// server on it, then waits until every lead got the campaign.
 async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> (Run, f64) {
@@ -70,14 +61,14 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     let standin_base = format!("http://127.0.0.1:{standin_port}");
     let standin = processes::standin(standin_port, SECRET, &format!("http://127.0.0.1:{port}/webhooks/messenger"));
     let http = reqwest::Client::new();
-    control(&http, &standin_base, "pages", json!({"id": PAGE_ID, "name": "Bench Page", "token": "bench-token"})).await;
+    processes::standin_control(&http, &standin_base, "pages", json!({"id": PAGE_ID, "name": "Bench Page", "token": "bench-token"})).await;
     let quiet = json!({"echoes": false, "deliveries": false, "read_every": 0});
-    control(&http, &standin_base, "behaviour", json!({"rate_per_sec": stand_in_limit, "webhooks": quiet})).await;
+    processes::standin_control(&http, &standin_base, "behaviour", json!({"rate_per_sec": stand_in_limit, "webhooks": quiet})).await;
     // The stand-in's raw request rate, measured in this run before the campaign.
     let raw_rate = raw_standin_rate(&standin_base, stand_in_limit).await;
     let webhooks = std::env::var("BENCH_WEBHOOKS").as_deref() != Ok("0");
     let flowing = json!({"echoes": webhooks, "deliveries": webhooks, "read_every": if webhooks { 2 } else { 0 }});
-    control(&http, &standin_base, "behaviour", json!({"rate_per_sec": stand_in_limit, "webhooks": flowing})).await;
+    processes::standin_control(&http, &standin_base, "behaviour", json!({"rate_per_sec": stand_in_limit, "webhooks": flowing})).await;
 
     let config = server::config::Cli::try_parse_from(["server", "--db", &db, "--data-dir", data.to_str().unwrap()]).unwrap().serve;
     let core = server::open_core(&config, Arc::new(server::clock::SystemClock)).await.unwrap();
@@ -89,7 +80,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     drop(ctx);
     core.close().await;
 
-    let baseline = counters(&http, &standin_base).await;
+    let baseline = processes::standin_counters(&http, &standin_base).await;
     let sent_before = baseline["sent"].as_u64().unwrap() as usize;
     let limited_before = baseline["rate_limited"].as_u64().unwrap();
     let started = Instant::now();
@@ -110,7 +101,7 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     let deadline = Instant::now() + Duration::from_secs(3600);
     let mut first_send = None;
     let last = loop {
-        let now = counters(&http, &standin_base).await;
+        let now = processes::standin_counters(&http, &standin_base).await;
         let sent = now["sent"].as_u64().unwrap() as usize - sent_before;
         if sent > 0 && first_send.is_none() {
             first_send = Some(Instant::now());
@@ -128,17 +119,9 @@ async fn campaign_run(count: usize, stand_in_limit: u32, campaign_rate: i64) -> 
     sampler.abort();
     let hwm = server.rss_kib("VmHWM:");
     let peak_kib = peak.load(Ordering::Relaxed).max(hwm);
-    let pending_webhooks = counters(&http, &standin_base).await["pending_webhooks"].as_u64().unwrap_or(0);
+    let pending_webhooks = processes::standin_counters(&http, &standin_base).await["pending_webhooks"].as_u64().unwrap_or(0);
     let rate_limited = last["rate_limited"].as_u64().unwrap() - limited_before;
-    let sent: Vec<Value> = http
-        .get(format!("{standin_base}/_standin/sent"))
-        .header("x-standin-token", processes::STANDIN_CONTROL_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sent = processes::standin_sent(&http, &standin_base).await;
     let mut psids: Vec<&str> = sent[sent_before..].iter().filter_map(|m| m["psid"].as_str()).collect();
     psids.sort_unstable();
     psids.dedup();

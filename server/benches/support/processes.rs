@@ -1,10 +1,14 @@
 //! The real server binary and the Graph API stand-in, each in its own
 //! process on loopback, so that a benchmark measures the server process's
-//! memory alone.
+//! memory alone. Shared by the benches (`#[path]`-included), which use
+//! different parts of it.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 pub struct Process(pub Child);
 
@@ -79,6 +83,41 @@ pub fn serve_standin_if_asked() {
         let _running = standin::Standin::start(listen.parse().expect("a socket address"), config).await.expect("the stand-in listens");
         std::future::pending::<()>().await;
     });
+}
+
+/// The stand-in's progress: `sent`, `requests`, `rate_limited`, `pending_webhooks`.
+pub async fn standin_counters(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/_standin/counters")).header("x-standin-token", STANDIN_CONTROL_TOKEN).send().await.unwrap().json().await.unwrap()
+}
+
+/// Every Send API call the stand-in accepted (`psid`, `at_ms`, …).
+pub async fn standin_sent(http: &reqwest::Client, base: &str) -> Vec<Value> {
+    http.get(format!("{base}/_standin/sent")).header("x-standin-token", STANDIN_CONTROL_TOKEN).send().await.unwrap().json().await.unwrap()
+}
+
+/// Sets the stand-in up: `pages`, `behaviour`.
+pub async fn standin_control(http: &reqwest::Client, base: &str, path: &str, body: Value) {
+    let r = http.post(format!("{base}/_standin/{path}")).header("x-standin-token", STANDIN_CONTROL_TOKEN).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "stand-in control {path}: {}", r.status());
+}
+
+/// The workspace's SurrealDB server (tools/surreal-server) on RocksDB in
+/// `folder`, with a root user and a block cache of `cache_mib` (its default
+/// is half the machine's memory less 1 GiB). It is another package's binary,
+/// so it is built first, beside the server's: `cargo build --profile bench -p surreal-server`.
+pub fn surreal(folder: &Path, port: u16, user: &str, password: &str, cache_mib: u64) -> Process {
+    let binary = Path::new(env!("CARGO_BIN_EXE_server")).with_file_name("surreal");
+    assert!(binary.exists(), "{} is missing: build it with `cargo build --profile bench -p surreal-server`", binary.display());
+    let mut cmd = Command::new(binary);
+    cmd.args(["start", "--no-banner", "--log", "warn", "--user", user, "--pass", password, "--bind", &format!("127.0.0.1:{port}")])
+        .arg(format!("rocksdb://{}", folder.display()))
+        .env("SURREAL_ROCKSDB_BLOCK_CACHE_SIZE", (cache_mib << 20).to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let process = Process(cmd.spawn().expect("the surreal binary starts"));
+    wait_listening(port);
+    process
 }
 
 /// The app server in plain HTTP (as behind a proxy) on `port`, with its

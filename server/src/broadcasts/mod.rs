@@ -435,7 +435,7 @@ fn erase_page_campaigns_boxed<'a>(ctx: &'a Ctx, page: &'a RecordId) -> futures::
 /// in batches; the campaign then goes guarded (`queue` explains why) with
 /// what is left of its queue, so a crash never leaves rows of a campaign
 /// that is gone.
-pub async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
+async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
     let campaigns: Vec<RecordId> = ctx.db.client().query("SELECT VALUE id FROM campaign WHERE page = $page").bind(("page", page.clone())).await?.take(0)?;
     for campaign in campaigns {
         loop {

@@ -146,13 +146,13 @@ fn check_folder(address: &DbAddress) -> Result<(), StartupError> {
 async fn connect_engine(address: &DbAddress, credentials: Option<Credentials>, options: &EngineOptions) -> Result<Database, String> {
     if let DbAddress::RocksDb(path) = address {
         let (client, datastore) = embedded::open_rocksdb(path, options).await?;
-        return Ok(Database { inner: Client::Embedded(client), datastore: Some(datastore) });
+        return Ok(Database { inner: Client::Embedded(client::Sessions::new(client)), datastore: Some(datastore) });
     }
     let client = surrealdb::engine::any::connect(address.endpoint()).await.map_err(|e| e.to_string())?;
     if let Some(c) = credentials {
         client.signin(Root { username: c.username, password: c.password }).await.map_err(|e| format!("sign-in refused: {e}"))?;
     }
-    Ok(Database { inner: Client::Any(client), datastore: None })
+    Ok(Database { inner: Client::Any(client::Sessions::new(client)), datastore: None })
 }
 
 /// Waits for the engine to open, logging while crash recovery runs, up to the
@@ -189,6 +189,21 @@ mod tests {
 
     async fn memory() -> Database {
         Database::open(&DbAddress::Memory, "test", "test", None, &EngineOptions::default()).await.expect("mem:// opens")
+    }
+
+    #[tokio::test]
+    async fn clones_share_one_session_and_a_transactions_session_is_kept_for_the_next() {
+        let db = memory().await;
+        let Client::Any(sessions) = db.client().clone() else { panic!("mem:// runs on the any engine") };
+        let clone = db.clone();
+        assert!(matches!(clone.client(), Client::Any(s) if Arc::ptr_eq(s, &sessions)), "a clone opens no session of its own");
+        for _ in 0..3 {
+            let tx = db.begin().await.unwrap();
+            let one: Option<i64> = tx.client().query("RETURN 1").await.unwrap().take(0).unwrap();
+            assert_eq!(one, Some(1));
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(sessions.spare_count(), 1, "three transactions in turn ran on one session of their own");
     }
 
     #[tokio::test]
@@ -277,7 +292,7 @@ mod tests {
         let written = std::fs::read_to_string(options_file.expect("an OPTIONS file").path()).unwrap();
         assert!(written.contains(&format!("write_buffer_size={}", 8 << 20)) && written.contains("manual_wal_flush=true"));
 
-        let db = Database { inner: Client::Embedded(client), datastore: Some(datastore) };
+        let db = Database { inner: Client::Embedded(client::Sessions::new(client)), datastore: Some(datastore) };
         db.close().await;
         let again = Database::open(&DbAddress::RocksDb(path), "t", "t", None, &options).await.expect("close released the folder");
         assert_eq!(again.health().await.unwrap(), SCHEMA_VERSION);
