@@ -15,6 +15,7 @@ mod admin;
 mod at_rest;
 mod broadcasts;
 mod crash;
+mod deliveries;
 mod disabled;
 mod instances;
 mod messenger;
