@@ -19,6 +19,7 @@ mod deliveries;
 mod disabled;
 mod instances;
 mod messenger;
+mod notices;
 mod page_takeover;
 mod privacy;
 mod proofs;
