@@ -69,14 +69,11 @@ async fn wait_healthy(port: u16) {
     }
 }
 
-/// How many recipients each instance recorded as sent, read through a plain connection.
-async fn sent_by_instance(db_url: &str) -> HashMap<String, i64> {
+/// A plain connection to the SurrealDB server, for reading results: no app, so no background work.
+async fn database(db_url: &str) -> server::db::Database {
     let address = server::config::DbAddress::parse(db_url).unwrap();
     let credentials = server::db::Credentials { username: DB_USER.into(), password: DB_PASSWORD.into() };
-    let db = server::db::Database::connect(&address, "chatfbtop", "main", Some(credentials), &Default::default()).await.unwrap();
-    let rows: Vec<Value> =
-        db.client().query("SELECT sent_by, count() AS n FROM campaign_recipient WHERE state = 'sent' GROUP BY sent_by").await.unwrap().take(0).unwrap();
-    rows.into_iter().map(|r| (r["sent_by"].as_str().unwrap_or("none").to_string(), r["n"].as_i64().unwrap_or(0))).collect()
+    server::db::Database::connect(&address, "chatfbtop", "main", Some(credentials), &Default::default()).await.unwrap()
 }
 
 /// Where the time went: the calls in each wall-clock second, and when the first and last went out.
@@ -155,7 +152,7 @@ async fn run() {
     let busiest = pace.busiest;
     let peaks: Vec<u64> = instances.iter().map(|p| p.rss_kib("VmHWM:") / 1024).collect();
     let surreal_peak = surreal.rss_kib("VmHWM:") / 1024;
-    let shares = sent_by_instance(&db_url).await;
+    let shares = support::sent_by_instance(&database(&db_url).await).await;
 
     let limit_secs = count as f64 / RATE as f64;
     println!("P2 on two instances sharing one SurrealDB server (RocksDB): {count} recipients, stand-in at {RATE} calls/s per Page, campaign at {RATE}/s");

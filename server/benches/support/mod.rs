@@ -91,6 +91,13 @@ pub async fn start_campaign(ctx: &Ctx, owner: &Owner, rate_per_sec: i64) -> Reco
     id
 }
 
+/// How many recipients each instance recorded as sent (`sent_by`).
+pub async fn sent_by_instance(db: &server::db::Database) -> std::collections::HashMap<String, i64> {
+    let rows: Vec<serde_json::Value> =
+        db.client().query("SELECT sent_by, count() AS n FROM campaign_recipient WHERE state = 'sent' GROUP BY sent_by").await.unwrap().take(0).unwrap();
+    rows.into_iter().map(|r| (r["sent_by"].as_str().unwrap_or("none").to_string(), r["n"].as_i64().unwrap_or(0))).collect()
+}
+
 /// As `start_campaign`, but scheduled for `at` (Unix seconds): whichever
 /// instance holds the scheduler's lease then starts it.
 #[allow(dead_code)]

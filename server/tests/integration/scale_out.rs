@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::crash::{wait_healthy, ServerProcess};
 use super::support::{http_client, verified_account, Api, TestServer, World, STRONG_PASSWORD};
@@ -193,20 +193,6 @@ fn ports(count: usize) -> Vec<u16> {
     (0..count).map(|_| super::free_port()).collect()
 }
 
-/// How many recipients each instance recorded as sent.
-async fn sent_by_instance(cluster: &Cluster) -> HashMap<String, i64> {
-    let rows: Vec<Value> = cluster
-        .database()
-        .await
-        .client()
-        .query("SELECT sent_by, count() AS n FROM campaign_recipient WHERE state = 'sent' GROUP BY sent_by")
-        .await
-        .unwrap()
-        .take(0)
-        .unwrap();
-    rows.into_iter().map(|r| (r["sent_by"].as_str().unwrap_or("none").to_string(), r["n"].as_i64().unwrap_or(0))).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_send_one_campaign_once_to_every_lead_within_the_pages_rate() {
     let leads = 10_000;
@@ -227,7 +213,7 @@ async fn three_instances_send_one_campaign_once_to_every_lead_within_the_pages_r
     assert_each_lead_got_it_once(&sent, leads);
     let (_, refused) = standin.state.counters();
     let busiest = busiest_second(&sent);
-    let shares = sent_by_instance(&cluster).await;
+    let shares = super::seed::sent_by_instance(&cluster.database().await).await;
     println!(
         "scale-out send: seeded in {seeded:?}; {} messages in {took:?}, busiest second {busiest} calls (limit 300), {refused} refused with 613, per instance {shares:?}",
         sent.len()
