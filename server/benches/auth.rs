@@ -36,7 +36,12 @@ async fn run() {
     accounts::register(
         &ctx,
         &request_from(0),
-        app::types::RegisterInput { email: email.into(), password: PASSWORD.into(), display_name: Some("Bench".into()), accept_terms: true },
+        app::types::RegisterInput {
+            email: email.into(),
+            password: PASSWORD.into(),
+            display_name: Some("Bench".into()),
+            accepted: server::policies::current_versions(&ctx).await.unwrap(),
+        },
     )
     .await
     .unwrap();
@@ -84,7 +89,8 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 async fn known_and_unknown_addresses_answer_alike(ctx: &server::context::Ctx) {
     const PASSWORD: &str = "velvet tractor orbit 7 lagoon";
     const ROUNDS: u32 = 31;
-    let input = |email: String| app::types::RegisterInput { email, password: PASSWORD.into(), display_name: None, accept_terms: true };
+    let shown = server::policies::current_versions(ctx).await.unwrap();
+    let input = |email: String| app::types::RegisterInput { email, password: PASSWORD.into(), display_name: None, accepted: shown.clone() };
     for n in 0..ROUNDS {
         accounts::register(ctx, &request_from(1000 + n), input(format!("known{n}@example.org"))).await.unwrap();
     }

@@ -67,7 +67,7 @@ async fn run() {
             email: email.into(),
             password: "velvet tractor orbit 7 lagoon".into(),
             display_name: Some("Bench Owner".into()),
-            accept_terms: true,
+            accepted: server::policies::current_versions(&ctx).await.unwrap(),
         },
     )
     .await

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{CurrentUser, ExportStatus, PolicyVersion, PrivacyOverview, Recipient, RetentionSettings};
+use crate::types::{CurrentUser, ExportStatus, PolicyChange, PolicyVersion, PrivacyOverview, Recipient, RetentionSettings};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
@@ -36,6 +36,12 @@ pub async fn export_status() -> Result<Option<ExportStatus>, AppError> {
 #[server(endpoint = "privacy/accept-policies", input = Json)]
 pub async fn accept_policies(shown: Vec<PolicyVersion>) -> Result<CurrentUser, AppError> {
     backend()?.accept_policies(shown).await
+}
+
+/// Public: the current version of each policy, as the sign-up form shows it.
+#[server(name = CurrentPoliciesCall, endpoint = "privacy/policies", input = GetUrl)]
+pub async fn current_policies() -> Result<Vec<PolicyChange>, AppError> {
+    backend()?.current_policies().await
 }
 
 /// Public: who receives personal data, declared in advance.

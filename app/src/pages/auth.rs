@@ -8,7 +8,7 @@ use super::components::{outcome, query_token, run_with_link_token, Why};
 use crate::api;
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::types::{LoginInput, RegisterInput};
+use crate::types::{LoginInput, PolicyVersion, RegisterInput};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -16,7 +16,19 @@ pub fn RegisterPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let accept = RwSignal::new(false);
+    // The versions shown here are the ones the consent records.
+    let policies = LocalResource::new(api::current_policies);
+    let shown = move || {
+        let current = policies.get().and_then(|r| r.ok()).unwrap_or_default();
+        current.into_iter().map(|p| PolicyVersion { document: p.document, version: p.version }).collect::<Vec<_>>()
+    };
     let action = Action::new_local(|input: &RegisterInput| api::register(input.clone()));
+    Effect::new(move |_| {
+        // A version published while the form was open: show the new one.
+        if let Some(Err(AppError::PolicyChangedMeanwhile)) = action.value().get() {
+            policies.refetch();
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let name = display_name.get_untracked();
@@ -24,7 +36,7 @@ pub fn RegisterPage() -> impl IntoView {
             email: email.get_untracked(),
             password: password.get_untracked(),
             display_name: (!name.trim().is_empty()).then_some(name),
-            accept_terms: accept.get_untracked(),
+            accepted: if accept.get_untracked() { shown() } else { Vec::new() },
         });
     };
     view! {
@@ -44,9 +56,17 @@ pub fn RegisterPage() -> impl IntoView {
                 <input id="display_name" type="text" autocomplete="nickname" maxlength="100" bind:value=display_name />
                 <Why text="only to greet you in the app. Leave it empty if you prefer." />
 
+                <Suspense fallback=|| ()>
+                    {move || policies.get().and_then(|r| r.ok()).map(|current| current.into_iter().map(|p| view! {
+                        <details data-testid="policy-shown">
+                            <summary>{p.title} " (version " {p.version} ")"</summary>
+                            <p class="policy-body">{p.body}</p>
+                        </details>
+                    }).collect_view())}
+                </Suspense>
                 <label class="check">
                     <input id="accept" type="checkbox" bind:checked=accept />
-                    "I accept the terms of use and the privacy policy."
+                    "I accept the terms of use and the privacy policy shown above."
                 </label>
                 <Why text="we record which versions you accepted, and when, in your consent ledger." />
                 <small><A href="/privacy">"Read what we store, why, and for how long"</A></small>

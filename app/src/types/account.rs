@@ -58,7 +58,9 @@ pub struct RegisterInput {
     pub email: String,
     pub password: String,
     pub display_name: Option<String>,
-    pub accept_terms: bool,
+    /// The policy versions the form showed, once the box is ticked; empty
+    /// when it is not. A version published since is refused.
+    pub accepted: Vec<PolicyVersion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

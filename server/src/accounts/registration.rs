@@ -1,6 +1,7 @@
 //! Registration with a verified address, and `server admin create`.
 
 use super::*;
+use app::types::PolicyVersion;
 
 /// Registration. The answer is the same whether or not the address already
 /// has an account, and so is the work before it (`requests`); the worker
@@ -15,17 +16,22 @@ pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) ->
     if display_name.as_ref().is_some_and(|n| !app::text::is_single_line(n)) {
         return Err(AppError::NotSingleLine { field: "The display name".into() }.into());
     }
-    if !input.accept_terms {
+    if input.accepted.is_empty() {
         return Err(AppError::TermsNotAccepted.into());
+    }
+    // The consent names the versions the form showed; one published since
+    // must be read first.
+    if !crate::policies::are_current(ctx, &input.accepted).await? {
+        return Err(AppError::PolicyChangedMeanwhile.into());
     }
     password_policy::check(&input.password, &email, display_name.as_deref())?;
     limit_requests(ctx, "register", request, &email).await?;
     let password_hash = password::hash(&input.password).await;
-    enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash }).await
+    enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash, accepted: input.accepted }).await
 }
 
 /// The worker's half of a registration.
-pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>, password_hash: &str) -> Result<()> {
+pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>, password_hash: &str, accepted: &[PolicyVersion]) -> Result<()> {
     if let Some(existing) = find_by_email(ctx, email).await? {
         mail::enqueue(ctx, templates::registration_attempt(email, &ctx.link("/login")).for_account(&existing.id)).await?;
         return Ok(());
@@ -37,8 +43,13 @@ pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>,
         Err(Error::Database(_)) if find_by_email(ctx, email).await?.is_some() => return Ok(()),
         Err(e) => return Err(e),
     }
+    // Versions published after the form was shown stay pending, and are
+    // asked for at the first sign-in.
     for document in crate::policies::DOCUMENTS {
-        let version = crate::policies::current_version(ctx, document).await?;
+        let version = match accepted.iter().find(|v| v.document == document) {
+            Some(shown) => shown.version,
+            None => crate::policies::current_version(ctx, document).await?,
+        };
         crate::policies::ledger::append(ctx, &id, document, version).await?;
     }
     let token = issue_token(ctx, &id, "verify_email", VERIFY_EMAIL_SECS).await?;

@@ -14,7 +14,15 @@ use super::*;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(super) enum AccountRequest {
-    Register { email: String, display_name: Option<String>, password_hash: String },
+    Register {
+        email: String,
+        display_name: Option<String>,
+        password_hash: String,
+        /// The policy versions the form showed; a request queued before
+        /// they were sent along has none, and records the current ones.
+        #[serde(default)]
+        accepted: Vec<app::types::PolicyVersion>,
+    },
     ResetPassword { email: String },
     ResendVerification { email: String },
 }
@@ -113,8 +121,8 @@ async fn complete_one(ctx: &Ctx, row: &Due) -> Result<()> {
     let json = ctx.crypto.system_key().open_string(Field::new(TABLE, &key, "request"), &row.request_enc)?;
     let request: AccountRequest = serde_json::from_str(&json).map_err(|e| Error::json("an account request could not be read or written", e))?;
     match request {
-        AccountRequest::Register { email, display_name, password_hash } => {
-            super::registration::complete(ctx, &email, display_name.as_deref(), &password_hash).await
+        AccountRequest::Register { email, display_name, password_hash, accepted } => {
+            super::registration::complete(ctx, &email, display_name.as_deref(), &password_hash, &accepted).await
         }
         AccountRequest::ResetPassword { email } => super::credentials::mail_reset_link(ctx, &email).await,
         AccountRequest::ResendVerification { email } => super::registration::mail_verification_again(ctx, &email).await,

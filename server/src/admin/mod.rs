@@ -29,6 +29,7 @@ fn reason(text: &str) -> Result<&str> {
     if text.is_empty() || text.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::ReasonRequired.into());
     }
+    app::text::require_single_line([("The reason", text)])?;
     Ok(text)
 }
 

@@ -50,10 +50,19 @@ pub async fn save_recipient(ctx: &Ctx, admin: &Admin, password: &str, recipient:
     if fields.iter().any(|f| f.trim().is_empty()) || recipient.categories.is_empty() {
         return Err(AppError::IncompleteForm.into());
     }
-    // The name and country go into the policy change's mail.
-    if ![&recipient.name, &recipient.country].iter().all(|f| app::text::is_single_line(f.trim())) {
-        return Err(AppError::NotSingleLine { field: "The recipient's name and country".into() }.into());
-    }
+    // The name and country go into the policy change's mail, and every
+    // field into the published policy, one line each.
+    let categories = recipient.categories.iter().map(|c| ("Each category of data", c.trim()));
+    app::text::require_single_line(
+        [
+            ("The recipient's name", recipient.name.trim()),
+            ("The purpose", recipient.purpose.trim()),
+            ("The country", recipient.country.trim()),
+            ("The safeguards", recipient.safeguards.trim()),
+        ]
+        .into_iter()
+        .chain(categories),
+    )?;
     let id = if recipient.id.is_empty() { random_id() } else { recipient.id.clone() };
     ctx.db
         .client()
@@ -143,6 +152,13 @@ pub async fn record_breach(ctx: &Ctx, admin: &Admin, input: BreachInput) -> Resu
     if input.nature.trim().is_empty() || input.categories.is_empty() || input.approx_affected < 0 {
         return Err(AppError::IncompleteForm.into());
     }
+    // Each goes into the mail to the people affected.
+    let categories = input.categories.iter().map(|c| ("Each category of data", c.trim()));
+    app::text::require_single_line(
+        [("The nature of the breach", input.nature.trim()), ("The likely consequences", input.consequences.trim()), ("The measures taken", input.measures.trim())]
+            .into_iter()
+            .chain(categories),
+    )?;
     let id = random_id();
     ctx.db
         .client()

@@ -18,7 +18,7 @@ use app::error::AppError;
 use app::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
     CurrentUser, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput, MessengerAppView,
-    NotificationSettings, PagesOverview, PersonalDataView, PolicyVersion, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome,
+    NotificationSettings, PagesOverview, PersonalDataView, PolicyChange, PolicyVersion, PrivacyOverview, ProofCheck, Recipient, RegisterInput, ReplyOutcome,
     RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 use async_trait::async_trait;

@@ -31,6 +31,10 @@ impl PrivacyBackend for Services {
         crate::privacy::accept_policies(&self.ctx, &caller, &shown).await.map_err(user_error("accept policies"))
     }
 
+    async fn current_policies(&self) -> Result<Vec<PolicyChange>, AppError> {
+        crate::policies::current(&self.ctx).await.map_err(|e| user_error("current policies")(e.into()))
+    }
+
     async fn recipients(&self) -> Result<Vec<Recipient>, AppError> {
         crate::admin::recipients(&self.ctx).await.map_err(user_error("recipients"))
     }

@@ -133,14 +133,23 @@ struct Checked {
     exclude: Vec<RecordId>,
 }
 
+/// A button's link: an absolute https address with a host and no
+/// credentials, as written (the parser would quietly mend some mistakes).
+fn is_https_link(link: &str) -> bool {
+    let parsed = url::Url::parse(link);
+    link.len() <= 1000
+        && link.strip_prefix("https://").is_some_and(|rest| !rest.starts_with(['/', '\\']))
+        && parsed.is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) && u.username().is_empty() && u.password().is_none())
+}
+
 async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Checked> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("give it a name of at most 100 characters."));
     }
-    let one_line = [Some(&input.name), input.button_title.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
+    let one_line = [Some(&input.name), input.button_title.as_ref(), input.button_url.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
     if !one_line.into_iter().flatten().chain(&input.quick_replies).all(|f| app::text::is_single_line(f)) {
-        return Err(invalid("the name, the fallback names, the quick replies and the button title must each be a single line."));
+        return Err(invalid("the name, the fallback names, the quick replies and the button's title and link must each be a single line."));
     }
     let page = pages::owned(ctx, account_id, &input.page).await?;
     template::validate(&input.text).map_err(|e| invalid(&e))?;
@@ -156,7 +165,7 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
         return Err(invalid("choose quick replies or a button, not both."));
     }
     match (&input.button_title, &input.button_url) {
-        (Some(t), Some(u)) if !t.trim().is_empty() && t.chars().count() <= 20 && u.starts_with("https://") && u.len() <= 1000 => {}
+        (Some(t), Some(u)) if !t.trim().is_empty() && t.chars().count() <= 20 && is_https_link(u) => {}
         (None, None) => {}
         _ => return Err(invalid("a button needs a title of at most 20 characters and an https:// link.")),
     }
@@ -465,5 +474,14 @@ mod tests {
         assert_eq!(parse_schedule(&ScheduleInput { time_zone: "Mars/Olympus".into(), ..paris.clone() }), None);
         assert_eq!(parse_schedule(&ScheduleInput { date: "2026-02-30".into(), ..paris.clone() }), None);
         assert_eq!(parse_schedule(&ScheduleInput { time: "25:00".into(), ..paris }), None);
+    }
+
+    #[test]
+    fn a_button_links_only_to_an_https_address_with_a_host() {
+        assert!(is_https_link("https://shop.example.org/spring?ref=news"));
+        for bad in ["http://shop.example.org", "https://", "https:///path", "https://user:pw@shop.example.org", "javascript:alert(1)", "shop.example.org"] {
+            assert!(!is_https_link(bad), "{bad}");
+        }
+        assert!(!is_https_link(&format!("https://shop.example.org/{}", "a".repeat(1000))));
     }
 }

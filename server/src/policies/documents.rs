@@ -72,6 +72,29 @@ async fn latest(ctx: &Ctx) -> Result<Vec<PolicyRow>, surrealdb::Error> {
     Ok(out)
 }
 
+/// The latest version of each document, as the sign-up form shows it.
+pub async fn current(ctx: &Ctx) -> Result<Vec<PolicyChange>, surrealdb::Error> {
+    Ok(latest(ctx).await?.into_iter().map(PolicyRow::into_change).collect())
+}
+
+/// The latest version number of each document, as a form that shows
+/// them sends them back.
+pub async fn current_versions(ctx: &Ctx) -> Result<Vec<app::types::PolicyVersion>, surrealdb::Error> {
+    Ok(latest(ctx).await?.into_iter().map(|p| app::types::PolicyVersion { document: p.document, version: p.version }).collect())
+}
+
+/// Whether `shown` names exactly the latest version of every document.
+pub async fn are_current(ctx: &Ctx, shown: &[app::types::PolicyVersion]) -> Result<bool, surrealdb::Error> {
+    let latest = latest(ctx).await?;
+    Ok(shown.len() == latest.len() && latest.iter().all(|p| shown.iter().any(|s| s.document == p.document && s.version == p.version)))
+}
+
+impl PolicyRow {
+    fn into_change(self) -> PolicyChange {
+        PolicyChange { document: self.document, version: self.version, title: self.title, summary: self.summary.unwrap_or_default(), body: self.body }
+    }
+}
+
 /// The policy versions the account has not accepted yet.
 pub async fn pending_for(ctx: &Ctx, account_id: &str) -> Result<Vec<PolicyChange>, surrealdb::Error> {
     let mut pending = Vec::new();
@@ -85,13 +108,7 @@ pub async fn pending_for(ctx: &Ctx, account_id: &str) -> Result<Vec<PolicyChange
             .await?
             .take(0)?;
         if accepted.unwrap_or(0) < policy.version {
-            pending.push(PolicyChange {
-                document: policy.document,
-                version: policy.version,
-                title: policy.title,
-                summary: policy.summary.unwrap_or_default(),
-                body: policy.body,
-            });
+            pending.push(policy.into_change());
         }
     }
     Ok(pending)
@@ -106,10 +123,8 @@ pub async fn publish(ctx: &Ctx, document: &str, title: &str, body: &str, summary
     if title.trim().is_empty() || body.trim().is_empty() {
         return Err(AppError::InvalidPolicy.into());
     }
-    // The title is a mail's subject line.
-    if !app::text::is_single_line(title.trim()) {
-        return Err(AppError::NotSingleLine { field: "The title".into() }.into());
-    }
+    // The title is a mail's subject line, and the summary goes into its body.
+    app::text::require_single_line([("The title", title.trim()), ("The summary", summary.trim())])?;
     let version = current_version(ctx, document).await? + 1;
     ctx.db
         .client()

@@ -7,4 +7,4 @@ pub mod documents;
 pub mod ledger;
 pub mod retention;
 
-pub use documents::{current_version, ensure_initial_policies, DOCUMENTS};
+pub use documents::{are_current, current, current_version, current_versions, ensure_initial_policies, DOCUMENTS};

@@ -105,6 +105,11 @@ async fn call(http: &reqwest::Client, base: &str, endpoint: &str, args: Value, c
     response.status().is_success().then_some(response)
 }
 
+async fn shown_policies(http: &reqwest::Client, base: &str) -> Option<Value> {
+    let current: Value = http.get(format!("{base}/api/privacy/policies")).send().await.ok()?.error_for_status().ok()?.json().await.ok()?;
+    Some(current.as_array()?.iter().map(|p| json!({"document": p["document"], "version": p["version"]})).collect())
+}
+
 async fn deliver(http: &reqwest::Client, port: u16, psid: &str, mid: &str, text: &str) -> bool {
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms, "messaging": [{
@@ -186,7 +191,12 @@ async fn registration_writer(base: String, acked: Shared, running: Arc<AtomicBoo
     let mut n = 0;
     while running.load(Ordering::Relaxed) {
         let email = format!("newcomer.{n}@example.org");
-        let input = json!({"input": {"email": email, "password": STRONG_PASSWORD, "display_name": null, "accept_terms": true}});
+        // The versions the sign-up form would show (none while the server is down).
+        let Some(shown) = shown_policies(&http, &base).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let input = json!({"input": {"email": email, "password": STRONG_PASSWORD, "display_name": null, "accepted": shown}});
         if call(&http, &base, "auth/register", input, None).await.is_some() {
             acked.lock().unwrap().registered.insert(email);
             n += 1;

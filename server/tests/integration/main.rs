@@ -27,6 +27,7 @@ mod scale_out;
 // The seeding helpers the benchmarks use too; they live with the benchmarks.
 #[path = "../../benches/support/mod.rs"]
 mod seed;
+mod single_line;
 mod storage;
 mod support;
 mod takeover;

@@ -108,3 +108,46 @@ async fn a_sign_in_from_a_new_device_is_mailed_unless_turned_off() {
     assert_eq!(count_mails(&server.mail_dir(), email), before, "turned off: no mail");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_sign_up_records_the_policy_versions_its_form_showed_and_refuses_stale_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = super::config(&["--db", "mem://", "--data-dir", dir.path().to_str().unwrap()]);
+    // The core alone: the test decides when the worker's half runs.
+    let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
+    let ctx = core.ctx.clone();
+    let request = server::context::RequestInfo { session_token: None, ip: std::net::IpAddr::from([10, 0, 0, 7]), user_agent: "test".into() };
+    let register = |email: &str, accepted: Vec<app::types::PolicyVersion>| app::types::RegisterInput {
+        email: email.into(),
+        password: STRONG_PASSWORD.into(),
+        display_name: None,
+        accepted,
+    };
+    let form_v1 = server::policies::current_versions(&ctx).await.unwrap();
+    server::policies::documents::publish(&ctx, "terms", "Terms of use", "Version two.", "Clearer wording.").await.unwrap();
+
+    // The form was open while version 2 came out: nothing is queued.
+    let stale = server::accounts::register(&ctx, &request, register("stale@example.org", form_v1.clone())).await.unwrap_err();
+    assert_eq!(stale.into_app_error("register"), app::error::AppError::PolicyChangedMeanwhile);
+    let only_terms = vec![form_v1[0].clone()];
+    let partial = server::accounts::register(&ctx, &request, register("partial@example.org", only_terms)).await.unwrap_err();
+    assert_eq!(partial.into_app_error("register"), app::error::AppError::PolicyChangedMeanwhile);
+
+    // Shown version 2, then version 3 is published before the worker runs:
+    // the ledger says 2, and 3 is asked for at the first sign-in.
+    let form_v2 = server::policies::current_versions(&ctx).await.unwrap();
+    server::accounts::register(&ctx, &request, register("shown@example.org", form_v2)).await.unwrap();
+    server::policies::documents::publish(&ctx, "terms", "Terms of use", "Version three.", "Shorter.").await.unwrap();
+    server::accounts::complete_due(&ctx).await.unwrap();
+    let mut rows = ctx.db.client().query("SELECT document, version FROM consent ORDER BY document").await.unwrap();
+    let ledger: Vec<(String, i64)> = rows.take::<Vec<serde_json::Value>>(0).map(|v| {
+        v.iter().map(|c| (c["document"].as_str().unwrap().to_string(), c["version"].as_i64().unwrap())).collect()
+    }).unwrap();
+    assert_eq!(ledger, [("privacy".to_string(), 1), ("terms".to_string(), 2)], "one account, the versions its form showed");
+    let account = ctx.db.client().query("SELECT VALUE id FROM account").await.unwrap().take::<Vec<surrealdb::types::RecordId>>(0).unwrap();
+    let account = server::db::ids::key_string(&account[0]);
+    let pending = server::policies::documents::pending_for(&ctx, &account).await.unwrap();
+    assert_eq!(pending.iter().map(|p| (p.document.as_str(), p.version)).collect::<Vec<_>>(), [("terms", 3)]);
+    drop(ctx);
+    core.close().await;
+}

@@ -193,7 +193,8 @@ async fn sign_ups_and_reset_requests_do_the_same_work_for_known_and_unknown_addr
     let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
     let ctx = core.ctx.clone();
     let request = |n: u8| server::context::RequestInfo { session_token: None, ip: std::net::IpAddr::from([10, 0, 0, n]), user_agent: "test".into() };
-    let input = |email: &str| app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accept_terms: true };
+    let shown = server::policies::current_versions(&ctx).await.unwrap();
+    let input = |email: &str| app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accepted: shown.clone() };
     server::accounts::register(&ctx, &request(1), input("known@example.org")).await.unwrap();
     server::accounts::complete_due(&ctx).await.unwrap();
     let rows = |ctx: server::context::Ctx| async move {

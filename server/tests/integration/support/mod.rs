@@ -148,8 +148,16 @@ impl Api {
         self.finish(response).await
     }
 
+    /// Registers with the box ticked for the policy versions the form shows.
     pub async fn register(&mut self, email: &str, password: &str, name: Option<&str>) -> Reply {
-        self.post("auth/register", json!({"input": {"email": email, "password": password, "display_name": name, "accept_terms": true}})).await
+        let shown = self.shown_policies().await;
+        self.post("auth/register", json!({"input": {"email": email, "password": password, "display_name": name, "accepted": shown}})).await
+    }
+
+    /// The `{document, version}` pairs the sign-up form shows.
+    pub async fn shown_policies(&mut self) -> Value {
+        let current = self.get("privacy/policies").await.ok().clone();
+        current.as_array().expect("a list of policies").iter().map(|p| json!({"document": p["document"], "version": p["version"]})).collect()
     }
 
     pub async fn login(&mut self, email: &str, password: &str, keep: bool) -> Reply {
