@@ -4,6 +4,9 @@ import { allMails, browserState, linkIn, OTHER_STRONG_PASSWORD, registerAndVerif
 test('a weak password is refused with feedback shown inline', async ({ page }) => {
   await page.goto('/register');
   await expect(page.getByText('Why we ask: to sign you in')).toBeVisible();
+  // The versions the consent will name are the ones shown here.
+  await expect(page.getByTestId('policy-shown')).toHaveCount(2);
+  await expect(page.getByTestId('policy-shown').first()).toContainText('(version ');
   await page.getByLabel('Email').fill(uniqueEmail('weak'));
   await page.getByLabel('Password').fill('password1');
   await page.getByLabel('I accept the terms of use and the privacy policy.').check();

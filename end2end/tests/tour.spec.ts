@@ -1,18 +1,36 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { connectPage, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, standin, uniqueEmail } from './support';
 
-/** Every request that leaves the app's origin, and every console error, on every page the context opens. */
-function watch(page: Page, origin: string) {
+/** Every path any tab of the tour has shown. */
+const visited = new Set<string>();
+
+/**
+ * Every request that leaves the app's origin, on every page the context opens, and every console error of this page.
+ * `staleLinks`: the page is opened with stale tokens, so the server's refusal of them is expected.
+ */
+function watch(page: Page, origin: string, staleLinks = false) {
   const foreign: string[] = [];
   const errors: string[] = [];
   page.context().on('request', (req) => {
     const url = new URL(req.url());
     if (url.origin !== origin && url.protocol !== 'data:') foreign.push(req.url());
   });
-  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.add(new URL(frame.url()).pathname); });
+  const refusal = /^Failed to load resource: the server responded with a status of 4\d\d/;
+  page.on('console', (msg) => { if (msg.type() === 'error' && !(staleLinks && refusal.test(msg.text()))) errors.push(msg.text()); });
   page.on('pageerror', (err) => errors.push(String(err)));
   return { foreign, errors };
+}
+
+/** The router's paths, read from its source, as patterns (`:lead` matches one segment). */
+function routes(): RegExp[] {
+  const source = readFileSync(join(__dirname, '../../app/src/pages/mod.rs'), 'utf8');
+  const paths = [...source.matchAll(/path!\("([^"]+)"\)/g)].map((m) => m[1]);
+  expect(paths.length).toBeGreaterThan(20);
+  return paths.map((p) => new RegExp(`^${p.replace(/:[a-z_]+/g, '[^/]+')}$`));
 }
 
 /** Meta's signed_request for the data-deletion callback, signed with the e2e app secret. */
@@ -55,13 +73,28 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
   await page.getByRole('button', { name: 'Send now' }).click();
   await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
-  await expect(page.locator('svg').first()).toBeVisible();
+  await expect(page.getByTestId('chart')).toBeVisible();
 
+  // Facebook Login's return address, as a visit with a stale state shows it.
+  const callback = await page.context().newPage();
+  const callbackSeen = watch(callback, origin, true);
+  await callback.goto('/pages/facebook?code=stale&state=stale');
+  await expect(callback.locator('main')).toBeVisible();
+  await callback.waitForLoadState('networkidle');
   for (const path of ['/pages', '/account', '/account/security', '/account/privacy', '/privacy', '/campaigns']) {
     await page.goto(path);
     await expect(page.locator('main')).toBeVisible();
     await page.waitForLoadState('networkidle');
   }
+
+  // The lead's own page, from the link in the campaign.
+  const sent = await standin(request, '/_standin/sent');
+  const toTess = sent.find((m: any) => m.psid === `tour-${n}`);
+  const leadTab = await (await browser.newContext()).newPage();
+  const leadSeen = watch(leadTab, origin);
+  await leadTab.goto(new URL(toTess.text.split('Unsubscribe: ')[1]).pathname);
+  await expect(leadTab.getByTestId('unsubscribe')).toBeVisible();
+  await leadTab.waitForLoadState('networkidle');
 
   // The admin panel, in its own browser context.
   const admin = await (await browser.newContext()).newPage();
@@ -91,11 +124,22 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   await expect(visitor.getByTestId('deletion-status')).toContainText('Conversations erased: 1.');
   await visitor.goto('/data-deletion?code=unknown0000');
   await expect(visitor.getByText('No request with this confirmation code.')).toBeVisible();
+  // The public pages, and the ones a mailed link opens, with stale tokens.
+  const stranger = await (await browser.newContext()).newPage();
+  const strangerSeen = watch(stranger, origin, true);
+  for (const path of ['/', '/register', '/login', '/forgot-password', '/verify-email?token=stale', '/reset-password?token=stale',
+    '/confirm-email?token=stale', '/goodbye', '/privacy', '/no-such-page']) {
+    await stranger.goto(path);
+    await expect(stranger.locator('main')).toBeVisible();
+    await stranger.waitForLoadState('networkidle');
+  }
   await page.goto('/leads');
   await expect(page.getByTestId('lead-row')).toHaveCount(0);
 
-  for (const s of [seen, adminSeen, visitorSeen]) {
+  for (const s of [seen, adminSeen, visitorSeen, leadSeen, callbackSeen, strangerSeen]) {
     expect(s.foreign).toEqual([]);
     expect(s.errors).toEqual([]);
   }
+  const missed = routes().filter((route) => ![...visited].some((path) => route.test(path)));
+  expect(missed.map(String), 'every route of the app is part of the tour').toEqual([]);
 });

@@ -66,12 +66,12 @@ pub fn RegisterPage() -> impl IntoView {
                 </Suspense>
                 <label class="check">
                     <input id="accept" type="checkbox" bind:checked=accept />
-                    "I accept the terms of use and the privacy policy shown above."
+                    "I accept the terms of use and the privacy policy."
                 </label>
                 <Why text="we record which versions you accepted, and when, in your consent ledger." />
                 <small><A href="/privacy">"Read what we store, why, and for how long"</A></small>
 
-                <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
+                <button type="submit" disabled=move || action.pending().get() || shown().is_empty()>"Create account"</button>
             </form>
             {outcome(action.value(), move |_| view! {
                 <p class="success" role="status" data-testid="register-done">
