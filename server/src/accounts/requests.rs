@@ -23,8 +23,12 @@ pub(super) enum AccountRequest {
         #[serde(default)]
         accepted: Vec<app::types::PolicyVersion>,
     },
-    ResetPassword { email: String },
-    ResendVerification { email: String },
+    ResetPassword {
+        email: String,
+    },
+    ResendVerification {
+        email: String,
+    },
 }
 
 const TABLE: &str = "account_request";

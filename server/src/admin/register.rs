@@ -155,9 +155,13 @@ pub async fn record_breach(ctx: &Ctx, admin: &Admin, input: BreachInput) -> Resu
     // Each goes into the mail to the people affected.
     let categories = input.categories.iter().map(|c| ("Each category of data", c.trim()));
     app::text::require_single_line(
-        [("The nature of the breach", input.nature.trim()), ("The likely consequences", input.consequences.trim()), ("The measures taken", input.measures.trim())]
-            .into_iter()
-            .chain(categories),
+        [
+            ("The nature of the breach", input.nature.trim()),
+            ("The likely consequences", input.consequences.trim()),
+            ("The measures taken", input.measures.trim()),
+        ]
+        .into_iter()
+        .chain(categories),
     )?;
     let id = random_id();
     ctx.db

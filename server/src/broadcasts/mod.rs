@@ -147,7 +147,8 @@ async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Che
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("give it a name of at most 100 characters."));
     }
-    let one_line = [Some(&input.name), input.button_title.as_ref(), input.button_url.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
+    let one_line =
+        [Some(&input.name), input.button_title.as_ref(), input.button_url.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
     if !one_line.into_iter().flatten().chain(&input.quick_replies).all(|f| app::text::is_single_line(f)) {
         return Err(invalid("the name, the fallback names, the quick replies and the button's title and link must each be a single line."));
     }

@@ -83,7 +83,8 @@ async fn registration_validates_its_input() {
     assert_eq!(api.register("zed@example.org", "zed@example.org plus words 19", None).await.error(), &json!("PasswordContainsEmail"));
     let long = "x".repeat(1025);
     assert_eq!(api.register("long@example.org", &long, None).await.error(), &json!("PasswordTooLong"));
-    let reply = api.post("auth/register", json!({"input": {"email": "t@example.org", "password": STRONG_PASSWORD, "display_name": null, "accepted": []}})).await;
+    let reply =
+        api.post("auth/register", json!({"input": {"email": "t@example.org", "password": STRONG_PASSWORD, "display_name": null, "accepted": []}})).await;
     assert_eq!(reply.error(), &json!("TermsNotAccepted"));
     assert_eq!(count_mails(&server.mail_dir(), "example.org"), 0, "nothing was created");
     server.stop().await;

@@ -327,7 +327,9 @@ async fn label_names_and_campaign_texts_are_sealed_on_disk_and_earlier_plain_one
     // compacts them; what is sealed from the start never was.
     for file in all_files {
         let bytes = std::fs::read(&file).unwrap();
-        for needle in ["Zorblax", "Quintessa", "Plumbago-4471", "Yurtwise", "Maria's order", "Frobisha", "Quelligan", "Snargleshop", "snargle-4471", "Button launch"] {
+        for needle in
+            ["Zorblax", "Quintessa", "Plumbago-4471", "Yurtwise", "Maria's order", "Frobisha", "Quelligan", "Snargleshop", "snargle-4471", "Button launch"]
+        {
             assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in plain text in {}", file.display());
         }
     }

@@ -140,9 +140,10 @@ async fn a_sign_up_records_the_policy_versions_its_form_showed_and_refuses_stale
     server::policies::documents::publish(&ctx, "terms", "Terms of use", "Version three.", "Shorter.").await.unwrap();
     server::accounts::complete_due(&ctx).await.unwrap();
     let mut rows = ctx.db.client().query("SELECT document, version FROM consent ORDER BY document").await.unwrap();
-    let ledger: Vec<(String, i64)> = rows.take::<Vec<serde_json::Value>>(0).map(|v| {
-        v.iter().map(|c| (c["document"].as_str().unwrap().to_string(), c["version"].as_i64().unwrap())).collect()
-    }).unwrap();
+    let ledger: Vec<(String, i64)> = rows
+        .take::<Vec<serde_json::Value>>(0)
+        .map(|v| v.iter().map(|c| (c["document"].as_str().unwrap().to_string(), c["version"].as_i64().unwrap())).collect())
+        .unwrap();
     assert_eq!(ledger, [("privacy".to_string(), 1), ("terms".to_string(), 2)], "one account, the versions its form showed");
     let account = ctx.db.client().query("SELECT VALUE id FROM account").await.unwrap().take::<Vec<surrealdb::types::RecordId>>(0).unwrap();
     let account = server::db::ids::key_string(&account[0]);

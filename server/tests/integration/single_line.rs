@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use super::admin::admin;
 use super::broadcasts::campaign;
-use super::support::*;
 use super::support::World;
+use super::support::*;
 
 const BROKEN: &str = "Sale\r\nBcc: someone@example.org";
 
@@ -75,7 +75,9 @@ async fn admin_forms_refuse_a_line_break_in_every_one_line_field_and_write_nothi
 
     // The same forms with one-line values go through (a published policy
     // is then the admin's to accept, so it comes last).
-    for (endpoint, args) in [("admin/save-recipient", &recipient), ("admin/record-breach", &breach), ("admin/view-personal-data", &view), ("admin/publish-policy", &policy)] {
+    for (endpoint, args) in
+        [("admin/save-recipient", &recipient), ("admin/record-breach", &breach), ("admin/view-personal-data", &view), ("admin/publish-policy", &policy)]
+    {
         boss.accept_shown_policies().await.ok();
         boss.post(endpoint, args.clone()).await.ok();
     }
