@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { connectPage, registerAndVerify, signIn, standin, uniqueEmail } from './support';
+import { connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForMail } from './support';
 
 /** Reloads until `check` passes: the lead's name arrives with a background profile fetch. */
 async function eventually(page: Page, check: () => Promise<void>) {
@@ -122,4 +122,40 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
   await expect(page).toHaveURL(/\/leads$/);
   await expect(page.getByTestId('lead-row')).toHaveCount(1);
   await expect(page.getByTestId('leads')).not.toContainText('Bruno');
+});
+
+test('a Page another account holds is refused while its access works, then taken over, and the first owner is told', async ({ page, request, browser }) => {
+  const n = Date.now() % 1_000_000_000;
+  const pageId = `6${n}`;
+  const first = uniqueEmail('first-owner');
+  await standin(request, '/_standin/pages', { id: pageId, name: `Handover Shop ${n}`, token: `tok-first-${n}` });
+  await registerAndVerify(page, first);
+  await signIn(page, first);
+  await connectPage(page, pageId, `tok-first-${n}`);
+
+  // Another admin of the Page, in another browser.
+  const second = await (await browser.newContext()).newPage();
+  const secondEmail = uniqueEmail('second-owner');
+  await registerAndVerify(second, secondEmail);
+  await signIn(second, secondEmail);
+  await second.goto('/pages');
+  await second.getByLabel('Page id').fill(pageId);
+  await second.getByLabel('Page access token').fill(`tok-first-${n}`);
+  await second.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(second.getByTestId('form-error')).toContainText('once Facebook no longer accepts that account');
+
+  // Facebook stops accepting the first owner's token; the second admin has a new one.
+  await standin(request, '/_standin/revoke', { page_id: pageId });
+  await standin(request, '/_standin/pages', { id: pageId, name: `Handover Shop ${n}`, token: `tok-second-${n}` });
+  await second.getByLabel('Page access token').fill(`tok-second-${n}`);
+  await second.getByRole('button', { name: 'Check and connect' }).click();
+  await expect(second.getByTestId('page-connected')).toBeVisible();
+  await expect(second.getByTestId('pages')).toContainText(`Handover Shop ${n}`);
+
+  const mail = await waitForMail(first, 'Your Page was connected by another account');
+  expect(mail).toContain(`Handover Shop ${n}`);
+  expect(mail).not.toContain(secondEmail);
+  await page.goto('/pages');
+  await expect(page.getByTestId('pages')).toContainText(`Handover Shop ${n}`);
+  await expect(page.getByTestId('pages')).toContainText(/disconnected/i);
 });
