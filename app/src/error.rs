@@ -79,7 +79,7 @@ pub enum AppError {
     FacebookUnavailable,
     #[error("Facebook did not accept that Page id and access token.")]
     InvalidPageToken,
-    #[error("This Page is already connected to another account of this installation.")]
+    #[error("This Page is connected to another account of this installation; you can connect it once Facebook no longer accepts that account's access to it, or once that account disconnects it.")]
     PageAlreadyConnected,
     #[error("That Page was not found.")]
     PageNotFound,
@@ -179,6 +179,13 @@ mod tests {
             let bytes = err.ser();
             assert_eq!(AppError::de(bytes), err);
         }
+    }
+
+    #[test]
+    fn a_page_held_by_another_account_says_when_it_can_be_taken_over() {
+        let text = AppError::PageAlreadyConnected.to_string();
+        assert!(text.contains("once Facebook no longer accepts that account's access") && text.contains("disconnects it"), "{text}");
+        assert!(text.ends_with('.') && !text.contains(". "), "one sentence: {text}");
     }
 
     #[test]

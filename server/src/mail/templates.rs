@@ -152,8 +152,8 @@ pub fn page_taken_over(to: &str, page_name: &str, pages_link: &str) -> Mail {
         to,
         "Your Page was connected by another account",
         format!(
-            "Facebook no longer accepted your account's access to the Page \"{page_name}\", and another Chat FB Top account, \
-             whose access Facebook confirms, has now connected it.\n\n\
+            "Your account could no longer use the Page \"{page_name}\" (Facebook stopped accepting its access, or the Page was disconnected), \
+             and another Chat FB Top account, whose access Facebook confirms, has now connected it.\n\n\
              Your leads and conversations from that Page are kept, read-only, under a disconnected copy of the Page. \
              Its campaigns are paused. You can erase them from your Pages:\n\n{pages_link}\n\n\
              If you still manage this Page on Facebook, reconnect it from another Page admin's account, or contact the administrator."

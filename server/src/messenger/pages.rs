@@ -16,7 +16,7 @@ use crate::context::Ctx;
 use crate::crypto::SecretKey;
 use crate::db::ids::{account_record, key_string};
 use crate::db::ids::{record, valid_key};
-use crate::db::{retry_on_conflict, Client};
+use crate::db::{is_conflict, retry_on_conflict, Client};
 
 pub const LOGIN_TTL_SECS: i64 = 15 * 60;
 const MAX_PAGE_ID: usize = 40;
@@ -139,44 +139,82 @@ pub async fn pages(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOvervie
     Ok(PagesOverview { pages, app_configured: settings::load(ctx).await?.is_some(), demo })
 }
 
+/// How often a connection runs again after another transaction wrote the Page first.
+const CONNECT_ATTEMPTS: u32 = 6;
+
 /// Stores (or refreshes) a connection, once Facebook confirmed the token.
 /// A Page another account holds is refused while that account can use it;
 /// once its token is dead or it disconnected, the Page passes to this one
-/// (`takeover`).
+/// (`takeover`), in the same transaction: of two accounts that connect the
+/// Page at once, one wins, and the other runs again and is refused.
 pub async fn save(ctx: &Ctx, account_id: &str, key: &SecretKey, page_id: &str, name: &str, token: &str) -> Result<String> {
     let record_key = page_key(ctx, page_id);
+    let connection = Connection { account_id, key, record_key: &record_key, page_id, name, token };
+    let mut attempt = 1;
+    let taken_from = loop {
+        let tx = ctx.with_db(ctx.db.begin().await?);
+        let stored = store(&tx, &connection).await;
+        let Ctx { db, .. } = tx;
+        let committed = match stored {
+            Ok(taken_from) => db.commit().await.map(|()| taken_from).map_err(Error::from),
+            Err(e) => {
+                db.cancel().await;
+                Err(e)
+            }
+        };
+        match committed {
+            Err(Error::Database(e)) if is_conflict(&e) && attempt < CONNECT_ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "a page connection conflicted; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+                attempt += 1;
+            }
+            other => break other?,
+        }
+    };
+    if let Some(previous) = taken_from {
+        tracing::info!(page = %record_key, "page taken over; the previous owner's data is archived");
+        super::takeover::notify(ctx, previous).await;
+    }
+    tracing::info!(page = %record_key, "page connected");
+    Ok(record_key)
+}
+
+/// A connection Facebook confirmed, to store.
+struct Connection<'a> {
+    account_id: &'a str,
+    key: &'a SecretKey,
+    record_key: &'a str,
+    page_id: &'a str,
+    name: &'a str,
+    token: &'a str,
+}
+
+/// One try of `save`, on `tx`; returns the previous owner if the Page changed hands.
+async fn store(tx: &Ctx, c: &Connection<'_>) -> Result<Option<super::takeover::Previous>> {
     let mut taken_from = None;
-    if let Some(existing) = load(ctx, &record_key).await? {
-        if existing.account_id() != account_id {
+    if let Some(existing) = load(tx, c.record_key).await? {
+        if existing.account_id() != c.account_id {
             match existing.status()? {
                 PageStatus::Active => return Err(AppError::PageAlreadyConnected.into()),
-                PageStatus::NeedsReconnection | PageStatus::Disconnected => {
-                    let archive = super::takeover::archive_previous_owner(ctx, &existing).await?;
-                    taken_from = Some((existing.account.clone(), archive));
-                }
+                PageStatus::NeedsReconnection | PageStatus::Disconnected => taken_from = Some(super::takeover::hand_over(tx, &existing).await?),
             }
         }
     }
-    ctx.db
+    tx.db
         .client()
         .query(
             "UPSERT $id SET account = $account, page_id = $page_id, name_enc = $name, token_sealed = $page_token, \
              status = 'active', bot_disclosure = bot_disclosure ?? false, connected_at = $now",
         )
-        .bind(("id", record("page", &record_key)))
-        .bind(("account", account_record(account_id)))
-        .bind(("page_id", page_id.to_string()))
-        .bind(("name", seal(key, "page", &record_key, "name", name)))
-        .bind(("page_token", seal(key, "page", &record_key, "token", token)))
-        .bind(("now", ctx.now()))
+        .bind(("id", record("page", c.record_key)))
+        .bind(("account", account_record(c.account_id)))
+        .bind(("page_id", c.page_id.to_string()))
+        .bind(("name", seal(c.key, "page", c.record_key, "name", c.name)))
+        .bind(("page_token", seal(c.key, "page", c.record_key, "token", c.token)))
+        .bind(("now", tx.now()))
         .await?
         .check()?;
-    // Anything the previous owner's Page received while it changed hands.
-    if let Some((previous, archive)) = taken_from {
-        super::takeover::move_rows(ctx, &record("page", &record_key), &archive, &previous).await?;
-    }
-    tracing::info!(page = %record_key, "page connected");
-    Ok(record_key)
+    Ok(taken_from)
 }
 
 fn valid_page_id(page_id: &str) -> bool {
@@ -199,6 +237,7 @@ pub async fn connect_page(ctx: &Ctx, caller: &Ready, page_id: &str, token: &str)
         Err(e) if e.kind() == ErrorKind::Temporary => return Err(e.into()),
         Err(_) => return Err(AppError::InvalidPageToken.into()),
     };
+    super::takeover::ask_about_owner(ctx, &graph, &session.account_id, page_id).await?;
     subscribe(&graph, page_id, token).await?;
     save(ctx, &session.account_id, key, page_id, &name, token).await
 }
@@ -297,6 +336,7 @@ pub async fn facebook_login_connect(ctx: &Ctx, caller: &Ready, state: &str, page
         let (Some(id), Some(name), Some(token)) = (p["id"].as_str(), p["name"].as_str(), p["token"].as_str()) else {
             continue;
         };
+        super::takeover::ask_about_owner(ctx, &graph, &session.account_id, id).await?;
         subscribe(&graph, id, token).await?;
         save(ctx, &session.account_id, key, id, name, token).await?;
         connected += 1;

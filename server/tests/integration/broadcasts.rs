@@ -42,7 +42,7 @@ async fn label(w: &mut World, name: &str, leads: &[&String]) -> String {
 }
 
 /// Waits for the campaign to reach `state`, moving the clock on by `step` seconds each round (for retries).
-async fn wait_for_state(w: &mut World, id: &str, state: &str, step: i64) -> Value {
+pub async fn wait_for_state(w: &mut World, id: &str, state: &str, step: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
@@ -268,7 +268,7 @@ async fn schedule_pause_resume_cancel_and_isolation() {
     w.server.stop().await;
 }
 
-fn utc_date_time(unix: i64) -> (String, String) {
+pub fn utc_date_time(unix: i64) -> (String, String) {
     let ts = jiff::Timestamp::from_second(unix).unwrap().to_zoned(jiff::tz::TimeZone::UTC);
     (ts.strftime("%Y-%m-%d").to_string(), ts.strftime("%H:%M").to_string())
 }

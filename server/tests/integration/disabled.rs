@@ -1,6 +1,8 @@
 //! A disabled account stops operating: no Send API call after the admin's
-//! click returns, campaigns paused, and its Pages' events not applied
-//! (except a STOP, which is never lost).
+//! click returns, campaigns paused (scheduled ones too: they do not start
+//! at their time, nor once the account is enabled again, until the owner
+//! resumes them), and its Pages' events not applied (except a STOP, which
+//! is never lost).
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,8 @@ use serde_json::json;
 use standin::SimulatedEvent;
 
 use super::admin::admin;
-use super::broadcasts::{campaign, lead_at};
+use super::broadcasts::{campaign, lead_at, wait_for_state};
+use super::page_takeover::{schedule_in, sender_pass};
 use super::support::*;
 use super::support::{World, PAGE_ID};
 
@@ -82,6 +85,88 @@ async fn disabling_an_account_mid_campaign_stops_every_send_and_its_webhooks() {
     boss.post("admin/set-disabled", json!({"account_id": account, "disabled": false})).await.ok();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(w.standin.state.sent().len(), sent_before, "the paused campaign waits for its owner");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+async fn campaign_state(w: &World, id: &str) -> (String, String) {
+    let row: Option<serde_json::Value> = w
+        .ctx()
+        .db
+        .client()
+        .query("SELECT state, pause_reason ?? '' AS reason FROM ONLY $id")
+        .bind(("id", surrealdb::types::RecordId::new("campaign", id.to_string())))
+        .await
+        .unwrap()
+        .take(0)
+        .unwrap();
+    let row = row.expect("the campaign exists");
+    (row["state"].as_str().unwrap().to_string(), row["reason"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_of_a_disabled_account_does_not_start_and_waits_for_its_owner_once_enabled() {
+    let mut w = World::start("scheduled.disabled@example.org").await;
+    for n in 0..3 {
+        lead_at(&mut w, &format!("s{n}"), "Sue", 60).await;
+    }
+    let id = w.api.post("broadcasts/save", campaign(&w, "Scheduled", &[], &[])).await.ok().as_str().unwrap().to_string();
+    schedule_in(&mut w, &id, 3600).await;
+    let sent_before = w.standin.state.sent_count();
+    let boss_email = "boss.scheduled@example.org";
+    let mut boss = admin(&w.server, boss_email).await;
+    let account = account_id(&w.server, "scheduled.disabled@example.org").await;
+    boss.post("admin/set-disabled", json!({"account_id": account, "disabled": true})).await.ok();
+    let (state, reason) = campaign_state(&w, &id).await;
+    assert_eq!(state, "paused");
+    assert!(reason.contains("administrator disabled the account"), "{reason}");
+
+    // Its time comes while the account is disabled: it does not start.
+    w.server.clock.advance(2 * 3600);
+    sender_pass(&w).await;
+    assert_eq!(campaign_state(&w, &id).await.0, "paused");
+    assert_eq!(w.standin.state.sent_count(), sent_before);
+
+    // Enabled again: nothing starts by itself.
+    boss.login(boss_email, STRONG_PASSWORD, false).await.ok();
+    boss.post("admin/set-disabled", json!({"account_id": account, "disabled": false})).await.ok();
+    sender_pass(&w).await;
+    assert_eq!(campaign_state(&w, &id).await.0, "paused", "the paused campaign waits for its owner");
+    assert_eq!(w.standin.state.sent_count(), sent_before);
+
+    // Its owner resumes it: it sends.
+    w.advance(1).await;
+    w.api.post("broadcasts/resume", json!({"id": id})).await.ok();
+    let detail = wait_for_state(&mut w, &id, "completed", 0).await;
+    assert_eq!(detail["summary"]["progress"]["sent"].as_i64(), Some(3), "{detail}");
+    assert_eq!(w.standin.state.sent_count(), sent_before + 3);
+    w.standin.stop();
+    w.server.stop().await;
+}
+
+/// However the account came to be disabled without its campaigns paused
+/// (an installation upgraded from a version whose disabling paused nothing,
+/// or a schedule saved while the administrator clicked), the scheduler
+/// pauses its campaign instead of starting it.
+#[tokio::test]
+async fn the_scheduler_never_starts_a_campaign_of_a_disabled_account() {
+    let mut w = World::start("unpaused.disabled@example.org").await;
+    for n in 0..2 {
+        lead_at(&mut w, &format!("u{n}"), "Una", 60).await;
+    }
+    let id = w.api.post("broadcasts/save", campaign(&w, "Scheduled", &[], &[])).await.ok().as_str().unwrap().to_string();
+    schedule_in(&mut w, &id, 3600).await;
+    let sent_before = w.standin.state.sent_count();
+    let account = account_record(&w.server, "unpaused.disabled@example.org").await;
+    w.ctx().db.client().query("UPDATE $id SET disabled = true").bind(("id", account)).await.unwrap().check().unwrap();
+    assert_eq!(campaign_state(&w, &id).await.0, "scheduled");
+
+    w.server.clock.advance(2 * 3600);
+    sender_pass(&w).await;
+    let (state, reason) = campaign_state(&w, &id).await;
+    assert_eq!(state, "paused");
+    assert!(reason.contains("administrator disabled the account"), "{reason}");
+    assert_eq!(w.standin.state.sent_count(), sent_before);
     w.standin.stop();
     w.server.stop().await;
 }

@@ -17,6 +17,7 @@ mod broadcasts;
 mod crash;
 mod deliveries;
 mod disabled;
+mod echoes;
 mod instances;
 mod messenger;
 mod notices;

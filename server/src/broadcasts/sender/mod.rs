@@ -118,6 +118,7 @@ pub(crate) const START_DUE_CAMPAIGNS: &str =
 pub async fn tick(ctx: &Ctx, instance: &str, throttle: &Throttle) -> Result<bool> {
     let now = ctx.now();
     if leases::hold(ctx, Job::ScheduledCampaigns, SCHEDULER_LEASE_SECS).await? {
+        super::gate::pause_disabled(ctx).await?;
         ctx.db.client().query(START_DUE_CAMPAIGNS).bind(("now", now)).await?.check()?;
     }
     let campaigns: Vec<CampaignRow> = ctx.db.client().query("SELECT * FROM campaign WHERE state = 'sending' LIMIT 20").await?.take(0)?;
