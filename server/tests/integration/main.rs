@@ -23,6 +23,7 @@ mod notices;
 mod page_takeover;
 mod privacy;
 mod proofs;
+mod redaction;
 mod scale_out;
 // The seeding helpers the benchmarks use too; they live with the benchmarks.
 #[path = "../../benches/support/mod.rs"]
