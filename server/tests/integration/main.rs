@@ -17,6 +17,7 @@ mod broadcasts;
 mod crash;
 mod deliveries;
 mod disabled;
+mod erasure_paths;
 mod graph_settings;
 mod instances;
 mod messenger;

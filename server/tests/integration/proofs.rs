@@ -9,11 +9,11 @@ use super::privacy::download_export;
 use super::support::*;
 use super::support::{World, PAGE_ID, SECRET};
 
-const OTHER_PAGE: &str = "700800900";
+pub(super) const OTHER_PAGE: &str = "700800900";
 const UNCONNECTED_PAGE: &str = "300400500";
 
 /// Account B, with a second Page, beside the World's account A.
-async fn second_account(w: &World) -> Api {
+pub(super) async fn second_account(w: &World) -> Api {
     w.standin.state.add_page(OTHER_PAGE, "Other Shop", "token-other");
     let mut b = verified_account(&w.server, "other.shop@example.org", STRONG_PASSWORD).await;
     b.login("other.shop@example.org", STRONG_PASSWORD, false).await.ok();
@@ -21,28 +21,34 @@ async fn second_account(w: &World) -> Api {
     b
 }
 
-fn text_item(page: &str, psid: &str, mid: &str, text: &str, at_ms: i64) -> Value {
+pub(super) fn text_item(page: &str, psid: &str, mid: &str, text: &str, at_ms: i64) -> Value {
     json!({"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": at_ms, "message": {"mid": mid, "text": text}})
 }
 
-/// Posts one delivery with an entry per (Page, item), signed with `secret`.
-async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
+/// Posts one delivery with an entry per (Page, item), signed with `secret`, and waits until it is applied.
+pub(super) async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
+    post_delivery(w, secret, entries).await;
+    w.applied().await;
+}
+
+/// Posts one delivery with an entry per (Page, item), signed with `secret`; returns the body.
+pub(super) async fn post_delivery(w: &World, secret: &str, entries: &[(&str, Value)]) -> String {
     let entries: Vec<Value> = entries.iter().map(|(page, item)| json!({"id": page, "time": 1, "messaging": [item]})).collect();
     let body = standin::meta_serialise(&json!({"object": "page", "entry": entries}));
     let signature = standin::sign(secret.as_bytes(), body.as_bytes());
     let url = format!("{}/webhooks/messenger", w.server.base);
-    let r = http_client().post(&url).header("x-hub-signature-256", signature).body(body).send().await.unwrap();
+    let r = http_client().post(&url).header("x-hub-signature-256", signature).body(body.clone()).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    w.applied().await;
+    body
 }
 
-async fn lead_key(w: &World, page: &str, psid: &str) -> String {
+pub(super) async fn lead_key(w: &World, page: &str, psid: &str) -> String {
     let lead = server::messenger::ingest::lead_for(w.ctx(), page, psid).await.unwrap().expect("lead stored");
     server::db::ids::key_string(&lead)
 }
 
 /// Every kept delivery and every lead's own proof record, opened.
-async fn every_proof_in_the_clear(w: &World) -> Vec<String> {
+pub(super) async fn every_proof_in_the_clear(w: &World) -> Vec<String> {
     let ctx = w.ctx();
     let mut opened = Vec::new();
     let bodies: Vec<(String, String)> = ctx.db.client().query("SELECT VALUE [record::id(id), body_enc] FROM signed_delivery").await.unwrap().take(0).unwrap();
