@@ -3,7 +3,6 @@
 //! against the app secret that signed them.
 
 use serde_json::{json, Value};
-use zeroize::Zeroizing;
 
 use super::privacy::download_export;
 use super::support::*;
@@ -177,19 +176,29 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     w.server.stop().await;
 }
 
-async fn rotate_secret(w: &World, secret: &str) {
-    let settings = server::messenger::settings::load(w.ctx()).await.unwrap().unwrap();
-    let rotated = server::messenger::settings::AppSettings { app_secret: Zeroizing::new(secret.into()), ..settings };
-    server::messenger::settings::save(w.ctx(), &rotated).await.unwrap();
+/// An admin changes the app secret in the panel: its server function, as the browser calls it.
+async fn rotate_secret(w: &World, admin: &mut Api, secret: &str) {
+    let input = json!({"app_id": "4242", "app_secret": secret, "verify_token": "", "graph_base_url": w.standin.base_url(), "graph_version": "v21.0"});
+    admin.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": input})).await.ok();
 }
 
 #[tokio::test]
-async fn proofs_verify_against_the_secret_that_signed_them_after_a_rotation_and_a_tampered_one_fails() {
+async fn proofs_verify_against_the_secret_that_signed_them_after_a_rotation_in_the_admin_panel_and_a_tampered_one_fails() {
     let mut w = World::start("proof.rotation@example.org").await;
     w.write("psid-before", "before the change").await;
     let before = lead_key(&w, PAGE_ID, "psid-before").await;
 
-    rotate_secret(&w, "the-second-app-secret").await;
+    let mut admin = super::admin::admin(&w.server, "proof.rotation.admin@example.org").await;
+    rotate_secret(&w, &mut admin, "the-second-app-secret").await;
+    // The webhook now takes the new secret only.
+    let old_secret = http_client()
+        .post(format!("{}/webhooks/messenger", w.server.base))
+        .header("x-hub-signature-256", standin::sign(SECRET.as_bytes(), b"{}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_secret.status(), 403, "the panel's change reached the webhook");
     let now_ms = w.server.clock_now() * 1000;
     deliver(&w, "the-second-app-secret", &[(PAGE_ID, text_item(PAGE_ID, "psid-after", "m_after", "after the change", now_ms))]).await;
     let after = lead_key(&w, PAGE_ID, "psid-after").await;
