@@ -9,6 +9,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::StartupError;
 
+mod redact;
+
+pub use redact::{without_credentials, Secrets, WITHHELD};
+
 #[derive(Debug, Parser)]
 #[command(name = "server", version, about = "Chat FB Top: GDPR-first Messenger marketing, self-hosted")]
 pub struct Cli {
@@ -107,7 +111,8 @@ pub struct ServeConfig {
     /// Database address: rocksdb://PATH (embedded, the default is DATA_DIR/rocksdb),
     /// mem:// (in memory, for tests), or ws:// / wss:// for a remote SurrealDB.
     /// surrealkv://PATH is read only by `server db copy`, to convert an old data folder.
-    #[arg(long, env = "CHATFBTOP_DB", global = true)]
+    // It may carry credentials (ws://user:password@…): --help never shows the environment's value.
+    #[arg(long, env = "CHATFBTOP_DB", hide_env_values = true, global = true)]
     pub db: Option<String>,
 
     /// Memory for the embedded database engine, in MiB: its block cache and write buffers.
@@ -269,7 +274,7 @@ impl Default for EngineOptions {
 }
 
 /// Where the data lives. Parsed up front so a typo fails at start with one sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DbAddress {
     Memory,
     RocksDb(PathBuf),
@@ -315,12 +320,17 @@ impl DbAddress {
         }
     }
 
-    /// `text` with this address's credentials (if it has any) withheld.
-    pub fn redact(&self, text: &str) -> String {
+    /// Every form of this address's credentials, to withhold from what is logged or shown.
+    pub fn secrets(&self) -> Secrets {
         match self {
-            DbAddress::Remote(url) => text.replace(url.as_str(), &without_credentials(url)),
-            DbAddress::Memory | DbAddress::RocksDb(_) | DbAddress::SurrealKv(_) => text.to_string(),
+            DbAddress::Remote(url) => Secrets::of_address(url),
+            DbAddress::Memory | DbAddress::RocksDb(_) | DbAddress::SurrealKv(_) => Secrets::default(),
         }
+    }
+
+    /// `text` with this address's credentials (if it has any) withheld, in any form.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets().redact(text)
     }
 
     /// For logs and errors: never includes credentials.
@@ -334,14 +344,15 @@ impl DbAddress {
     }
 }
 
-/// An address as it may be logged or shown: a `user:password@` in it is
-/// replaced, whatever the scheme.
-fn without_credentials(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://[credentials withheld]@{}", &rest[at + 1..]),
-        None => raw.to_string(),
+// A debug dump of a configuration shows the address without its credentials.
+impl std::fmt::Debug for DbAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbAddress::Memory => write!(f, "Memory"),
+            DbAddress::RocksDb(path) => f.debug_tuple("RocksDb").field(path).finish(),
+            DbAddress::SurrealKv(path) => f.debug_tuple("SurrealKv").field(path).finish(),
+            DbAddress::Remote(url) => f.debug_tuple("Remote").field(&without_credentials(url)).finish(),
+        }
     }
 }
 
@@ -382,6 +393,7 @@ mod tests {
         assert_eq!(with_password.describe(), "remote SurrealDB at wss://[credentials withheld]@db.example:443/rpc");
         let engine_said = "cannot connect to wss://root:s3cr%40t@db.example:443/rpc: refused";
         assert_eq!(with_password.redact(engine_said), "cannot connect to wss://[credentials withheld]@db.example:443/rpc: refused");
+        assert!(!format!("{with_password:?}").contains("s3cr"), "a debug dump withholds them too");
         let refused = DbAddress::parse("postgres://admin:hunter2@db:5432").expect_err("not ours").to_string();
         assert!(!refused.contains("hunter2") && !refused.contains("admin:") && refused.contains("db:5432"), "{refused}");
         for bad in ["", "postgres://x", "surrealkv://", "rocksdb://", "ws://", "tikv://x", "http://db:8000"] {
@@ -409,6 +421,15 @@ mod tests {
         assert!(parse(&["--port", "99999"]).is_err());
         assert!(parse(&["--bind", "not-an-ip"]).is_err());
         assert!(parse(&["--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn every_flag_that_can_carry_a_secret_hides_its_environment_value_from_help() {
+        let command = Cli::command();
+        for secret in ["db", "db_password", "master_key", "smtp_url"] {
+            let arg = command.get_arguments().find(|a| a.get_id() == secret).unwrap_or_else(|| panic!("--{secret} exists"));
+            assert!(arg.is_hide_env_values_set(), "--{secret} shows its environment value in --help");
+        }
     }
 
     #[test]

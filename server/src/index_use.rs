@@ -28,6 +28,8 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("messenger::pages::facebook_login_start", crate::messenger::pages::DROP_PAGE_LOGINS),
     ("messenger::deliveries::apply_pending", crate::messenger::deliveries::DUE_BATCH),
     ("messenger::proofs::forget_person (and the lead delete event)", crate::messenger::proofs::NAMING),
+    ("messenger::proofs::forget_person (and the lead delete event)", crate::messenger::redaction::NAMING),
+    ("messenger::redaction::redact_marked", crate::messenger::redaction::MARKED),
     ("messenger::proofs::purge_older_than", crate::messenger::proofs::RECEIVED_BEFORE),
     ("messenger::settings::purge_unused_secrets", crate::messenger::settings::PROOFS_SIGNED_WITH),
     ("messenger::leads::archived_with_ident", crate::messenger::leads::ARCHIVED_WITH_IDENT),

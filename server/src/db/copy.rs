@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use surrealdb::types::Value;
 
 use super::{Credentials, Database};
-use crate::config::{DbAddress, EngineOptions};
+use crate::config::{DbAddress, EngineOptions, Secrets};
 use crate::error::StartupError;
 
 /// Rows compared per round trip while verifying.
@@ -32,8 +32,10 @@ fn refuse(reason: impl Into<String>) -> StartupError {
     StartupError::Command(format!("the copy was refused: {}", reason.into()))
 }
 
-fn failed(step: &str, e: impl std::fmt::Display) -> StartupError {
-    StartupError::Command(format!("the copy failed while {step} ({e})"))
+/// The engine's message may repeat either address or the password, in any
+/// form: `secrets` withholds them all.
+fn failed(secrets: &Secrets, step: &str, e: impl std::fmt::Display) -> StartupError {
+    StartupError::Command(secrets.redact(&format!("the copy failed while {step} ({e})")))
 }
 
 /// Copies and verifies; returns the open target, for checks that need the
@@ -48,6 +50,7 @@ pub async fn copy(ends: Endpoints<'_>, credentials: impl Fn() -> Option<Credenti
     if matches!(ends.from, DbAddress::Memory) {
         return Err(refuse("mem:// is empty at every start, so there is nothing to copy from"));
     }
+    let secrets = super::secrets_of(ends.from, credentials().as_ref()).and(ends.to.secrets());
     let source = Database::connect(ends.from, ends.namespace, ends.database, credentials(), options).await?;
     let target = match Database::connect(ends.to, ends.namespace, ends.database, credentials(), options).await {
         Ok(target) => target,
@@ -57,7 +60,7 @@ pub async fn copy(ends: Endpoints<'_>, credentials: impl Fn() -> Option<Credenti
         }
     };
     // Both are closed however it ends, so their folders are free again at once.
-    let result = transfer(&source, &target, &ends).await;
+    let result = transfer(&source, &target, &ends, &secrets).await;
     source.close().await;
     match result {
         Ok(report) => Ok((target, report)),
@@ -68,49 +71,55 @@ pub async fn copy(ends: Endpoints<'_>, credentials: impl Fn() -> Option<Credenti
     }
 }
 
-async fn transfer(source: &Database, target: &Database, ends: &Endpoints<'_>) -> Result<CopyReport, StartupError> {
-    let version = source.health().await.map_err(|e| failed("reading the source's schema version", e))?;
+async fn transfer(source: &Database, target: &Database, ends: &Endpoints<'_>, secrets: &Secrets) -> Result<CopyReport, StartupError> {
+    let fail_at = |step: &'static str| move |e: surrealdb::Error| failed(secrets, step, e);
+    let version = source.health().await.map_err(fail_at("reading the source's schema version"))?;
     if version == 0 {
         return Err(refuse(format!("{} holds no Chat FB Top database", ends.from.describe())));
     }
     if version > super::SCHEMA_VERSION {
         return Err(StartupError::SchemaTooNew { found: version, supported: super::SCHEMA_VERSION });
     }
-    if !table_names(target).await.map_err(|e| failed("reading the target", e))?.is_empty() {
+    if !table_names(target).await.map_err(fail_at("reading the target"))?.is_empty() {
         return Err(refuse(format!("{} is not empty", ends.to.describe())));
     }
     let dump = DumpFile::create(ends.to)?;
-    source.client().export_to(dump.path.clone()).await.map_err(|e| failed("exporting the source", e))?;
-    target.client().import_from(dump.path.clone()).await.map_err(|e| failed("importing into the target", e))?;
+    source.client().export_to(dump.path.clone()).await.map_err(fail_at("exporting the source"))?;
+    target.client().import_from(dump.path.clone()).await.map_err(fail_at("importing into the target"))?;
     drop(dump);
-    verify(source, target).await
+    verify_withholding(source, target, secrets).await
 }
 
 /// The same tables with the same definitions, and the same rows in the same order.
 pub async fn verify(source: &Database, target: &Database) -> Result<CopyReport, StartupError> {
-    let tables = table_names(source).await.map_err(|e| failed("listing the source's tables", e))?;
-    let copied = table_names(target).await.map_err(|e| failed("listing the target's tables", e))?;
+    verify_withholding(source, target, &Secrets::default()).await
+}
+
+async fn verify_withholding(source: &Database, target: &Database, secrets: &Secrets) -> Result<CopyReport, StartupError> {
+    let fail_at = |step: &'static str| move |e: surrealdb::Error| failed(secrets, step, e);
+    let tables = table_names(source).await.map_err(fail_at("listing the source's tables"))?;
+    let copied = table_names(target).await.map_err(fail_at("listing the target's tables"))?;
     if tables != copied {
-        return Err(failed("verifying", format!("the target has tables {copied:?}, the source {tables:?}")));
+        return Err(failed(secrets, "verifying", format!("the target has tables {copied:?}, the source {tables:?}")));
     }
     let mut rows = 0u64;
     for table in &tables {
         let (a, b) = (table_info(source, table).await, table_info(target, table).await);
-        if a.map_err(|e| failed("verifying", e))? != b.map_err(|e| failed("verifying", e))? {
-            return Err(failed("verifying", format!("table {table} has other fields or indexes in the target")));
+        if a.map_err(fail_at("verifying"))? != b.map_err(fail_at("verifying"))? {
+            return Err(failed(secrets, "verifying", format!("table {table} has other fields or indexes in the target")));
         }
-        rows += compare_rows(source, target, table).await?;
+        rows += compare_rows(source, target, table, secrets).await?;
     }
     Ok(CopyReport { tables: tables.len(), rows })
 }
 
-async fn compare_rows(source: &Database, target: &Database, table: &str) -> Result<u64, StartupError> {
+async fn compare_rows(source: &Database, target: &Database, table: &str, secrets: &Secrets) -> Result<u64, StartupError> {
     let mut start = 0i64;
     loop {
-        let a = page(source, table, start).await.map_err(|e| failed("reading the source", e))?;
-        let b = page(target, table, start).await.map_err(|e| failed("reading the target", e))?;
+        let a = page(source, table, start).await.map_err(|e| failed(secrets, "reading the source", e))?;
+        let b = page(target, table, start).await.map_err(|e| failed(secrets, "reading the target", e))?;
         if a != b {
-            return Err(failed("verifying", format!("table {table} differs from row {start} on")));
+            return Err(failed(secrets, "verifying", format!("table {table} differs from row {start} on")));
         }
         let n = a.len() as i64;
         start += n;
@@ -169,5 +178,25 @@ impl DumpFile {
 impl Drop for DumpFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_error_withholds_both_addresses_credentials_and_the_password_in_every_form() {
+        let from = DbAddress::parse("ws://reader:from%2Fpass@old.example:8000").unwrap();
+        let to = DbAddress::parse("wss://writer:to%40pass@new.example:443/rpc").unwrap();
+        let credentials = Credentials { username: "root".into(), password: "db-password-7".into() };
+        let secrets = crate::db::secrets_of(&from, Some(&credentials)).and(to.secrets());
+        let engine_said = "ws://reader:from%2Fpass@old.example:8000 -> wss://writer:to@pass@new.example:443/rpc \
+                           (decoded from/pass, TO%40PASS) auth db-password-7";
+        let text = failed(&secrets, "importing into the target", engine_said).to_string();
+        for secret in ["from%2Fpass", "from/pass", "to%40pass", "to@pass", "TO%40PASS", "db-password-7"] {
+            assert!(!text.contains(secret), "{secret} in: {text}");
+        }
+        assert!(text.contains("old.example:8000") && text.contains("new.example:443"), "the hosts stay: {text}");
     }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use surrealdb::opt::auth::Root;
 use surrealdb_engine_local::Datastore;
 
-use crate::config::{DbAddress, EngineOptions};
+use crate::config::{DbAddress, EngineOptions, Secrets};
 use crate::error::StartupError;
 
 pub use client::{Client, Query};
@@ -67,8 +67,8 @@ impl Database {
         options: &EngineOptions,
     ) -> Result<Self, StartupError> {
         check_folder(address)?;
-        // The engine's message may repeat the address, credentials and all.
-        let fail = |reason: String| StartupError::Database { what: address.describe(), reason: address.redact(&reason) };
+        let secrets = secrets_of(address, credentials.as_ref());
+        let fail = |reason: String| open_failed(address, &secrets, &reason);
         let opening = tokio::task::spawn_blocking({
             let (address, options, runtime) = (address.clone(), *options, tokio::runtime::Handle::current());
             move || runtime.block_on(connect_engine(&address, credentials, &options))
@@ -123,6 +123,20 @@ impl Database {
         // The last reference: RocksDB closes here and releases its lock.
         tokio::task::spawn_blocking(move || drop(datastore)).await.ok();
     }
+}
+
+/// Every form of the credentials an engine's message may repeat: the
+/// address's own, and the password given apart (`--db-password`).
+pub(crate) fn secrets_of(address: &DbAddress, credentials: Option<&Credentials>) -> Secrets {
+    match credentials {
+        Some(c) => address.secrets().with_password(&c.password),
+        None => address.secrets(),
+    }
+}
+
+/// The database could not be opened: the engine's reason, with the credentials withheld.
+fn open_failed(address: &DbAddress, secrets: &Secrets, reason: &str) -> StartupError {
+    StartupError::Database { what: address.describe(), reason: secrets.redact(reason) }
 }
 
 /// Refuses a folder written by the other engine before either engine opens it.
@@ -304,6 +318,19 @@ mod tests {
         let never = tokio::spawn(std::future::pending::<Result<Database, String>>());
         let err = wait_for_open(&DbAddress::Memory, never, Duration::from_millis(50)).await.err().expect("times out");
         assert!(err.to_string().contains("--db-open-timeout-secs"), "{err}");
+    }
+
+    #[test]
+    fn an_open_failure_withholds_the_address_credentials_and_the_password_in_every_form() {
+        let address = DbAddress::parse("wss://root:s3cr%40t@db.example:443").unwrap();
+        let credentials = Credentials { username: "root".into(), password: "hunter2!".into() };
+        let secrets = secrets_of(&address, Some(&credentials));
+        let engine_said = "connecting to wss://root:s3cr%40t@db.example:443 as root:s3cr@t failed; sign-in refused for password \"hunter2!\"";
+        let text = open_failed(&address, &secrets, engine_said).to_string();
+        for secret in ["s3cr", "hunter2"] {
+            assert!(!text.contains(secret), "{secret} in: {text}");
+        }
+        assert!(text.contains("remote SurrealDB at wss://[credentials withheld]@db.example:443"), "{text}");
     }
 
     #[tokio::test]

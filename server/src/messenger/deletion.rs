@@ -56,6 +56,8 @@ pub async fn erase_person(ctx: &Ctx, app: &settings::AppSettings, app_scoped_id:
             erased += 1;
         }
     }
+    // Deliveries not applied yet that name them where they are no lead.
+    super::redaction::redact_forgotten(ctx).await?;
     ctx.db
         .client()
         .query("CREATE $id SET received_at = $now, status = $status, leads_erased = $erased")

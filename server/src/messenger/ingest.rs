@@ -214,11 +214,10 @@ async fn suppress_only(ctx: &Ctx, page: &PageRow, items: &[Value]) -> Result<()>
 
 /// Every write of one delivery, on `ctx` (a batch's transaction). Times are
 /// the delivery's arrival, not the moment it is applied.
-pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery: &Value, received_at: i64) -> Result<IngestReport> {
+pub(super) async fn ingest(ctx: &Ctx, proof: &SignedBody<'_>) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     let mut routing = Routing { pages: HashMap::new() };
-    let proof = SignedBody::new(raw_body, signature, received_at, delivery);
-    let Some(entries) = delivery["entry"].as_array() else {
+    let Some(entries) = proof.delivery["entry"].as_array() else {
         return Ok(report);
     };
     for entry in entries {
@@ -252,7 +251,7 @@ pub(super) async fn ingest(ctx: &Ctx, raw_body: &[u8], signature: &str, delivery
                 let entry = reads.entry(psid.to_string()).or_insert(watermark);
                 *entry = (*entry).max(watermark);
             } else {
-                handle_item(ctx, &page, &key, &page_id, item, &proof, &mut report).await?;
+                handle_item(ctx, &page, &key, &page_id, item, proof, &mut report).await?;
             }
         }
         report.status_updates += (echoes.len() + delivered_mids.len() + reads.len()) as u64;

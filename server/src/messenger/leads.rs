@@ -257,7 +257,15 @@ pub struct Dependents {
 /// A statement with a WHERE on an indexed field (checked by `index_use`).
 pub(crate) const ERASE_LEAD_MESSAGES: &str = "DELETE message WHERE lead = $id";
 
+/// Erases one lead, and takes them out of stored deliveries not applied yet (`redaction`).
 pub async fn erase_lead(ctx: &Ctx, lead: &RecordId, dependents: &Dependents) -> Result<()> {
+    erase_lead_rows(ctx, lead, dependents).await?;
+    super::redaction::redact_forgotten(ctx).await?;
+    Ok(())
+}
+
+/// The lead's rows; the delete event marks the stored deliveries that name them.
+async fn erase_lead_rows(ctx: &Ctx, lead: &RecordId, dependents: &Dependents) -> Result<()> {
     delete_in_batches(ctx, "SELECT VALUE id FROM message WHERE lead = $owner LIMIT $batch", lead).await?;
     // The lead, the last of its messages and its dependents (campaign
     // deliveries and their echoes) at once, guarded: a campaign queue batch
@@ -282,6 +290,7 @@ pub async fn erase_page_data(ctx: &Ctx, page: &RecordId, dependents: &Dependents
     ] {
         delete_in_batches(ctx, select, page).await?;
     }
+    super::redaction::redact_forgotten(ctx).await?;
     Ok(())
 }
 
@@ -395,10 +404,11 @@ pub async fn purge_expired(ctx: &Ctx, dependents: &Dependents) -> Result<(i64, i
             break;
         }
         for id in &ids {
-            erase_lead(ctx, id, dependents).await?;
+            erase_lead_rows(ctx, id, dependents).await?;
         }
         leads += ids.len() as i64;
     }
+    super::redaction::redact_forgotten(ctx).await?;
     let mut messages = 0;
     loop {
         let ids: Vec<RecordId> = ctx

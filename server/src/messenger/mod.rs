@@ -14,6 +14,7 @@ pub mod leads;
 pub mod pages;
 pub mod proof_upgrade;
 pub mod proofs;
+pub mod redaction;
 pub mod settings;
 pub mod signature;
 pub mod takeover;

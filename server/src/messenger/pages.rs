@@ -111,7 +111,7 @@ pub async fn owned(ctx: &Ctx, account_id: &str, key: &str) -> Result<PageRow> {
 }
 
 pub async fn app_settings(ctx: &Ctx) -> Result<AppSettings> {
-    settings::load(ctx).await?.ok_or(Error::User(AppError::MessengerNotConfigured))
+    settings::load_for_graph(ctx).await
 }
 
 pub async fn pages(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOverview> {
@@ -272,7 +272,7 @@ pub async fn facebook_login_start(ctx: &Ctx, caller: &Ready) -> Result<String> {
         .bind(("now", ctx.now()))
         .await?
         .check()?;
-    Ok(Graph::new(&app).dialog_url(&app.app_id, &redirect_uri(ctx), &state))
+    Ok(Graph::new(&app).dialog_url(&app.app_id, &redirect_uri(ctx), &state)?)
 }
 
 #[derive(Debug, SurrealValue)]

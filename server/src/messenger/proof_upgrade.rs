@@ -1,8 +1,10 @@
-//! A one-time conversion at start, for data written before schema step 12:
+//! One-time conversions at start. For data written before schema step 12:
 //! the app secret gets version 1, and each lead's proof, which held the whole
 //! signed body under the account's key, becomes a kept delivery plus the
 //! lead's own record (`proofs`). Marked done in `data_upgrade:shared_proofs`,
-//! so later starts do not scan the leads again.
+//! so later starts do not scan the leads again. For step 17: stored webhook
+//! deliveries not applied yet get the list of people they name, so that
+//! erasure finds them (`redaction`; `data_upgrade:pending_delivery_people`).
 
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
@@ -14,6 +16,7 @@ use crate::crypto::Field;
 use crate::db::ids::key_string;
 
 const MARK: &str = "shared_proofs";
+const PEOPLE_MARK: &str = "pending_delivery_people";
 const BATCH: i64 = 200;
 
 #[derive(Debug, SurrealValue)]
@@ -28,6 +31,44 @@ struct LegacyLead {
 }
 
 pub async fn upgrade(ctx: &Ctx) -> Result<()> {
+    convert_proofs(ctx).await?;
+    list_people_of_pending_deliveries(ctx).await
+}
+
+#[derive(Debug, SurrealValue)]
+struct PendingDelivery {
+    id: RecordId,
+    key: String,
+    body_enc: String,
+}
+
+/// Deliveries stored before step 17 name nobody yet: they get their list.
+async fn list_people_of_pending_deliveries(ctx: &Ctx) -> Result<()> {
+    if crate::db::data_upgrade::is_done(ctx.db.client(), PEOPLE_MARK).await? {
+        return Ok(());
+    }
+    let mut listed = 0;
+    loop {
+        let rows: Vec<PendingDelivery> =
+            ctx.db.client().query("SELECT id, key, body_enc FROM webhook_delivery WHERE people = NONE LIMIT $batch").bind(("batch", BATCH)).await?.take(0)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let body = ctx.crypto.system_key().open(Field::new("webhook_delivery", &row.key, "body"), &row.body_enc)?;
+            // Stored only once checked to be JSON; anything else names nobody.
+            let delivery: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let people = proofs::people_named(ctx, &delivery);
+            ctx.db.client().query("UPDATE $id SET people = $people").bind(("id", row.id)).bind(("people", people)).await?.check()?;
+            listed += 1;
+        }
+    }
+    crate::db::data_upgrade::mark_done(ctx.db.client(), PEOPLE_MARK, ctx.now()).await?;
+    tracing::info!(listed, "stored webhook deliveries now list the people they name");
+    Ok(())
+}
+
+async fn convert_proofs(ctx: &Ctx) -> Result<()> {
     if crate::db::data_upgrade::is_done(ctx.db.client(), MARK).await? {
         return Ok(());
     }

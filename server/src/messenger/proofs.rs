@@ -7,7 +7,8 @@
 //!
 //! Erasing anyone a kept delivery names deletes it (the `lead` table's
 //! delete event, and `forget_person` for people who are no lead), and so
-//! does the message retention period. The leads that pointed to it keep
+//! does the message retention period. A stored delivery not applied yet
+//! loses their events instead (`redaction`). The leads that pointed to it keep
 //! their own record, which can no longer be re-checked: the trade-off is
 //! stated on /privacy and in `docs/opt-in-proofs.md`.
 
@@ -32,7 +33,28 @@ pub struct SignedBody<'a> {
     pub signature: &'a str,
     pub received_at: i64,
     pub delivery: &'a Value,
+    /// Set when erasure took someone out of the body before it was applied
+    /// (`redaction`): it is then not what Facebook signed, and is not kept.
+    rewritten: Option<SignedSummary>,
     kept: OnceCell<(RecordId, i64)>,
+}
+
+/// What is known of the body Facebook signed once a rewritten copy replaced it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedSummary {
+    pub sha256: String,
+    pub bytes: u64,
+    pub secret_version: i64,
+}
+
+impl SignedSummary {
+    pub async fn of(ctx: &Ctx, raw: &[u8], signature: &str) -> Result<Self> {
+        Ok(SignedSummary {
+            sha256: hex::encode(sha2::Sha256::digest(raw)),
+            bytes: raw.len() as u64,
+            secret_version: signing_version(ctx, raw, signature).await?,
+        })
+    }
 }
 
 /// What a lead keeps of its opt-in, sealed under its account's key.
@@ -51,7 +73,8 @@ struct OwnRecord {
 /// The fields a new lead is created with.
 pub struct LeadProof {
     pub sealed: String,
-    pub delivery: RecordId,
+    /// None when the body was rewritten before it was applied: the weaker proof from the start.
+    pub delivery: Option<RecordId>,
     pub secret_version: i64,
 }
 
@@ -66,12 +89,23 @@ pub struct OptIn<'a> {
 
 impl<'a> SignedBody<'a> {
     pub fn new(raw: &'a [u8], signature: &'a str, received_at: i64, delivery: &'a Value) -> Self {
-        SignedBody { raw, signature, received_at, delivery, kept: OnceCell::new() }
+        SignedBody { raw, signature, received_at, delivery, rewritten: None, kept: OnceCell::new() }
+    }
+
+    /// A body erasure rewrote: `signed` describes the one Facebook signed.
+    pub fn rewritten(raw: &'a [u8], signature: &'a str, received_at: i64, delivery: &'a Value, signed: SignedSummary) -> Self {
+        SignedBody { raw, signature, received_at, delivery, rewritten: Some(signed), kept: OnceCell::new() }
     }
 
     /// Keeps the body (once per delivery) and seals the lead's own part.
     pub async fn proof_for(&self, ctx: &Ctx, account_key: &SecretKey, lead_key: &str, opt_in: &OptIn<'_>) -> Result<LeadProof> {
-        let (delivery, secret_version) = self.kept.get_or_try_init(|| self.keep(ctx)).await?.clone();
+        let (delivery, secret_version, body_sha256, body_bytes) = match &self.rewritten {
+            Some(signed) => (None, signed.secret_version, signed.sha256.clone(), signed.bytes),
+            None => {
+                let (delivery, version) = self.kept.get_or_try_init(|| self.keep(ctx)).await?.clone();
+                (Some(delivery), version, hex::encode(sha2::Sha256::digest(self.raw)), self.raw.len() as u64)
+            }
+        };
         let own = OwnRecord {
             page_id: opt_in.page_id.to_string(),
             psid: opt_in.psid.to_string(),
@@ -79,8 +113,8 @@ impl<'a> SignedBody<'a> {
             mid: opt_in.mid.map(str::to_string),
             kind: opt_in.kind.to_string(),
             signature: self.signature.to_string(),
-            body_sha256: hex::encode(sha2::Sha256::digest(self.raw)),
-            body_bytes: self.raw.len() as u64,
+            body_sha256,
+            body_bytes,
         };
         let json = serde_json::to_string(&own).map_err(|e| super::Error::json("sealed content could not be written", e))?;
         Ok(LeadProof { sealed: account_key.seal_str(Field::new("lead", lead_key, "proof"), &json), delivery, secret_version })
@@ -102,30 +136,49 @@ impl<'a> SignedBody<'a> {
     }
 }
 
+/// The lists of an entry that hold events about people.
+const EVENT_LISTS: [&str; 2] = ["messaging", "standby"];
+
+/// The people an event names: its sender and recipient, unless the entry's Page.
+fn people_in<'a>(item: &'a Value, page_id: &'a str) -> impl Iterator<Item = String> + 'a {
+    ["sender", "recipient"].into_iter().filter_map(move |side| match &item[side]["id"] {
+        Value::String(s) if s != page_id => Some(s.clone()),
+        Value::Number(n) if n.to_string() != page_id => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 /// The lead `ident` of everyone a delivery names: each sender and recipient
 /// that is not the entry's Page.
 pub fn people_named(ctx: &Ctx, delivery: &Value) -> Vec<String> {
     let mut people = Vec::new();
     for entry in delivery["entry"].as_array().into_iter().flatten() {
         let page_id = entry_page(entry);
-        for list in ["messaging", "standby"] {
+        for list in EVENT_LISTS {
             for item in entry[list].as_array().into_iter().flatten() {
-                for side in ["sender", "recipient"] {
-                    let id = match &item[side]["id"] {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        _ => continue,
-                    };
-                    if id != page_id {
-                        people.push(leads::lead_ident(ctx, &page_id, &id));
-                    }
-                }
+                people.extend(people_in(item, &page_id).map(|id| leads::lead_ident(ctx, &page_id, &id)));
             }
         }
     }
     people.sort();
     people.dedup();
     people
+}
+
+/// Takes out every event that names one of `forget` (lead idents); returns
+/// how many went.
+pub fn without_people(ctx: &Ctx, delivery: &mut Value, forget: &[String]) -> usize {
+    let mut removed = 0;
+    for entry in delivery.get_mut("entry").and_then(Value::as_array_mut).into_iter().flatten() {
+        let page_id = entry_page(entry);
+        for list in EVENT_LISTS {
+            let Some(items) = entry.get_mut(list).and_then(Value::as_array_mut) else { continue };
+            let before = items.len();
+            items.retain(|item| !people_in(item, &page_id).any(|id| forget.contains(&leads::lead_ident(ctx, &page_id, &id))));
+            removed += before - items.len();
+        }
+    }
+    removed
 }
 
 /// The newest secret version whose signature matches; the current one if
@@ -142,12 +195,15 @@ pub(crate) const NAMING: &str = "SELECT VALUE id FROM signed_delivery WHERE peop
 /// Deletes the kept deliveries that name a person who is no lead here (Meta's
 /// deletion callback maps a person to Pages where they may never have
 /// become one). A lead's own erasure does this through the delete event.
+/// Stored deliveries not applied yet that name them are marked, for
+/// `redaction` to take them out.
 pub async fn forget_person(ctx: &Ctx, page_id: &str, psid: &str) -> Result<()> {
-    let ids: Vec<RecordId> = ctx.db.client().query(NAMING).bind(("ident", leads::lead_ident(ctx, page_id, psid))).await?.take(0)?;
+    let ident = leads::lead_ident(ctx, page_id, psid);
+    let ids: Vec<RecordId> = ctx.db.client().query(NAMING).bind(("ident", ident.clone())).await?.take(0)?;
     if !ids.is_empty() {
         ctx.db.client().query("DELETE $ids").bind(("ids", ids)).await?.check()?;
     }
-    Ok(())
+    super::redaction::mark_naming(ctx, &ident).await
 }
 
 /// A statement with a WHERE on an indexed field (checked by `index_use`).

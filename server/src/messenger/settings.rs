@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use app::error::AppError;
 use surrealdb::types::{RecordId, SurrealValue};
 use zeroize::Zeroizing;
 
@@ -36,8 +37,14 @@ fn record() -> RecordId {
 /// Where the Graph API may be reached: over HTTPS, or over plain HTTP on
 /// this machine only (the stand-in). The address is parsed, so that a host
 /// such as `localhost.evil.tld` is not taken for the loopback, and it may
-/// carry no credentials, query or fragment.
+/// carry no credentials, query or fragment. Checked when it is saved and
+/// again wherever it is used (`graph::Graph`), for a value stored by an
+/// earlier release.
 pub fn graph_base_url_allowed(base: &str) -> bool {
+    // The parser drops tabs and line breaks silently, but the raw text is what is stored.
+    if base.chars().any(char::is_control) || base.trim() != base {
+        return false;
+    }
     let Ok(url) = url::Url::parse(base) else { return false };
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
         return false;
@@ -66,6 +73,23 @@ const MAX_AGE_SECS: i64 = 5;
 pub async fn load_recent(ctx: &Ctx) -> Result<Arc<Option<AppSettings>>> {
     ctx.memo.get_or_load(MEMO, ctx.now(), MAX_AGE_SECS, || load(ctx)).await
 }
+
+/// The settings for a call to Facebook: "not set up" without them, and
+/// refused (with a line for the operator) when the stored Graph API address
+/// is not one `graph_base_url_allowed` accepts: nothing is sent to it.
+pub async fn load_for_graph(ctx: &Ctx) -> Result<AppSettings> {
+    let settings = load(ctx).await?.ok_or(AppError::MessengerNotConfigured)?;
+    if !graph_base_url_allowed(&settings.graph_base_url) {
+        tracing::error!("{GRAPH_BASE_URL_REFUSED}");
+        return Err(AppError::MessengerNotConfigured.into());
+    }
+    Ok(settings)
+}
+
+/// The operator's line when a stored Graph API address is refused (the address
+/// itself is not logged: it may carry credentials).
+pub const GRAPH_BASE_URL_REFUSED: &str = "the stored Graph API base URL is refused (HTTPS, or plain HTTP to this machine only; no credentials, \
+     query, fragment, spaces or control characters): no call goes to Facebook until an admin saves the Facebook app settings again";
 
 pub async fn load(ctx: &Ctx) -> Result<Option<AppSettings>> {
     let row: Option<Row> = ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", record())).await?.take(0)?;
@@ -206,6 +230,12 @@ mod tests {
             "file:///etc/passwd",
             "graph.facebook.com",
             "",
+            "https://graph.face\tbook.com",
+            "https://graph.facebook.com/\n",
+            "http://local\nhost:8081",
+            "http://127.0.0.1:9\r",
+            " https://graph.facebook.com",
+            "https://graph.facebook.com\u{7f}",
         ] {
             assert!(!graph_base_url_allowed(bad), "{bad}");
         }

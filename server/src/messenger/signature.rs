@@ -41,9 +41,10 @@ pub fn signed_request_user(app_secret: &[u8], signed_request: &str, now: i64) ->
     if issued_at < now - SIGNED_REQUEST_MAX_AGE_SECS || issued_at > now + SIGNED_REQUEST_MAX_SKEW_SECS {
         return None;
     }
+    // Meta's ids are digits, as a string or a whole number; anything else is malformed.
     match &payload["user_id"] {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => n.as_u64().map(|id| id.to_string()),
         _ => None,
     }
 }

@@ -64,7 +64,7 @@ pub async fn receive(State(ctx): State<Ctx>, request: Request<Body>) -> Response
     if !delivery.is_object() {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    match super::deliveries::accept(&ctx, &body, &header).await {
+    match super::deliveries::accept(&ctx, &body, &header, &delivery).await {
         Ok(()) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
         // A storage failure: Meta delivers at least once and will retry; the
         // replay is then applied once.

@@ -126,6 +126,9 @@ pub async fn erase(ctx: &Ctx, account_id: &str, former_email: Option<&str>) -> R
             return Err(e.into());
         }
     }
+    // The leads' delete event marked the stored webhook deliveries that name
+    // them; the webhook worker takes them out on this pass (`messenger::redaction`).
+    ctx.deliveries.wakeup.notify_one();
     ctx.crypto.destroy_account_key(account_id).await?;
     // Not linked to the account (it is gone); the row is deleted once sent.
     if let Some(address) = former_email {

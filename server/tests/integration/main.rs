@@ -18,12 +18,15 @@ mod crash;
 mod deliveries;
 mod disabled;
 mod echoes;
+mod erasure_paths;
+mod graph_settings;
 mod instances;
 mod messenger;
 mod notices;
 mod page_takeover;
 mod privacy;
 mod proofs;
+mod redaction;
 mod scale_out;
 // The seeding helpers the benchmarks use too; they live with the benchmarks.
 #[path = "../../benches/support/mod.rs"]

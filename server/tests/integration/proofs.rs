@@ -3,17 +3,16 @@
 //! against the app secret that signed them.
 
 use serde_json::{json, Value};
-use zeroize::Zeroizing;
 
 use super::privacy::download_export;
 use super::support::*;
 use super::support::{World, PAGE_ID, SECRET};
 
-const OTHER_PAGE: &str = "700800900";
+pub(super) const OTHER_PAGE: &str = "700800900";
 const UNCONNECTED_PAGE: &str = "300400500";
 
 /// Account B, with a second Page, beside the World's account A.
-async fn second_account(w: &World) -> Api {
+pub(super) async fn second_account(w: &World) -> Api {
     w.standin.state.add_page(OTHER_PAGE, "Other Shop", "token-other");
     let mut b = verified_account(&w.server, "other.shop@example.org", STRONG_PASSWORD).await;
     b.login("other.shop@example.org", STRONG_PASSWORD, false).await.ok();
@@ -21,28 +20,34 @@ async fn second_account(w: &World) -> Api {
     b
 }
 
-fn text_item(page: &str, psid: &str, mid: &str, text: &str, at_ms: i64) -> Value {
+pub(super) fn text_item(page: &str, psid: &str, mid: &str, text: &str, at_ms: i64) -> Value {
     json!({"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": at_ms, "message": {"mid": mid, "text": text}})
 }
 
-/// Posts one delivery with an entry per (Page, item), signed with `secret`.
-async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
+/// Posts one delivery with an entry per (Page, item), signed with `secret`, and waits until it is applied.
+pub(super) async fn deliver(w: &World, secret: &str, entries: &[(&str, Value)]) {
+    post_delivery(w, secret, entries).await;
+    w.applied().await;
+}
+
+/// Posts one delivery with an entry per (Page, item), signed with `secret`; returns the body.
+pub(super) async fn post_delivery(w: &World, secret: &str, entries: &[(&str, Value)]) -> String {
     let entries: Vec<Value> = entries.iter().map(|(page, item)| json!({"id": page, "time": 1, "messaging": [item]})).collect();
     let body = standin::meta_serialise(&json!({"object": "page", "entry": entries}));
     let signature = standin::sign(secret.as_bytes(), body.as_bytes());
     let url = format!("{}/webhooks/messenger", w.server.base);
-    let r = http_client().post(&url).header("x-hub-signature-256", signature).body(body).send().await.unwrap();
+    let r = http_client().post(&url).header("x-hub-signature-256", signature).body(body.clone()).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    w.applied().await;
+    body
 }
 
-async fn lead_key(w: &World, page: &str, psid: &str) -> String {
+pub(super) async fn lead_key(w: &World, page: &str, psid: &str) -> String {
     let lead = server::messenger::ingest::lead_for(w.ctx(), page, psid).await.unwrap().expect("lead stored");
     server::db::ids::key_string(&lead)
 }
 
 /// Every kept delivery and every lead's own proof record, opened.
-async fn every_proof_in_the_clear(w: &World) -> Vec<String> {
+pub(super) async fn every_proof_in_the_clear(w: &World) -> Vec<String> {
     let ctx = w.ctx();
     let mut opened = Vec::new();
     let bodies: Vec<(String, String)> = ctx.db.client().query("SELECT VALUE [record::id(id), body_enc] FROM signed_delivery").await.unwrap().take(0).unwrap();
@@ -171,19 +176,29 @@ async fn erasing_a_person_deletes_every_kept_delivery_that_names_them_and_the_ot
     w.server.stop().await;
 }
 
-async fn rotate_secret(w: &World, secret: &str) {
-    let settings = server::messenger::settings::load(w.ctx()).await.unwrap().unwrap();
-    let rotated = server::messenger::settings::AppSettings { app_secret: Zeroizing::new(secret.into()), ..settings };
-    server::messenger::settings::save(w.ctx(), &rotated).await.unwrap();
+/// An admin changes the app secret in the panel: its server function, as the browser calls it.
+async fn rotate_secret(w: &World, admin: &mut Api, secret: &str) {
+    let input = json!({"app_id": "4242", "app_secret": secret, "verify_token": "", "graph_base_url": w.standin.base_url(), "graph_version": "v21.0"});
+    admin.post("admin/save-messenger-app", json!({"password": STRONG_PASSWORD, "input": input})).await.ok();
 }
 
 #[tokio::test]
-async fn proofs_verify_against_the_secret_that_signed_them_after_a_rotation_and_a_tampered_one_fails() {
+async fn proofs_verify_against_the_secret_that_signed_them_after_a_rotation_in_the_admin_panel_and_a_tampered_one_fails() {
     let mut w = World::start("proof.rotation@example.org").await;
     w.write("psid-before", "before the change").await;
     let before = lead_key(&w, PAGE_ID, "psid-before").await;
 
-    rotate_secret(&w, "the-second-app-secret").await;
+    let mut admin = super::admin::admin(&w.server, "proof.rotation.admin@example.org").await;
+    rotate_secret(&w, &mut admin, "the-second-app-secret").await;
+    // The webhook now takes the new secret only.
+    let old_secret = http_client()
+        .post(format!("{}/webhooks/messenger", w.server.base))
+        .header("x-hub-signature-256", standin::sign(SECRET.as_bytes(), b"{}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_secret.status(), 403, "the panel's change reached the webhook");
     let now_ms = w.server.clock_now() * 1000;
     deliver(&w, "the-second-app-secret", &[(PAGE_ID, text_item(PAGE_ID, "psid-after", "m_after", "after the change", now_ms))]).await;
     let after = lead_key(&w, PAGE_ID, "psid-after").await;
