@@ -1,22 +1,26 @@
-//! Registrations and mail requests (password reset, verification again) are
-//! answered at once and completed here, by a worker. What they do depends
-//! on whether the address has an account (create it, or warn its owner;
-//! mail a link, or nothing), and doing that before answering let anyone who
-//! timed the answer tell which addresses have accounts. The request path
-//! does the same work for every address: checks, the password hash, and one
-//! sealed row. Nothing is lost: the row stays until its work is done.
+//! Registrations, mail requests (password reset, verification again) and
+//! email changes are answered at once and completed here, by a worker. What
+//! they do depends on whether the address has an account (create it, or
+//! warn its owner; mail a link, or nothing), and doing that before
+//! answering let anyone who timed the answer tell which addresses have
+//! accounts. The request path does the same work for every address:
+//! checks, the password hash or check, and one sealed row. Nothing is lost:
+//! the row stays until its work is done.
 
 use serde::{Deserialize, Serialize};
 
 use super::*;
 
-/// What a request asks for, sealed under the system key until done.
+/// What a request asks for, sealed under the system key until done. An
+/// email change names the session that asked: it must still live when the
+/// change is carried out.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(super) enum AccountRequest {
     Register { email: String, display_name: Option<String>, password_hash: String },
     ResetPassword { email: String },
     ResendVerification { email: String },
+    ChangeEmail { account_id: String, session_id: String, new_email: String },
 }
 
 const TABLE: &str = "account_request";
@@ -118,5 +122,8 @@ async fn complete_one(ctx: &Ctx, row: &Due) -> Result<()> {
         }
         AccountRequest::ResetPassword { email } => super::credentials::mail_reset_link(ctx, &email).await,
         AccountRequest::ResendVerification { email } => super::registration::mail_verification_again(ctx, &email).await,
+        AccountRequest::ChangeEmail { account_id, session_id, new_email } => {
+            super::credentials::start_email_change(ctx, &account_id, &session_id, &new_email).await
+        }
     }
 }

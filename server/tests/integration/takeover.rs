@@ -222,3 +222,76 @@ async fn sign_ups_and_reset_requests_do_the_same_work_for_known_and_unknown_addr
     assert_eq!((done[0], done[1]), (2, 0), "the unknown address got its account; every request was carried out");
     core.close().await;
 }
+
+/// The core alone (no worker completes requests behind the test's back),
+/// with "mover@" signed in and "taken@" registered; both verified.
+async fn core_with_a_signed_in_mover(dir: &tempfile::TempDir) -> (server::Core, server::accounts::Ready) {
+    let config = super::config(&["--db", "mem://", "--data-dir", dir.path().to_str().unwrap()]);
+    let core = server::open_core(&config, std::sync::Arc::new(server::clock::SystemClock)).await.unwrap();
+    let ctx = core.ctx.clone();
+    let request = |token: Option<&str>| server::context::RequestInfo {
+        session_token: token.map(str::to_string),
+        ip: std::net::IpAddr::from([10, 0, 0, 1]),
+        user_agent: "test".into(),
+    };
+    for email in ["mover@example.org", "taken@example.org"] {
+        let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accept_terms: true };
+        server::accounts::register(&ctx, &request(None), input).await.unwrap();
+    }
+    while server::accounts::complete_due(&ctx).await.unwrap() > 0 {}
+    ctx.db.client().query("UPDATE account SET email_verified = true").await.unwrap().check().unwrap();
+    let input = app::types::LoginInput { email: "mover@example.org".into(), password: STRONG_PASSWORD.into(), keep_signed_in: false };
+    let (token, _, _) = server::accounts::login(&ctx, input, &request(None)).await.unwrap();
+    let caller = server::accounts::signed_in(&ctx, request(Some(&token))).await.unwrap().ready().unwrap();
+    (core, caller)
+}
+
+/// Rows that an email change writes: queued requests, links, mails, pending changes.
+async fn email_change_rows(ctx: &server::context::Ctx) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for query in [
+        "RETURN count(SELECT id FROM account_request)",
+        "RETURN count(SELECT id FROM account_token)",
+        "RETURN count(SELECT id FROM outbox)",
+        "RETURN count(SELECT id FROM account WHERE pending_email_enc != NONE)",
+    ] {
+        let n: Option<i64> = ctx.db.client().query(query).await.unwrap().take(0).unwrap();
+        counts.push(n.unwrap_or(0));
+    }
+    counts
+}
+
+#[tokio::test]
+async fn an_email_change_does_the_same_work_whether_or_not_the_new_address_has_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, caller) = core_with_a_signed_in_mover(&dir).await;
+    let ctx = core.ctx.clone();
+    let before = email_change_rows(&ctx).await;
+    assert_eq!((before[0], before[3]), (0, 0));
+    let mut after = Vec::new();
+    for new_email in ["taken@example.org", "free@example.org"] {
+        server::accounts::request_email_change(&ctx, &caller, new_email, STRONG_PASSWORD).await.unwrap();
+        after.push(email_change_rows(&ctx).await);
+    }
+    // Each request added one queued row and nothing else, taken address or not.
+    let queued = |k: i64| vec![k, before[1], before[2], 0];
+    assert_eq!(after, vec![queued(1), queued(2)]);
+    // The worker then does what differs: a pending change, its link and its mail, for the free address only.
+    while server::accounts::complete_due(&ctx).await.unwrap() > 0 {}
+    assert_eq!(email_change_rows(&ctx).await, vec![0, before[1] + 1, before[2] + 1, 1]);
+    core.close().await;
+}
+
+#[tokio::test]
+async fn an_email_change_still_queued_when_its_session_ends_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, caller) = core_with_a_signed_in_mover(&dir).await;
+    let ctx = core.ctx.clone();
+    let before = email_change_rows(&ctx).await;
+    server::accounts::request_email_change(&ctx, &caller, "thief@example.org", STRONG_PASSWORD).await.unwrap();
+    // "Sign out everywhere" before the worker gets to the request.
+    server::accounts::logout_everywhere(&ctx, &caller).await.unwrap();
+    while server::accounts::complete_due(&ctx).await.unwrap() > 0 {}
+    assert_eq!(email_change_rows(&ctx).await, before, "no pending change, no link, no mail");
+    core.close().await;
+}
