@@ -93,6 +93,10 @@ pub async fn complete_due(ctx: &Ctx) -> Result<usize> {
         if claimed.is_empty() {
             continue;
         }
+        // A database on this process (mem://, RocksDB) can answer without
+        // ever returning Pending: let the runtime run other work between
+        // requests, or a burst of sign-ups holds one of its threads.
+        tokio::task::yield_now().await;
         match complete_one(ctx, &row).await {
             Ok(()) => {
                 ctx.db.client().query("DELETE $id").bind(("id", row.id)).await?.check()?;

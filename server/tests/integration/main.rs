@@ -18,6 +18,7 @@ mod crash;
 mod deliveries;
 mod disabled;
 mod instances;
+mod limits;
 mod messenger;
 mod notices;
 mod page_takeover;
