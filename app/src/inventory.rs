@@ -319,7 +319,7 @@ pub const INVENTORY: &[DataCategory] = &[
     DataCategory {
         key: "account_requests",
         title: "Sign-up and mail requests",
-        what: "A sign-up (address, display name, password hash) or a request for a password-reset or verification mail (address), until it is carried out.",
+        what: "A sign-up (address, display name, password hash), a request for a password-reset or verification mail (address), or an email change (the new address), until it is carried out.",
         table: "account_request",
         owner: Owner::Queued,
         sealing: Sealing::SystemKey,

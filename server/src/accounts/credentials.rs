@@ -78,22 +78,38 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new_password: &str) -> Resul
 }
 
 /// Starts an email change: the new address must confirm through its link.
+/// The answer, and the work before it, are the same whether or not the new
+/// address already has an account (`requests`): the worker then writes the
+/// pending change and mails the link, or does nothing.
 pub async fn request_email_change(ctx: &Ctx, caller: &Ready, new_email: &str, password_input: &str) -> Result<()> {
     let account = caller.reauthenticated_account(ctx, password_input).await?;
-    let new_email = new_email.trim();
-    validate_email(new_email)?;
+    let new_email = new_email.trim().to_string();
+    validate_email(&new_email)?;
+    enqueue(ctx, &AccountRequest::ChangeEmail { account_id: account.id, session_id: caller.session.id.clone(), new_email }).await
+}
+
+/// The worker's half of an email change. The change is written only while
+/// the session that asked for it lives: a password change, a reset or
+/// "sign out everywhere" ends that session before it cancels pending
+/// changes, so a request still queued then is dropped here, not revived.
+pub(super) async fn start_email_change(ctx: &Ctx, account_id: &str, session_id: &str, new_email: &str) -> Result<()> {
     if find_by_email(ctx, new_email).await?.is_some() {
-        // Same answer as success: an address's owner is not revealed.
         return Ok(());
     }
-    ctx.db
+    let Some(account) = load_account(ctx, account_id).await? else { return Ok(()) };
+    let written: Vec<RecordId> = ctx
+        .db
         .client()
-        .query("UPDATE $id SET pending_email_enc = $pending, pending_email_index = $index")
+        .query("UPDATE $id SET pending_email_enc = $pending, pending_email_index = $index WHERE record::exists($asked_from) RETURN VALUE id")
         .bind(("id", account_record(&account.id)))
+        .bind(("asked_from", RecordId::new("session", session_id.to_string())))
         .bind(("pending", account.key.seal_str(Field::new("account", &account.id, "pending_email"), new_email)))
         .bind(("index", ctx.crypto.email_index(new_email)))
         .await?
-        .check()?;
+        .take(0)?;
+    if written.is_empty() {
+        return Ok(());
+    }
     let token = issue_token(ctx, &account.id, "change_email", CHANGE_EMAIL_SECS).await?;
     let link = ctx.link(&format!("/confirm-email?token={token}"));
     mail::enqueue(ctx, templates::email_change_verify(new_email, &link).for_account(&account.id)).await?;

@@ -19,19 +19,53 @@ fn hasher() -> Argon2<'static> {
 /// sender and every other request on the async runtime.
 fn slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1);
-        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
-    })
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(slot_count()))
 }
 
-/// Runs `work` on the blocking pool once a slot is free.
+fn slot_count() -> usize {
+    let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1);
+    cores.saturating_sub(1).max(1)
+}
+
+/// Runs `work` on the blocking pool once a slot is free. The slot goes with
+/// the work, not with this future: a request dropped mid-hash (the client
+/// went away) must not free a slot while its hash still runs.
 async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let _slot = slots().acquire().await.expect("the semaphore is never closed");
-    match tokio::task::spawn_blocking(work).await {
+    let asker = std::thread::current().id();
+    let slot = slots().acquire().await.expect("the semaphore is never closed");
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let _running = load::Running::start(asker);
+        work()
+    })
+    .await;
+    match outcome {
         Ok(value) => value,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
+}
+
+/// The pool's bound and its use since the process started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolLoad {
+    /// How many computations may run at once.
+    pub slots: usize,
+    /// How many run now.
+    pub running: usize,
+    /// The most that ever ran at once.
+    pub peak_running: usize,
+}
+
+pub fn pool_load() -> PoolLoad {
+    load::now(slot_count())
+}
+
+/// Hashes and checks running now that tasks on `thread` asked for. On a
+/// one-thread runtime those are the runtime's own, whatever other runtimes
+/// in the process do (the tests run many): if one is running while that
+/// runtime answers a request, the hash is not holding the runtime.
+pub fn running_for(thread: std::thread::ThreadId) -> usize {
+    load::running_for(thread)
 }
 
 /// A PHC string for the password, computed off the async runtime.
@@ -81,6 +115,60 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_here("not a real password, only for timing"))
 }
 
+/// The counts behind `pool_load` and `running_for`.
+mod load {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, MutexGuard, PoisonError};
+    use std::thread::ThreadId;
+
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+    /// Running computations by the thread that asked: a few entries at most.
+    static RUNNING_FOR: Mutex<Vec<(ThreadId, usize)>> = Mutex::new(Vec::new());
+
+    fn running_for_each() -> MutexGuard<'static, Vec<(ThreadId, usize)>> {
+        // Each change is one whole step on the list: a panic leaves it consistent.
+        RUNNING_FOR.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn now(slots: usize) -> super::PoolLoad {
+        super::PoolLoad { slots, running: RUNNING.load(Ordering::SeqCst), peak_running: PEAK.load(Ordering::SeqCst) }
+    }
+
+    pub(super) fn running_for(thread: ThreadId) -> usize {
+        running_for_each().iter().find(|(t, _)| *t == thread).map_or(0, |(_, n)| *n)
+    }
+
+    /// One computation running, counted in all and for the thread that asked for it.
+    pub(super) struct Running(ThreadId);
+
+    impl Running {
+        pub(super) fn start(asker: ThreadId) -> Self {
+            let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+            PEAK.fetch_max(running, Ordering::SeqCst);
+            let mut each = running_for_each();
+            match each.iter_mut().find(|(t, _)| *t == asker) {
+                Some((_, n)) => *n += 1,
+                None => each.push((asker, 1)),
+            }
+            Running(asker)
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+            let mut each = running_for_each();
+            if let Some(at) = each.iter().position(|(t, _)| *t == self.0) {
+                each[at].1 -= 1;
+                if each[at].1 == 0 {
+                    each.swap_remove(at);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +207,23 @@ mod tests {
         counter.abort();
         assert!(while_hashing > 0, "the runtime ran nothing else while a password was hashed");
         assert!(while_checking > 0, "the runtime ran nothing else while a password was checked");
+    }
+
+    /// A request dropped mid-hash (its client went away) keeps the slot
+    /// until the hash ends: otherwise every dropped request let one more
+    /// Argon2 run start, past the bound.
+    #[tokio::test]
+    async fn a_dropped_hash_keeps_its_slot_until_it_finishes() {
+        let slots = pool_load().slots;
+        for _ in 0..slots + 3 {
+            // Long enough to start a hash (when a slot is free), far shorter than one.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(2), hash("correct horse battery staple")).await;
+        }
+        // Let the started hashes end, then read the peak.
+        let _ = hash("correct horse battery staple").await;
+        let load = pool_load();
+        assert!(load.peak_running >= 1, "nothing ever ran: {load:?}");
+        assert!(load.peak_running <= load.slots, "more hashes ran at once than the pool allows: {load:?}");
     }
 
     #[tokio::test]

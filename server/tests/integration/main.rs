@@ -21,6 +21,7 @@ mod echoes;
 mod erasure_paths;
 mod graph_settings;
 mod instances;
+mod limits;
 mod messenger;
 mod notices;
 mod page_takeover;
