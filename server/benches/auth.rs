@@ -200,12 +200,13 @@ async fn health_during_a_burst_of_sign_ups() {
         })
     };
     polling.await.unwrap();
+    let shown: serde_json::Value = client().get(format!("{base}/api/privacy/policies")).send().await.unwrap().json().await.unwrap();
     let started = Instant::now();
     let sign_ups: Vec<_> = (0..50)
         .map(|n| {
-            let (http, base) = (client(), base.clone());
+            let (http, base, shown) = (client(), base.clone(), shown.clone());
             tokio::spawn(async move {
-                let input = serde_json::json!({"input": {"email": format!("burst{n}@example.org"), "password": "velvet tractor orbit 7 lagoon", "display_name": null, "accept_terms": true}});
+                let input = serde_json::json!({"input": {"email": format!("burst{n}@example.org"), "password": "velvet tractor orbit 7 lagoon", "display_name": null, "accepted": shown}});
                 http.post(format!("{base}/api/auth/register")).header("origin", &base).json(&input).send().await.unwrap().status()
             })
         })

@@ -201,7 +201,8 @@ async fn ask(ctx: &Ctx, what: Ask, email: &str, at: IpAddr) -> Result<(), AppErr
     let request = from(at, None);
     let outcome = match what {
         Ask::SignUp => {
-            let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accept_terms: true };
+            let accepted = server::policies::current_versions(ctx).await.expect("the current policies");
+            let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accepted };
             server::accounts::register(ctx, &request, input).await
         }
         Ask::PasswordReset => server::accounts::request_password_reset(ctx, &request, email).await,

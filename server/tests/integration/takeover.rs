@@ -373,8 +373,9 @@ async fn core_with_a_signed_in_mover(dir: &tempfile::TempDir) -> (server::Core, 
         ip: std::net::IpAddr::from([10, 0, 0, 1]),
         user_agent: "test".into(),
     };
+    let shown = server::policies::current_versions(&ctx).await.unwrap();
     for email in ["mover@example.org", "taken@example.org"] {
-        let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accept_terms: true };
+        let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accepted: shown.clone() };
         server::accounts::register(&ctx, &request(None), input).await.unwrap();
     }
     while server::accounts::complete_due(&ctx).await.unwrap() > 0 {}
