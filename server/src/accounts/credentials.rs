@@ -9,7 +9,7 @@ use super::*;
 pub async fn change_password(ctx: &Ctx, caller: &SignedIn, current_password: &str, new_password: &str) -> Result<(String, Session)> {
     let account = caller.reauthenticated_account(ctx, current_password).await?;
     let email = account.email()?;
-    password_policy::check(new_password, &email, account.display_name()?.as_deref())?;
+    password_policy::check(new_password, &email, account.display_name()?.as_deref()).await?;
     set_password(ctx, &account.id, new_password).await?;
     sessions::revoke_all(ctx, &account.id, None).await?;
     cancel_email_change(ctx, &account.id).await?;
@@ -66,7 +66,7 @@ pub async fn reset_password(ctx: &Ctx, token: &str, new_password: &str) -> Resul
     let account = load_account(ctx, &account_id).await?.ok_or(AppError::InvalidOrExpiredLink)?;
     let email = account.email()?;
     // Check the password before spending the token, so a weak choice can be retried.
-    password_policy::check(new_password, &email, account.display_name()?.as_deref())?;
+    password_policy::check(new_password, &email, account.display_name()?.as_deref()).await?;
     consume_token(ctx, token, "reset_password").await?;
     set_password(ctx, &account.id, new_password).await?;
     sessions::revoke_all(ctx, &account.id, None).await?;

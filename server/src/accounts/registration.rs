@@ -24,7 +24,7 @@ pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) ->
     if !crate::policies::are_current(ctx, &input.accepted).await? {
         return Err(AppError::PolicyChangedMeanwhile.into());
     }
-    password_policy::check(&input.password, &email, display_name.as_deref())?;
+    password_policy::check(&input.password, &email, display_name.as_deref()).await?;
     limit_requests(ctx, "register", request, &email).await?;
     let password_hash = password::hash(&input.password).await;
     enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash, accepted: input.accepted }).await

@@ -13,10 +13,11 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// How many Argon2 computations run at once: all cores but one, so that a
-/// burst of sign-ins or registrations (each ~19 MiB and tens of
-/// milliseconds of CPU) waits here rather than stalling webhooks, the
-/// sender and every other request on the async runtime.
+/// How many password computations (Argon2, and zxcvbn's strength check)
+/// run at once: all cores but one, so that a burst of sign-ins or
+/// registrations (each ~19 MiB and tens of milliseconds of CPU) waits here
+/// rather than stalling webhooks, the sender and every other request on the
+/// async runtime.
 fn slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| tokio::sync::Semaphore::new(slot_count()))
@@ -30,7 +31,7 @@ fn slot_count() -> usize {
 /// Runs `work` on the blocking pool once a slot is free. The slot goes with
 /// the work, not with this future: a request dropped mid-hash (the client
 /// went away) must not free a slot while its hash still runs.
-async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     let asker = std::thread::current().id();
     let slot = slots().acquire().await.expect("the semaphore is never closed");
     let outcome = tokio::task::spawn_blocking(move || {

@@ -375,6 +375,8 @@ const PLAIN_TEXT_FIELDS: &[(&str, &str, &str)] = &[
     ("campaign_recipient", "state", "a state"),
     ("campaign_echo", "mid", "Meta's opaque message id"),
     ("webhook_delivery", "key", "a random, time-ordered key; the body is sealed"),
+    ("webhook_delivery", "people", "keyed hashes of (Page, PSID)"),
+    ("webhook_delivery", "forget", "keyed hashes of (Page, PSID) of people erased meanwhile"),
     ("signed_delivery", "people", "keyed hashes of (Page, PSID)"),
     ("admin_action", "action", "the name of an admin function"),
     ("admin_action", "admin_id", "an account's random record key"),
