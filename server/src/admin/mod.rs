@@ -117,7 +117,11 @@ pub async fn set_disabled(ctx: &Ctx, admin: &Admin, account_id: &str, disabled: 
     if disabled && account_id == admin.account_id() {
         return Err(AppError::LastAdmin.into());
     }
-    ctx.db.client().query("UPDATE $id SET disabled = $disabled").bind(("id", account_record(account_id))).bind(("disabled", disabled)).await?.check()?;
+    // A worker or the account's own request may write the row meanwhile: the click must not fail for that.
+    crate::db::retry_on_conflict("account disabled flag", || async {
+        ctx.db.client().query("UPDATE $id SET disabled = $disabled").bind(("id", account_record(account_id))).bind(("disabled", disabled)).await?.check()
+    })
+    .await?;
     if disabled {
         sessions::revoke_all(ctx, account_id, None).await?;
         crate::broadcasts::gate::stop_account(ctx, account_id).await.map_err(|e| Error::internal("the account's sends could not be stopped", e.to_string()))?;

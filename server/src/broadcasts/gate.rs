@@ -31,8 +31,7 @@ const PAUSE: &str = "UPDATE $ids SET state = 'paused', pause_reason = 'Paused: a
 pub async fn stop_account(ctx: &Ctx, account_id: &str) -> Result<()> {
     ctx.send_gate.close(account_id).await;
     let campaigns: Vec<RecordId> = ctx.db.client().query(ACCOUNT_CAMPAIGNS).bind(("account", account_record(account_id))).await?.take(0)?;
-    ctx.db.client().query(PAUSE).bind(("ids", campaigns)).await?.check()?;
-    Ok(())
+    pause(ctx, campaigns).await
 }
 
 /// Enabled again: it may send (its paused campaigns stay paused).
@@ -48,7 +47,14 @@ pub async fn pause_disabled(ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     let paused = campaigns.len();
-    ctx.db.client().query(PAUSE).bind(("ids", campaigns)).await?.check()?;
+    pause(ctx, campaigns).await?;
     tracing::info!(paused, "campaigns of disabled accounts paused by the scheduler");
+    Ok(())
+}
+
+/// The sender and the scheduler write these campaigns too: a conflict runs the pause again.
+async fn pause(ctx: &Ctx, campaigns: Vec<RecordId>) -> Result<()> {
+    crate::db::retry_on_conflict("pause an account's campaigns", || async { ctx.db.client().query(PAUSE).bind(("ids", campaigns.clone())).await?.check() })
+        .await?;
     Ok(())
 }

@@ -98,13 +98,17 @@ pub async fn revoke(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<boo
 
 /// Signs the account out everywhere, optionally keeping one session.
 pub async fn revoke_all(ctx: &Ctx, account_id: &str, keep: Option<&str>) -> Result<()> {
-    ctx.db
-        .client()
-        .query(REVOKE_ALL)
-        .bind(("account", account_record(account_id)))
-        .bind(("keep", RecordId::new("session", keep.unwrap_or("").to_string())))
-        .await?
-        .check()?;
+    // A request of one of those sessions may be touching it meanwhile.
+    crate::db::retry_on_conflict("revoke all sessions", || async {
+        ctx.db
+            .client()
+            .query(REVOKE_ALL)
+            .bind(("account", account_record(account_id)))
+            .bind(("keep", RecordId::new("session", keep.unwrap_or("").to_string())))
+            .await?
+            .check()
+    })
+    .await?;
     Ok(())
 }
 
