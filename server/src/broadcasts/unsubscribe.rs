@@ -41,16 +41,24 @@ pub(crate) fn same_mac(expected: &str, given: &str) -> bool {
     expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-/// The lead a token names, if the MAC matches.
+/// The lead a token names, if the MAC matches. A link sent before the
+/// Page was taken over names the Page's own record, while the lead now
+/// sits under its owner's archived copy of it (`messenger::takeover`): the
+/// person can still unsubscribe and erase their data there.
 async fn lead_of(ctx: &Ctx, token: &str) -> Result<LeadRecord> {
     let (lead_key, given) = token_parts(token).ok_or(AppError::InvalidUnsubscribeLink)?;
     let row: Option<LeadRecord> =
         ctx.db.client().query(format!("SELECT {} FROM ONLY $id", leads::LIST_FIELDS)).bind(("id", crate::db::ids::record("lead", lead_key))).await?.take(0)?;
     let row = row.ok_or(AppError::InvalidUnsubscribeLink)?;
-    if !same_mac(&mac(ctx, lead_key, &key_string(&row.page)), given) {
-        return Err(AppError::InvalidUnsubscribeLink.into());
+    if same_mac(&mac(ctx, lead_key, &key_string(&row.page)), given) {
+        return Ok(row);
     }
-    Ok(row)
+    let page = pages::load(ctx, &key_string(&row.page)).await?.ok_or(AppError::InvalidUnsubscribeLink)?;
+    let page_record_of_its_id = pages::page_key(ctx, &page.page_id);
+    if page_record_of_its_id != key_string(&row.page) && same_mac(&mac(ctx, lead_key, &page_record_of_its_id), given) {
+        return Ok(row);
+    }
+    Err(AppError::InvalidUnsubscribeLink.into())
 }
 
 pub async fn unsubscribe_info(ctx: &Ctx, token: &str) -> Result<UnsubscribeInfo> {

@@ -217,7 +217,12 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
 /// Subscribes or unsubscribes a lead. Unsubscribing puts them on the Page's
 /// suppression list (a keyed hash of Page and PSID, so it outlives the lead).
 pub async fn set_subscribed(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &str, subscribed: bool) -> Result<()> {
-    let suppression = record("suppression", &super::ingest::suppression_key(ctx, page_id, psid));
+    // An archived copy of a Page taken over has the live Page's Facebook id:
+    // its entries are keyed by the archive, so that they never overwrite or
+    // erase the new owner's entry for the same person.
+    let page_record = key_string(&lead.page);
+    let keyed_by = if page_record == super::pages::page_key(ctx, page_id) { page_id } else { page_record.as_str() };
+    let suppression = record("suppression", &super::ingest::suppression_key(ctx, keyed_by, psid));
     let statement = if subscribed {
         "UPDATE $lead SET subscribed = true; DELETE $suppression"
     } else {

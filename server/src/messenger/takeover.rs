@@ -11,7 +11,10 @@
 //! They are told by mail. Their leads and suppression entries are re-keyed,
 //! so that the new owner's never meet them (a person who wrote STOP to the
 //! previous owner starts afresh with the new one, as a new lead does); the
-//! person's hash stays in `archived_ident`, for erasure. Their campaigns to
+//! person's hash stays in `archived_ident`, for erasure. The unsubscribe
+//! links the previous owner sent keep working against the archive
+//! (`broadcasts::unsubscribe`), and what they record there is keyed by the
+//! archive, never the new owner's entry. Their campaigns to
 //! the Page are paused and go with the archive, which has no token.
 //!
 //! All of this runs in the transaction that connects the new owner

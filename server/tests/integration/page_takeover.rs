@@ -101,6 +101,43 @@ async fn a_page_whose_token_died_passes_to_its_new_admin_and_the_previous_owner_
     w.server.stop().await;
 }
 
+/// A link the previous owner sent still works once the Page has passed on:
+/// the person unsubscribes from, and erases their data with, the previous
+/// owner. Neither touches the STOP they sent the new owner, nor does the
+/// previous owner's erasure of the archive.
+#[tokio::test]
+async fn the_previous_owners_unsubscribe_link_still_works_after_a_takeover_and_leaves_the_new_owners_stop_alone() {
+    let mut w = World::start(OWNER).await;
+    w.write("linked-person", "hello, first owner").await;
+    let kept = w.wait_for_named_lead("linked-person").await;
+    let token = server::broadcasts::unsubscribe::token(w.ctx(), &kept, &w.page);
+    w.standin.state.revoke(PAGE_ID);
+    w.standin.state.add_page(PAGE_ID, "Fleur & Co", NEXT_TOKEN);
+    let mut next = signed_in(&w, NEXT).await;
+    next.post("messenger/connect-page", json!({"page_id": PAGE_ID, "access_token": NEXT_TOKEN})).await.ok();
+    let archived = w.api.get("messenger/pages").await.ok()["pages"][0]["id"].as_str().unwrap().to_string();
+    assert_ne!(archived, w.page, "the previous owner's lead is under the archive");
+
+    assert_eq!(w.write("linked-person", "STOP").await, 200);
+    let next_account = account_record(&w.server, NEXT).await;
+    let live_page = RecordId::new("page", w.page.clone());
+    let new_owners_stops = "SELECT id FROM suppression WHERE account = $account AND page = $page";
+    assert_eq!(count(&w, new_owners_stops, &next_account, &live_page).await, 1, "the STOP to the new owner is kept");
+
+    let mut person = w.server.client();
+    assert_eq!(person.post("unsubscribe/info", json!({"token": token})).await.ok()["subscribed"], true);
+    person.post("unsubscribe/confirm", json!({"token": token})).await.ok();
+    assert_eq!(person.post("unsubscribe/info", json!({"token": token})).await.ok()["subscribed"], false);
+    assert_eq!(count(&w, new_owners_stops, &next_account, &live_page).await, 1, "unsubscribing from the previous owner leaves the new owner's STOP");
+
+    person.post("unsubscribe/erase", json!({"token": token})).await.ok();
+    assert_eq!(w.api.post("messenger/conversation", json!({"lead": kept})).await.error(), "LeadNotFound");
+    w.api.post("messenger/disconnect-page", json!({"page": archived, "erase": true})).await.ok();
+    assert_eq!(count(&w, new_owners_stops, &next_account, &live_page).await, 1, "the previous owner's erasures leave the new owner's STOP");
+    w.standin.stop();
+    w.server.stop().await;
+}
+
 /// Schedules a campaign `secs` from the server's clock.
 pub async fn schedule_in(w: &mut World, id: &str, secs: i64) {
     let (date, time) = super::broadcasts::utc_date_time(w.server.clock_now() + secs);
