@@ -11,7 +11,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Trunk 0.22 needs a newer rustc than this machine kind has.
 TRUNK_VERSION="0.21.14"
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step says when it started, so a slow run shows where the time went.
+step() { printf '\n==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
 wasm_bindgen_version() {
