@@ -61,13 +61,13 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update|admin\.spec|messenger\.spec|broadcasts\.spec|tour\.spec/ },
+    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: /policy-update|admin\.spec|messenger\.spec|broadcasts\.spec|tour\.spec|phone\.spec|accessibility\.spec/ },
     // Publishing a policy gates every user, so it runs after everything else;
     // it also sets up the admin that the admin tests use.
     { name: 'policy-update', use: { browserName: 'chromium' }, testMatch: /policy-update/, dependencies: ['chromium'] },
     { name: 'admin', use: { browserName: 'chromium' }, testMatch: /admin\.spec/, dependencies: ['policy-update'] },
     // Needs the Facebook app settings the admin test saves (pointing at the stand-in).
-    { name: 'messenger', use: { browserName: 'chromium' }, testMatch: /(messenger|broadcasts|tour)\.spec/, dependencies: ['admin'] },
+    { name: 'messenger', use: { browserName: 'chromium' }, testMatch: /(messenger|broadcasts|tour|phone|accessibility)\.spec/, dependencies: ['admin'] },
   ],
   webServer: [{
     // An admin first (its one-time password into the data folder), then the

@@ -62,6 +62,21 @@ const CONTRACT: &str = "Contract (GDPR Art. 6(1)(b)): needed to provide the acco
 const LEGITIMATE_SECURITY: &str = "Legitimate interest (GDPR Art. 6(1)(f)): protecting your account";
 const LEGAL_OBLIGATION: &str = "Legal obligation (GDPR Art. 7(1)): proving consent";
 
+const MAIL_OPERATOR: &str = "The operator of this installation's mail server, which delivers the mails we send you";
+const META: &str = "Meta Platforms (Facebook), which delivers the Messenger messages";
+
+/// Everyone the inventory says receives some personal data, once each: the
+/// "who else receives it" sentences are derived from this, never written.
+pub fn recipients() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for name in INVENTORY.iter().flat_map(|c| c.recipients.iter().copied()) {
+        if !all.contains(&name) {
+            all.push(name);
+        }
+    }
+    all
+}
+
 pub const INVENTORY: &[DataCategory] = &[
     DataCategory {
         key: "profile",
@@ -75,7 +90,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Signing you in and sending you account notices.",
         legal_basis: CONTRACT,
         retention: "Until you delete your account.",
-        recipients: &["Your mail server operator (for notices to your address)"],
+        recipients: &[MAIL_OPERATOR],
     },
     DataCategory {
         key: "sessions",
@@ -145,7 +160,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Delivering notices reliably, even while the mail server is down.",
         legal_basis: CONTRACT,
         retention: "Content removed once delivered.",
-        recipients: &["Your mail server operator"],
+        recipients: &[MAIL_OPERATOR],
     },
     DataCategory {
         key: "exports",
@@ -187,7 +202,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Receiving and sending Messenger messages for your Pages.",
         legal_basis: CONTRACT,
         retention: "Until you disconnect the Page or delete your account.",
-        recipients: &["Meta Platforms (Facebook), which delivers the messages"],
+        recipients: &[META],
     },
     DataCategory {
         key: "page_logins",
@@ -216,7 +231,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Answering the people who write to your Pages, and proving that they started the conversation.",
         legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
         retention: "Until the Page owner deletes the lead, the person asks for erasure, or the inactivity period set by the administrator passes.",
-        recipients: &["Meta Platforms (Facebook), which delivers the messages"],
+        recipients: &[META],
     },
     DataCategory {
         key: "messages",
@@ -230,7 +245,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Showing the conversation in the inbox.",
         legal_basis: "Legitimate interest (GDPR Art. 6(1)(f)) of the Page owner, who is the controller; we process on their behalf (Art. 28)",
         retention: "Until the lead is deleted, or the message retention period set by the administrator passes.",
-        recipients: &["Meta Platforms (Facebook), which delivers the messages"],
+        recipients: &[META],
     },
     DataCategory {
         key: "labels",
@@ -272,7 +287,7 @@ pub const INVENTORY: &[DataCategory] = &[
         purpose: "Sending the bulk messages you compose, on time and within Meta's rules.",
         legal_basis: CONTRACT,
         retention: "Until you delete the campaign or your account.",
-        recipients: &["Meta Platforms (Facebook), which delivers the messages"],
+        recipients: &[META],
     },
     DataCategory {
         key: "campaign_recipients",
@@ -391,5 +406,18 @@ mod tests {
             assert!(!(c.personal_fields.is_empty() && c.sealing != Sealing::None), "{}: a sealed category names its sealed fields", c.key);
             assert!(!c.purpose.is_empty() && !c.legal_basis.is_empty() && !c.retention.is_empty());
         }
+    }
+
+    #[test]
+    fn the_recipients_are_every_category_s_recipients_once_each() {
+        let all = recipients();
+        for c in INVENTORY {
+            for r in c.recipients {
+                assert!(all.contains(r), "{}: {r} is missing", c.key);
+            }
+        }
+        let unique: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        assert_eq!(all, [MAIL_OPERATOR, META]);
     }
 }

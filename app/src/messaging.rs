@@ -64,6 +64,15 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// A countdown: seconds while under a minute, then as `duration`.
+pub fn time_left(secs: i64) -> String {
+    if secs < 60 {
+        format!("{} s", secs.max(1))
+    } else {
+        duration(secs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +95,13 @@ mod tests {
         assert_eq!(duration(30), "1 min");
         assert_eq!(duration(3 * 3600 + 120), "3 h 2 min");
         assert_eq!(duration(2 * 86_400 + 3600), "2 d 1 h");
+    }
+
+    #[test]
+    fn a_countdown_shows_seconds_under_a_minute() {
+        assert_eq!(time_left(20), "20 s");
+        assert_eq!(time_left(59), "59 s");
+        assert_eq!(time_left(60), "1 min");
+        assert_eq!(time_left(0), "1 s");
     }
 }

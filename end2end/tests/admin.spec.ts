@@ -1,5 +1,12 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { OTHER_STRONG_PASSWORD, registerAndVerify, signIn, STRONG_PASSWORD, uniqueEmail, waitForMail } from './support';
+
+/** Opens one section of the admin panel from its own navigation; the current one is marked. */
+async function section(admin: Page, name: string) {
+  const link = admin.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name, exact: true });
+  await link.click();
+  await expect(link).toHaveAttribute('aria-current', 'page');
+}
 
 // The admin set up its password in policy-update.spec.ts, so this file runs after it.
 test('admin: find a user, open their data for a reason (they see it), disable them (their session ends), notify a breach, declare a recipient', async ({ browser }) => {
@@ -18,6 +25,8 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await expect(admin.getByTestId('policy-gate')).toBeHidden();
   await admin.getByRole('link', { name: 'Admin' }).click();
   await expect(admin).toHaveURL(/\/admin$/);
+  await section(admin, 'Users');
+  await expect(admin).toHaveURL(/\/admin\/users$/);
   await expect(admin.getByTestId('admin-user-row').first()).toBeVisible();
   await expect(admin.getByTestId('admin-users')).not.toContainText(email); // no personal data in the list
   await admin.getByLabel('Find by exact email').fill(email.toUpperCase());
@@ -43,15 +52,24 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await admin.getByRole('button', { name: 'Make user' }).click();
   await expect(admin.getByTestId('role-changed')).toBeVisible();
 
-  await admin.getByRole('button', { name: 'Disable' }).click();
+  // Disabling says what it does first; going back changes nothing.
+  await admin.getByRole('button', { name: 'Disable…' }).click();
+  await expect(admin.getByTestId('confirmation')).toContainText('pauses their campaigns');
+  await admin.getByRole('button', { name: 'Go back' }).click();
+  await expect(admin.getByTestId('user-status')).toHaveText('active');
+  await admin.getByRole('button', { name: 'Disable…' }).click();
+  await admin.getByRole('button', { name: 'Yes, disable this account' }).click();
   await expect(admin.getByTestId('user-status')).toHaveText('disabled');
   const me = await user.request.get('/api/auth/me');
   expect(await me.json()).toBeNull();
   await admin.getByRole('button', { name: 'Enable' }).click();
   await expect(admin.getByTestId('user-status')).toHaveText('active');
+  await section(admin, 'Action log');
   await expect(admin.getByTestId('admin-actions')).toHaveCount(1);
+  await expect(admin.getByTestId('admin-actions')).toContainText('disable_user');
 
   // Record a breach and notify everyone; the notices arrive.
+  await section(admin, 'Breaches');
   await admin.getByLabel('Discovered (your local time)').fill('2026-11-28T09:15');
   await admin.getByLabel('What happened').fill('A laptop with an old export was stolen');
   await admin.locator('#breach_categories').fill('email addresses');
@@ -66,7 +84,9 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   expect(notice).toContain('A laptop with an old export was stolen');
 
   // Retention: the panel sets it, /privacy states it.
+  await section(admin, 'Overview');
   await expect(admin.getByTestId('acceptance')).toContainText('privacy version 2');
+  await section(admin, 'Retention');
   await admin.getByLabel('Sign-in history (days)').fill('14');
   await admin.locator('#retention_password').fill(OTHER_STRONG_PASSWORD);
   await admin.getByRole('button', { name: 'Save retention' }).click();
@@ -76,6 +96,7 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   await expect(reader.getByTestId('retention-periods')).toContainText('Sign-in history: 14 days');
 
   // The Facebook app: the callback URL to paste, and a secret never shown again.
+  await section(admin, 'Facebook app');
   await expect(admin.getByTestId('callback-url')).toHaveText(/\/webhooks\/messenger$/);
   await admin.getByLabel('App ID').fill('4242');
   await admin.getByLabel('App Secret').fill('e2e-app-secret');
@@ -91,6 +112,7 @@ test('admin: find a user, open their data for a reason (they see it), disable th
   expect(await admin.content()).not.toContain('e2e-app-secret');
 
   // Declare a recipient (last: it publishes a new privacy version); it shows on /privacy.
+  await section(admin, 'Recipients');
   await admin.getByLabel('Recipient', { exact: true }).fill('Postmark <b>Inc</b>');
   await admin.getByLabel('Purpose').fill('Delivering account mail');
   await admin.locator('#recipient_categories').fill('email address');

@@ -11,7 +11,13 @@ async function sendCampaign(page: Page, name: string, label: string, expectReach
   await expect(page.getByTestId('audience-preview')).toContainText('Unsubscribe: https://');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
-  await page.getByRole('button', { name: 'Send now' }).click();
+  // The message as a lead sees it, with their values and the footer.
+  await expect(page.getByTestId('message-as-seen')).toContainText('Unsubscribe: https://');
+  await expect(page.getByTestId('message-as-seen')).not.toContainText('{{first_name}}');
+  // Sending asks first, with the audience count.
+  await page.getByRole('button', { name: 'Send now…' }).click();
+  await expect(page.getByTestId('confirmation')).toContainText(`now to ${expectReachable} lead`);
+  await page.getByRole('button', { name: /^Yes, send to \d+ leads?$/ }).click();
   await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
   await expect(page.getByTestId('campaign-state')).toHaveText('Completed');
   await expect(page.getByTestId('progress')).toHaveAttribute('aria-valuenow', '100');
@@ -59,11 +65,19 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   // The lead opens the link: no sign-in, one click.
   const lead = await (await browser.newContext()).newPage();
   await lead.goto(new URL(toAna.text.split('Unsubscribe: ')[1]).pathname);
-  await expect(lead.getByText(`Campaign Shop ${n}`)).toBeVisible();
+  await expect(lead.getByRole('heading', { level: 1 })).toHaveText(`Your messages from Campaign Shop ${n}`);
+  // The page stands alone: a lead has no account here, so no app navigation.
+  await expect(lead.locator('header.site-header')).toHaveCount(0);
+  await expect(lead.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
+  await expect(lead.getByRole('link', { name: 'Create account' })).toHaveCount(0);
   await lead.getByTestId('unsubscribe').click();
-  await expect(lead.getByTestId('unsubscribed')).toBeVisible();
+  await expect(lead.getByTestId('unsubscribed')).toContainText(`Campaign Shop ${n} will send you no more campaign messages`);
+  // Only what still applies: no second Unsubscribe.
+  await expect(lead.getByTestId('unsubscribe')).toHaveCount(0);
   await lead.reload();
   await expect(lead.getByTestId('already-unsubscribed')).toBeVisible();
+  await expect(lead.getByTestId('unsubscribe')).toHaveCount(0);
+  await expect(lead.getByRole('button', { name: 'Erase my data…' })).toBeVisible();
 
   // The next campaign to the same label skips Ana.
   const before = (await standin(request, '/_standin/sent')).length;
@@ -73,10 +87,85 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
 
   // "Erase my data" from Bruno's link removes the lead.
   const other = await (await browser.newContext()).newPage();
-  await other.goto(new URL(toBruno.text.split('Unsubscribe: ')[1]).pathname);
-  await other.getByTestId('erase').click();
+  const brunoLink = new URL(toBruno.text.split('Unsubscribe: ')[1]).pathname;
+  await other.goto(brunoLink);
+  // Erasing asks first, saying what it does; "Go back" changes nothing.
+  await other.getByRole('button', { name: 'Erase my data…' }).click();
+  await expect(other.getByTestId('confirmation')).toContainText('It cannot be undone');
+  await other.getByRole('button', { name: 'Go back' }).click();
+  await expect(other.getByTestId('confirmation')).toHaveCount(0);
+  await other.getByRole('button', { name: 'Erase my data…' }).click();
+  await other.getByRole('button', { name: 'Yes, erase my data' }).click();
   await expect(other.getByTestId('erased')).toBeVisible();
+  await expect(other.getByRole('button')).toHaveCount(0);
+  // The erased link, and a link that never was, offer nothing.
+  for (const path of [brunoLink, '/u/notatoken']) {
+    await other.goto(path);
+    await expect(other.getByTestId('form-error')).toBeVisible();
+    await expect(other.getByRole('button')).toHaveCount(0);
+  }
   await page.goto('/leads');
   await expect(page.getByTestId('lead-row')).toHaveCount(2);
   await expect(page.getByTestId('leads')).not.toContainText('Bruno');
+});
+
+test('mid-send, the progress bar shows the share sent and the time left counts in seconds', async ({ page, request }) => {
+  const email = uniqueEmail('midsend');
+  const n = Date.now() % 1_000_000_000;
+  const pageId = `8${n}`;
+  await standin(request, '/_standin/pages', { id: pageId, name: `Slow Shop ${n}`, token: `tok-slow-${n}` });
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  await connectPage(page, pageId, `tok-slow-${n}`);
+  const people = 8;
+  for (let i = 0; i < people; i++) {
+    await standin(request, '/_standin/simulate', { page_id: pageId, psid: `slow-${i}-${n}`, first_name: `P${i}`, last_name: 'Slow', text: 'hi' });
+  }
+  await page.goto('/leads');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('lead-row')).toHaveCount(people, { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+
+  // One message a second: the send takes about eight seconds.
+  await page.goto('/campaigns');
+  await page.getByLabel('Name', { exact: true }).fill('Slow news');
+  await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}!');
+  await page.getByLabel('Messages per second').fill('1');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await page.getByRole('button', { name: 'Send now…' }).click();
+  await page.getByRole('button', { name: `Yes, send to ${people} leads` }).click();
+
+  // The bar and its text, read at one moment.
+  const read = () => page.evaluate(() => ({
+    value: Number((document.querySelector('[data-testid=progress]') as HTMLProgressElement | null)?.value ?? 0),
+    text: document.querySelector('[data-testid=progress-text]')?.textContent ?? '',
+  }));
+  await expect.poll(async () => (await read()).value, { timeout: 20_000, intervals: [100] }).toBeGreaterThan(0);
+  const mid = await read();
+  expect(mid.value).toBeGreaterThan(0);
+  expect(mid.value).toBeLessThan(100);
+  expect(mid.text).toContain(`${mid.value}%`);
+  // Under a minute left reads in seconds, never "about 1 min".
+  expect(mid.text).toMatch(/about \d+ s left/);
+  const secondsLeft = Number(mid.text.match(/about (\d+) s left/)![1]);
+  expect(secondsLeft).toBeLessThanOrEqual(people);
+
+  await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
+  await expect(page.getByTestId('progress')).toHaveAttribute('value', '100');
+  // An empty report says so instead of showing an empty table.
+  await expect(page.getByTestId('no-failures')).toBeVisible();
+  await expect(page.getByTestId('report')).toHaveCount(0);
+
+  // Cancelling a draft says first that it is for good.
+  await page.goto('/campaigns');
+  await page.getByLabel('Name', { exact: true }).fill('Never sent');
+  await page.getByLabel('Message', { exact: true }).fill('Hello');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await page.getByRole('button', { name: 'Cancel campaign…' }).click();
+  await expect(page.getByTestId('confirmation')).toContainText('cannot be resumed');
+  await page.getByRole('button', { name: 'Yes, cancel the campaign' }).click();
+  await expect(page.getByTestId('campaign-state')).toHaveText('Cancelled');
 });

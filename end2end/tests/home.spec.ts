@@ -15,19 +15,25 @@ function watch(page: Page, origin: string) {
   return { consoleErrors, foreignRequests };
 }
 
-test('home page renders, calls a server function, and talks to no one else', async ({ page, baseURL }) => {
+test('the home page tells a visitor what the app is and how to start, asks for the server status once, and talks to no one else', async ({ page, baseURL }) => {
   const origin = new URL(baseURL!).origin;
   const seen = watch(page, origin);
+  const statusCalls: string[] = [];
+  page.on('request', (req) => { if (new URL(req.url()).pathname === '/api/status') statusCalls.push(req.url()); });
 
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
 
   await expect(page.getByRole('heading', { level: 1, name: 'Chat FB Top' })).toBeVisible();
-  // The status card is filled from the `status` server function.
-  await expect(page.getByTestId('status-database')).toHaveText('ready');
-  await expect(page.getByTestId('status-schema')).toHaveText(/^[1-9]\d*$/);
-  await expect(page.getByTestId('status-version')).toHaveText(/^\d+\.\d+\.\d+/);
+  await expect(page.getByTestId('introduction')).toContainText('Send campaigns to your leads within Meta');
+  await expect(page.getByTestId('how-to-start').locator('li')).toHaveCount(3);
+  await expect(page.getByTestId('how-to-start').getByRole('link', { name: 'Create an account' })).toHaveAttribute('href', '/register');
+  // The server's status is for its administrators, not for visitors.
+  await expect(page.getByTestId('server-status')).toHaveCount(0);
+  await page.waitForLoadState('networkidle');
+  // The demo banner asks; nothing else on the page asks again.
+  expect(statusCalls).toHaveLength(1);
 
   expect(seen.consoleErrors).toEqual([]);
   expect(seen.foreignRequests).toEqual([]);
@@ -40,7 +46,7 @@ test('unknown routes show the not-found page', async ({ page, baseURL }) => {
   await expect(page.getByTestId('not-found')).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await page.getByRole('link', { name: 'Back to the home page' }).click();
-  await expect(page.getByTestId('status-database')).toHaveText('ready');
+  await expect(page.getByTestId('introduction')).toBeVisible();
   expect(seen.consoleErrors).toEqual([]);
   expect(seen.foreignRequests).toEqual([]);
 });

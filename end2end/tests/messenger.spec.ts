@@ -62,6 +62,8 @@ test('connect Pages both ways, a lead writes, reply from the inbox, verify the o
   await page.getByRole('link', { name: `${hostile} Doe` }).click();
   await expect(page.getByTestId('conversation')).toContainText('Hello from Messenger');
   await expect(page.getByTestId('reply-rule')).toContainText('Window open');
+  // An open window is good news, not styled as a warning.
+  await expect(page.getByTestId('reply-rule')).toHaveClass('window-open');
   await page.getByLabel('Your reply').fill('Thanks for writing! How can we help?');
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByTestId('reply-outcome')).toContainText('Sent.');
@@ -97,9 +99,15 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
 
   await page.getByLabel('New label').fill('VIP');
   await page.getByRole('button', { name: 'Create label' }).click();
-  await page.getByLabel('Select Ana Test').check();
+  // Labelling waits until both a label and a lead are chosen.
+  const add = page.getByRole('button', { name: 'Add label' });
+  await expect(add).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Remove label' })).toBeDisabled();
   await page.getByLabel('Label for the selected leads').selectOption({ label: 'VIP' });
-  await page.getByRole('button', { name: 'Add label' }).click();
+  await expect(add).toBeDisabled();
+  await page.getByLabel('Select Ana Test').check();
+  await expect(add).toBeEnabled();
+  await add.click();
   await expect(page.getByTestId('labels-assigned')).toContainText('1 leads changed');
   await page.getByLabel('New name for VIP').fill('Gold');
   await page.getByRole('button', { name: 'Rename' }).click();
@@ -115,10 +123,35 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
   await page.getByLabel('Search names').fill('bruno');
   await page.getByLabel('Search names').press('Enter');
   await expect(page.getByTestId('lead-row')).toHaveCount(1);
+  await expect(page.getByTestId('lead-count')).toHaveText('1 shown');
+
+  // Opening a conversation and coming back keeps the list's filters.
+  await page.getByRole('link', { name: 'Bruno Test' }).click();
+  await expect(page.getByTestId('conversation')).toContainText('STOP');
+  await page.locator('header').getByRole('link', { name: 'Leads', exact: true }).click();
+  await expect(page.getByLabel('Search names')).toHaveValue('bruno');
+  await expect(page.getByTestId('lead-row')).toHaveCount(1);
+  await expect(page.getByTestId('leads')).toContainText('Bruno Test');
+  await page.getByLabel('Search names').fill('');
+  await page.getByLabel('Search names').press('Enter');
+  // Without a name search, the count is of every lead the filters match.
+  await expect(page.getByTestId('lead-count')).toHaveText('2 leads');
+
+  // Deleting a label says what it does first, and keeps the leads.
+  await page.getByLabel('New label').fill('Temp');
+  await page.getByRole('button', { name: 'Create label' }).click();
+  await page.getByRole('button', { name: 'Delete Temp…' }).click();
+  await expect(page.getByTestId('confirmation')).toContainText('The leads themselves stay');
+  await page.getByRole('button', { name: 'Yes, delete Temp' }).click();
+  await expect(page.getByLabel('New name for Temp')).toHaveCount(0);
+  await expect(page.getByLabel('New name for Gold')).toBeVisible();
+  await expect(page.getByTestId('lead-row')).toHaveCount(2);
 
   await page.getByRole('link', { name: 'Bruno Test' }).click();
   await expect(page.getByTestId('conversation')).toContainText('STOP');
-  await page.getByRole('button', { name: 'Delete lead' }).click();
+  await page.getByRole('button', { name: 'Delete lead…' }).click();
+  await expect(page.getByTestId('confirmation')).toContainText('cannot be undone');
+  await page.getByRole('button', { name: 'Yes, delete the lead' }).click();
   await expect(page).toHaveURL(/\/leads$/);
   await expect(page.getByTestId('lead-row')).toHaveCount(1);
   await expect(page.getByTestId('leads')).not.toContainText('Bruno');

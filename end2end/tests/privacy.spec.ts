@@ -89,7 +89,14 @@ test('browser storage is offered with two equal choices, and No thanks stores no
   expect(await allow.getAttribute('class')).toBe(await decline.getAttribute('class'));
   const [a, d] = [await allow.boundingBox(), await decline.boundingBox()];
   expect(Math.abs(a!.height - d!.height)).toBeLessThan(1);
+  const declined = page.waitForResponse((r) => r.url().endsWith('/api/auth/decline-storage-offer'));
   await decline.click();
+  await expect(offer).toHaveCount(0);
+  expect((await declined).status()).toBe(200);
+  // Remembered for the session, by the server: a reload does not ask again.
+  await page.reload();
+  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Security' })).toBeVisible();
   await expect(offer).toHaveCount(0);
   await page.getByRole('link', { name: 'Security' }).click();
   await page.getByLabel('Show times in UTC').check();
@@ -104,4 +111,10 @@ test('browser storage is offered with two equal choices, and No thanks stores no
   await page.getByRole('link', { name: 'Account' }).click();
   await page.getByLabel('Remember my settings on this device').uncheck();
   expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' });
+
+  // A new sign-in is a new session: the offer comes back.
+  await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email);
+  await expect(offer).toBeVisible();
 });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 
 export const STRONG_PASSWORD = 'velvet tractor orbit 7 lagoon';
 export const OTHER_STRONG_PASSWORD = 'copper whistle meadow 42 canyon';
@@ -61,7 +62,11 @@ export async function signIn(page: Page, email: string, opts: { keep?: boolean; 
   await page.getByLabel('Password', { exact: true }).fill(opts.password ?? STRONG_PASSWORD);
   if (opts.keep) await page.getByLabel('Keep me signed in for 30 days').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+  // The page may already be signed in (a verification link signs in): wait
+  // for this sign-in to land, which leaves the sign-in page.
+  await expect(page).not.toHaveURL(/\/login$/);
+  // Attached rather than visible: on a phone it sits in the folded menu.
+  await expect(page.getByTestId('signed-in-as')).toBeAttached();
   if (opts.remember) await page.getByTestId('storage-offer').getByRole('button', { name: 'Allow' }).click();
 }
 
@@ -96,4 +101,24 @@ export async function connectPage(page: Page, pageId: string, token: string) {
   await page.getByLabel('Page access token').fill(token);
   await page.getByRole('button', { name: 'Check and connect' }).click();
   await expect(page.getByTestId('page-connected')).toBeVisible();
+}
+
+/** Serious and critical accessibility violations (axe-core) of the page as it is now, one line each. */
+export async function accessibilityViolations(page: Page, what: string): Promise<string[]> {
+  await page.waitForLoadState('networkidle');
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${what}: ${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Presses Tab until `target` has the focus: it is reachable by keyboard alone. */
+export async function tabTo(page: Page, target: ReturnType<Page['locator']>, most = 60) {
+  await expect(target).toBeVisible();
+  for (let i = 0; i < most; i++) {
+    await page.keyboard.press('Tab');
+    // Resolved again each time: the element may have been re-rendered meanwhile.
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+  }
+  throw new Error(`${target} was not reached within ${most} presses of Tab`);
 }

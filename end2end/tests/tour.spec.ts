@@ -71,7 +71,9 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}, welcome to the tour!');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
-  await page.getByRole('button', { name: 'Send now' }).click();
+  await expect(page.getByTestId('message-as-seen')).toContainText('Hi Tess, welcome to the tour!');
+  await page.getByRole('button', { name: 'Send now…' }).click();
+  await page.getByRole('button', { name: 'Yes, send to 1 lead' }).click();
   await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
   await expect(page.getByTestId('chart')).toBeVisible();
 
@@ -106,8 +108,19 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
     await expect(gate).toBeHidden();
   }
   await admin.goto('/admin');
-  await expect(admin.getByTestId('admin-user-row').first()).toBeVisible();
+  // The server's status lives here now, for the people who run it.
+  await expect(admin.getByTestId('status-database')).toHaveText('ready');
+  await expect(admin.getByTestId('status-schema')).toHaveText(/^[1-9]\d*$/);
+  await expect(admin.getByTestId('status-version')).toHaveText(/^\d+\.\d+\.\d+/);
   await expect(admin.getByTestId('last-purge')).toBeVisible();
+  // Every section has its own address.
+  for (const path of ['/admin/users', '/admin/policies', '/admin/recipients', '/admin/breaches', '/admin/retention', '/admin/facebook-app', '/admin/log']) {
+    await admin.goto(path);
+    await expect(admin.locator('main h1')).toBeVisible();
+    await admin.waitForLoadState('networkidle');
+  }
+  await admin.goto('/admin/users');
+  await expect(admin.getByTestId('admin-user-row').first()).toBeVisible();
   await admin.goto('/admin/processing');
   await expect(admin.locator('main')).toContainText('Signed opt-in deliveries');
   await admin.waitForLoadState('networkidle');
@@ -127,6 +140,20 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   // The public pages, and the ones a mailed link opens, with stale tokens.
   const stranger = await (await browser.newContext()).newPage();
   const strangerSeen = watch(stranger, origin, true);
+  // "I accept the terms" links to them, and who else receives data is derived
+  // from the inventory on both pages that say it (never "No one").
+  await stranger.goto('/register');
+  await expect(stranger.getByRole('link', { name: 'terms of use' })).toHaveAttribute('href', '/terms#terms');
+  await expect(stranger.getByRole('link', { name: 'privacy policy' })).toHaveAttribute('href', '/terms#privacy');
+  for (const path of ['/register', '/privacy']) {
+    await stranger.goto(path);
+    await expect(stranger.getByTestId('built-in-recipients')).toContainText('Meta Platforms (Facebook)');
+    await expect(stranger.getByTestId('built-in-recipients')).toContainText("mail server");
+    await expect(stranger.getByTestId('recipients')).not.toContainText('No one');
+  }
+  await stranger.goto('/terms');
+  await expect(stranger.locator('#terms')).toContainText('Terms of use (version');
+  await expect(stranger.locator('#privacy')).toContainText('Privacy policy (version');
   for (const path of ['/', '/register', '/login', '/forgot-password', '/verify-email?token=stale', '/reset-password?token=stale',
     '/confirm-email?token=stale', '/goodbye', '/privacy', '/no-such-page']) {
     await stranger.goto(path);

@@ -19,8 +19,9 @@ pub async fn register(input: RegisterInput) -> Result<(), AppError> {
     backend()?.register(input).await
 }
 
+/// Verifies the address and signs this browser in.
 #[server(endpoint = "auth/verify-email", input = Json)]
-pub async fn verify_email(token: String) -> Result<(), AppError> {
+pub async fn verify_email(token: String) -> Result<CurrentUser, AppError> {
     backend()?.verify_email(token).await
 }
 
@@ -37,6 +38,12 @@ pub async fn login(input: LoginInput) -> Result<CurrentUser, AppError> {
 #[server(endpoint = "auth/logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     backend()?.logout().await
+}
+
+/// "No thanks" to browser storage: not offered again in this session.
+#[server(endpoint = "auth/decline-storage-offer", input = Json)]
+pub async fn decline_storage_offer() -> Result<(), AppError> {
+    backend()?.decline_storage_offer().await
 }
 
 #[server(endpoint = "auth/logout-everywhere", input = Json)]

@@ -4,10 +4,16 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, GettingStarted, ScheduleInput, UnsubscribeInfo};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
+
+/// Which first steps the account has taken (connect, answer, send).
+#[server(name = GettingStartedCall, endpoint = "broadcasts/getting-started", input = GetUrl)]
+pub async fn getting_started() -> Result<GettingStarted, AppError> {
+    backend()?.getting_started().await
+}
 
 #[server(endpoint = "broadcasts/campaigns", input = GetUrl)]
 pub async fn campaigns() -> Result<Vec<CampaignSummary>, AppError> {

@@ -9,11 +9,12 @@ use crate::types::{CurrentUser, LoginInput, NotificationSettings, RegisterInput,
 pub trait AccountsBackend: Send + Sync {
     async fn current_user(&self) -> Result<Option<CurrentUser>, AppError>;
     async fn register(&self, input: RegisterInput) -> Result<(), AppError>;
-    async fn verify_email(&self, token: String) -> Result<(), AppError>;
+    async fn verify_email(&self, token: String) -> Result<CurrentUser, AppError>;
     async fn resend_verification(&self, email: String) -> Result<(), AppError>;
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
     async fn logout_everywhere(&self) -> Result<(), AppError>;
+    async fn decline_storage_offer(&self) -> Result<(), AppError>;
     async fn change_password(&self, current_password: String, new_password: String) -> Result<(), AppError>;
     async fn request_password_reset(&self, email: String) -> Result<(), AppError>;
     async fn reset_password(&self, token: String, new_password: String) -> Result<(), AppError>;

@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, GettingStarted, ScheduleInput, UnsubscribeInfo};
 
 #[async_trait]
 pub trait BroadcastsBackend: Send + Sync {
+    async fn getting_started(&self) -> Result<GettingStarted, AppError>;
     async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError>;
     async fn save_campaign(&self, input: CampaignInput) -> Result<String, AppError>;
     async fn preview_campaign(&self, input: CampaignInput) -> Result<AudiencePreview, AppError>;

@@ -42,7 +42,7 @@ pub fn RegisterPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Create an account"</h1>
-            <p class="lead">"We ask for as little as we can. Nothing here is shared with anyone."</p>
+            <p class="lead">"We ask for as little as we can, and say below who else receives any of it."</p>
             <form on:submit=submit>
                 <label for="email">"Email"</label>
                 <input id="email" type="email" autocomplete="email" required bind:value=email />
@@ -66,7 +66,8 @@ pub fn RegisterPage() -> impl IntoView {
                 </Suspense>
                 <label class="check">
                     <input id="accept" type="checkbox" bind:checked=accept />
-                    "I accept the terms of use and the privacy policy."
+                    "I accept the " <a href="/terms#terms" target="_blank" rel="noopener">"terms of use"</a>
+                    " and the " <a href="/terms#privacy" target="_blank" rel="noopener">"privacy policy"</a> "."
                 </label>
                 <Why text="we record which versions you accepted, and when, in your consent ledger." />
                 <small><A href="/privacy">"Read what we store, why, and for how long"</A></small>
@@ -151,14 +152,21 @@ fn ResendVerification(email: RwSignal<String>) -> impl IntoView {
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
+    let auth = Auth::get();
     let action = run_with_link_token(api::verify_email);
+    // The link signed this browser in.
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = action.value().get() {
+            auth.user.set(Some(user));
+        }
+    });
     view! {
         <section class="card narrow">
             <h1>"Verify your email"</h1>
             {move || action.pending().get().then(|| view! { <p>"Checking your link…"</p> })}
             {outcome(action.value(), |_| view! {
                 <p class="success" role="status" data-testid="verified">
-                    "Your email address is verified. " <A href="/login">"Sign in"</A>
+                    "Your email address is verified, and you are signed in. " <A href="/">"Get started"</A>
                 </p>
             }.into_any())}
         </section>

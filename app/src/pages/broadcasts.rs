@@ -7,11 +7,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::account::RequireSignIn;
-use super::components::{outcome, ErrorNote, Why};
+use super::components::{outcome, Confirm, ErrorNote, Why};
+use super::leads::leads_text;
 use crate::api;
 use crate::auth::format_time;
-use crate::messaging::duration;
-use crate::types::{CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ChartBucket, ScheduleInput};
+use crate::messaging::time_left;
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ChartBucket, ScheduleInput, UnsubscribeInfo};
 
 /// What the campaign page's buttons ask for; each maps to exactly one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,7 +206,7 @@ fn progress_bar(p: &CampaignProgress) -> impl IntoView {
         </progress>
         <p data-testid="progress-text">
             {format!("{status} · sent {} · failed {} · skipped {} · pending {} · delivered {} · read {}", p.sent, p.failed, p.skipped, p.pending + p.in_flight, p.delivered, p.read)}
-            {p.eta_secs.filter(|s| *s > 0).map(|s| format!(" · about {} left", duration(s)))}
+            {p.eta_secs.filter(|s| *s > 0).map(|s| format!(" · about {} left", time_left(s)))}
         </p>
     }
 }
@@ -266,9 +267,19 @@ pub fn CampaignPage() -> impl IntoView {
             detail.refetch();
         }
     });
-    let date = RwSignal::new(String::new());
-    let time = RwSignal::new(String::new());
-    let zone = RwSignal::new(browser_time_zone());
+    // Counted again only when the campaign's content or audience changes,
+    // not at every progress refresh.
+    let input = Memo::new(move |_| detail.get().and_then(|r| r.ok()).map(|d| d.input));
+    let audience: Audience = LocalResource::new(move || {
+        let input = input.get();
+        async move {
+            match input {
+                Some(i) => api::preview_campaign(i).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let when = When { date: RwSignal::new(String::new()), time: RwSignal::new(String::new()), zone: RwSignal::new(browser_time_zone()) };
     let schedule = Action::new_local(|(id, s): &(String, ScheduleInput)| api::schedule_campaign(id.clone(), s.clone()));
     Effect::new(move |_| {
         if schedule.value().get().is_some_and(|r| r.is_ok()) {
@@ -280,7 +291,7 @@ pub fn CampaignPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || detail.get().map(|r| match r {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                    Ok(d) => campaign_view(d, act, id, date, time, zone, schedule).into_any(),
+                    Ok(d) => campaign_view(d, act, audience, id, when, schedule).into_any(),
                 })}
             </Suspense>
             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
@@ -289,16 +300,24 @@ pub fn CampaignPage() -> impl IntoView {
     }
 }
 
+/// The schedule form's fields.
+#[derive(Clone, Copy)]
+struct When {
+    date: RwSignal<String>,
+    time: RwSignal<String>,
+    zone: RwSignal<String>,
+}
+
 type CampaignAction = Action<(CampaignCommand, String), Result<(), crate::error::AppError>>;
+type Audience = LocalResource<Result<Option<AudiencePreview>, crate::error::AppError>>;
 type ScheduleAction = Action<(String, ScheduleInput), Result<i64, crate::error::AppError>>;
 
 fn campaign_view(
     d: CampaignDetail,
     act: CampaignAction,
+    audience: Audience,
     id: impl Fn() -> String + Copy + Send + Sync + 'static,
-    date: RwSignal<String>,
-    time: RwSignal<String>,
-    zone: RwSignal<String>,
+    when: When,
     schedule: ScheduleAction,
 ) -> impl IntoView {
     let s = &d.summary;
@@ -306,6 +325,7 @@ fn campaign_view(
     let can_send = matches!(state, CampaignState::Draft | CampaignState::Scheduled);
     let can_pause = matches!(state, CampaignState::Sending | CampaignState::Scheduled);
     let can_cancel = !matches!(state, CampaignState::Completed | CampaignState::Cancelled);
+    let raw_text = d.input.text.clone();
     view! {
         <section class="card">
             <h1>{s.name.clone()}</h1>
@@ -314,49 +334,85 @@ fn campaign_view(
             {s.pause_reason.clone().filter(|_| state == CampaignState::Paused).map(|r| view! { <p class="notice" role="alert">{r}</p> })}
             {progress_bar(&s.progress)}
             <div class="choice">
-                {can_send.then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::SendNow, id())); }>"Send now"</button> })}
+                {can_send.then(|| view! {
+                    <Suspense fallback=|| view! { <button disabled=true>"Send now…"</button> }>
+                        {move || audience.get().map(|r| match r {
+                            Ok(None) => ().into_any(),
+                            Ok(Some(p)) => view! {
+                                <Confirm ask="Send now…" confirm=format!("Yes, send to {}", leads_text(p.reachable_now))
+                                    consequence=format!("This sends the message now to {}: the leads whose window is open. Sent messages cannot be taken back.", leads_text(p.reachable_now))
+                                    on_confirm=move |()| { act.dispatch_local((CampaignCommand::SendNow, id())); } />
+                            }.into_any(),
+                            Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                        })}
+                    </Suspense>
+                })}
                 {can_pause.then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Pause, id())); }>"Pause"</button> })}
                 {(state == CampaignState::Paused).then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Resume, id())); }>"Resume"</button> })}
-                {can_cancel.then(|| view! { <button class="danger" on:click=move |_| { act.dispatch_local((CampaignCommand::Cancel, id())); }>"Cancel campaign"</button> })}
+                {can_cancel.then(|| view! {
+                    <Confirm ask="Cancel campaign…" confirm="Yes, cancel the campaign"
+                        consequence="Cancelling stops this campaign for good: nothing more is sent, and it cannot be resumed."
+                        on_confirm=move |()| { act.dispatch_local((CampaignCommand::Cancel, id())); } />
+                })}
             </div>
-            {can_send.then(|| view! {
-                <form on:submit=move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    schedule.dispatch_local((id(), ScheduleInput { date: date.get_untracked(), time: time.get_untracked(), time_zone: zone.get_untracked() }));
-                }>
-                    <h2>"Schedule"</h2>
-                    <label for="schedule_date">"Date"</label>
-                    <input id="schedule_date" type="date" required bind:value=date />
-                    <label for="schedule_time">"Time"</label>
-                    <input id="schedule_time" type="time" required bind:value=time />
-                    <label for="schedule_zone">"Time zone"</label>
-                    <input id="schedule_zone" required bind:value=zone />
-                    <Why text="the campaign starts at this local time in this zone (for example Europe/Paris)." />
-                    <button type="submit">"Schedule"</button>
-                </form>
+            {can_send.then(|| {
+                let When { date, time, zone } = when;
+                let reachable = move || audience.get().and_then(|r| r.ok()).flatten().map_or(0, |p| p.reachable_now);
+                let consequence = Signal::derive(move || format!(
+                    "This schedules the message for {} {} ({}). It goes to the leads whose window is open then: {} now.",
+                    date.get(), time.get(), zone.get(), leads_text(reachable())
+                ));
+                view! {
+                    <div class="schedule">
+                        <h2>"Schedule"</h2>
+                        <label for="schedule_date">"Date"</label>
+                        <input id="schedule_date" type="date" required bind:value=date />
+                        <label for="schedule_time">"Time"</label>
+                        <input id="schedule_time" type="time" required bind:value=time />
+                        <label for="schedule_zone">"Time zone"</label>
+                        <input id="schedule_zone" required bind:value=zone />
+                        <Why text="the campaign starts at this local time in this zone (for example Europe/Paris)." />
+                        <Confirm ask="Schedule…" confirm="Yes, schedule it" consequence=consequence
+                            on_confirm=move |()| {
+                                schedule.dispatch_local((id(), ScheduleInput { date: date.get_untracked(), time: time.get_untracked(), time_zone: zone.get_untracked() }));
+                            } />
+                    </div>
+                }
             })}
             <h2>"Message"</h2>
-            <blockquote class="preview">{d.input.text.clone()}</blockquote>
+            // As a lead in the audience sees it: their values, and the unsubscribe footer.
+            <Suspense fallback=|| ()>
+                {move || audience.get().map(|r| {
+                    let text = r.ok().flatten().map(|p| p.preview).unwrap_or_else(|| raw_text.clone());
+                    view! { <blockquote class="preview" data-testid="message-as-seen">{text}</blockquote> }
+                })}
+            </Suspense>
         </section>
         <section class="card">
             <h2>"Sends over time"</h2>
             {chart(&d.chart)}
             <h2>"Failures and skips"</h2>
-            <ul data-testid="reasons">
-                {d.reasons.into_iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
-            </ul>
-            <table data-testid="report">
-                <thead><tr><th>"Lead"</th><th>"Outcome"</th><th>"Reason"</th></tr></thead>
-                <tbody>
-                    {d.report.into_iter().map(|r| view! {
-                        <tr>
-                            <td><A href=format!("/inbox/{}", r.lead)>{r.lead_name.unwrap_or_else(|| "(name not shared)".into())}</A></td>
-                            <td>{r.state}</td>
-                            <td>{r.reason}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            {if d.report.is_empty() {
+                view! { <p data-testid="no-failures">"No failures: nothing failed or was skipped."</p> }.into_any()
+            } else {
+                view! {
+                    <ul data-testid="reasons">
+                        {d.reasons.into_iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
+                    </ul>
+                    <table data-testid="report">
+                        <thead><tr><th>"Lead"</th><th>"Outcome"</th><th>"Reason"</th></tr></thead>
+                        <tbody>
+                            {d.report.into_iter().map(|r| view! {
+                                <tr>
+                                    <td><A href=format!("/inbox/{}", r.lead)>{r.lead_name.unwrap_or_else(|| "(name not shared)".into())}</A></td>
+                                    <td>{r.state}</td>
+                                    <td>{r.reason}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
         </section>
     }
 }
@@ -367,26 +423,66 @@ pub fn UnsubscribePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let info = LocalResource::new(move || api::unsubscribe_info(token()));
-    let unsubscribe = Action::new_local(|t: &String| api::unsubscribe(t.clone()));
-    let erase = Action::new_local(|t: &String| api::erase_my_data(t.clone()));
     view! {
-        <section class="card narrow">
-            <h1>"Your messages from this Page"</h1>
+        <section class="card narrow" data-testid="lead-page">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || info.get().map(|r| match r {
-                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                    Ok(i) => view! {
-                        <p>{format!("You get campaign messages from {} on Messenger because you wrote to it.", i.page_name)}</p>
-                        {(!i.subscribed).then(|| view! { <p class="success" data-testid="already-unsubscribed">"You are unsubscribed: no campaign will reach you."</p> })}
-                    }.into_any(),
+                    // An unknown, tampered or erased link: nothing to offer.
+                    Err(e) => view! { <h1>"Your messages"</h1> <ErrorNote error=e /> }.into_any(),
+                    Ok(i) => view! { <LeadChoices token=token() info=i /> }.into_any(),
                 })}
             </Suspense>
-            <button data-testid="unsubscribe" on:click=move |_| { unsubscribe.dispatch_local(token()); }>"Unsubscribe"</button>
-            {outcome(unsubscribe.value(), |_| view! { <p class="success" role="status" data-testid="unsubscribed">"Done: you are unsubscribed. This Page will send you no more campaign messages."</p> }.into_any())}
-            <h2>"Erase my data"</h2>
-            <p>"Erases everything this Page's account holds about you here: your name, your conversation and the proof that you wrote. You are also unsubscribed."</p>
-            <button class="danger" data-testid="erase" on:click=move |_| { erase.dispatch_local(token()); }>"Erase my data"</button>
-            {outcome(erase.value(), |_| view! { <p class="success" role="status" data-testid="erased">"Your data was erased."</p> }.into_any())}
         </section>
+    }
+}
+
+/// What a lead can still do from their link: unsubscribe while subscribed,
+/// erase (after a confirmation) until erased. Nothing else, and no buttons
+/// once nothing applies.
+#[component]
+fn LeadChoices(token: String, info: UnsubscribeInfo) -> impl IntoView {
+    let page = info.page_name;
+    let unsubscribe = Action::new_local(|t: &String| api::unsubscribe(t.clone()));
+    let erase = Action::new_local(|t: &String| api::erase_my_data(t.clone()));
+    let erased = move || erase.value().get().is_some_and(|r| r.is_ok());
+    let subscribed = move || info.subscribed && unsubscribe.value().get().is_none_or(|r| r.is_err());
+    let erase_text = format!(
+        "This erases everything {page} holds about you here: your name, your conversation and the proof that you wrote to it. \
+         It cannot be undone, and no campaign will reach you."
+    );
+    let status = {
+        let page = page.clone();
+        move || {
+            if subscribed() {
+                view! { <p>{format!("You get campaign messages from {page} on Messenger because you wrote to it.")}</p> }.into_any()
+            } else if info.subscribed {
+                view! { <p class="success" role="status" data-testid="unsubscribed">{format!("Done: you are unsubscribed. {page} will send you no more campaign messages.")}</p> }.into_any()
+            } else {
+                view! { <p class="success" data-testid="already-unsubscribed">"You are unsubscribed: no campaign will reach you."</p> }.into_any()
+            }
+        }
+    };
+    let choices = move || {
+        if erased() {
+            return view! { <p class="success" role="status" data-testid="erased">"Your data was erased. This link no longer works."</p> }.into_any();
+        }
+        let (unsubscribe_token, erase_token) = (token.clone(), token.clone());
+        view! {
+            {status.clone()}
+            {move || subscribed().then(|| {
+                let token = unsubscribe_token.clone();
+                view! { <button data-testid="unsubscribe" disabled=move || unsubscribe.pending().get() on:click=move |_| { unsubscribe.dispatch_local(token.clone()); }>"Unsubscribe"</button> }
+            })}
+            {move || unsubscribe.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            <h2>"Erase my data"</h2>
+            <Confirm ask="Erase my data…" consequence=erase_text.clone() confirm="Yes, erase my data"
+                on_confirm=move |()| { erase.dispatch_local(erase_token.clone()); } />
+            {move || erase.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+        }
+        .into_any()
+    };
+    view! {
+        <h1>{format!("Your messages from {page}")}</h1>
+        {choices}
     }
 }

@@ -50,9 +50,10 @@ pub fn query_token() -> Memo<String> {
 
 /// For pages opened from a mailed link: runs `run` with the link's token as
 /// soon as it is known, and returns the action to render its outcome.
-pub fn run_with_link_token<Fut>(run: fn(String) -> Fut) -> Action<String, Result<(), AppError>>
+pub fn run_with_link_token<T, Fut>(run: fn(String) -> Fut) -> Action<String, Result<T, AppError>>
 where
-    Fut: std::future::Future<Output = Result<(), AppError>> + 'static,
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
 {
     let token = query_token();
     let action = Action::new_local(move |token: &String| run(token.clone()));
@@ -63,4 +64,38 @@ where
         }
     });
     action
+}
+
+/// A risky action behind a confirmation: the first click says what will
+/// happen, and only the second button does it. "Go back" changes nothing.
+#[component]
+pub fn Confirm(
+    /// The button that asks, for example "Delete lead…".
+    #[prop(into)]
+    ask: String,
+    /// What happens, in a sentence, shown before anything is done.
+    #[prop(into)]
+    consequence: Signal<String>,
+    /// The button that does it, for example "Yes, delete the lead".
+    #[prop(into)]
+    confirm: String,
+    #[prop(into)] on_confirm: Callback<()>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    move || {
+        if open.get() {
+            view! {
+                <div class="confirm" role="alertdialog" aria-label=ask.clone() data-testid="confirmation">
+                    <p>{move || consequence.get()}</p>
+                    <div class="choice">
+                        <button class="danger" on:click=move |_| { open.set(false); on_confirm.run(()); }>{confirm.clone()}</button>
+                        <button on:click=move |_| open.set(false)>"Go back"</button>
+                    </div>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! { <button class="danger" on:click=move |_| open.set(true)>{ask.clone()}</button> }.into_any()
+        }
+    }
 }

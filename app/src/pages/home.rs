@@ -1,15 +1,16 @@
+//! The home page: what the product is and how to start, for visitors; a
+//! greeting for the signed-in.
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::server_status;
+use super::components::ErrorNote;
+use crate::api;
 use crate::auth::Auth;
-use crate::types::DatabaseState;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = Auth::get();
-    let status = LocalResource::new(server_status);
-
     view! {
         <section class="hero">
             <h1>"Chat FB Top"</h1>
@@ -23,36 +24,67 @@ pub fn HomePage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+        <Show when=move || auth.user.with(|u| u.is_some()) fallback=|| view! { <Introduction /> }>
+            <Checklist />
+        </Show>
+    }
+}
+
+/// For the signed-in: the first steps, each ticked once done.
+#[component]
+fn Checklist() -> impl IntoView {
+    let steps = LocalResource::new(api::getting_started);
+    view! {
         <section class="card" aria-live="polite">
-            <h2>"Server status"</h2>
-            <Suspense fallback=|| view! { <p data-testid="status-loading">"Checking the server…"</p> }>
-                {move || {
-                    status
-                        .get()
-                        .map(|result| match result {
-                            Ok(s) => {
-                                let database = match s.database {
-                                    DatabaseState::Ok => "ready",
-                                    DatabaseState::Unavailable => "unavailable",
-                                };
-                                view! {
-                                    <dl data-testid="server-status">
-                                        <dt>"Version"</dt>
-                                        <dd data-testid="status-version">{s.version}</dd>
-                                        <dt>"Database"</dt>
-                                        <dd data-testid="status-database">{database}</dd>
-                                        <dt>"Schema"</dt>
-                                        <dd data-testid="status-schema">{s.schema_version}</dd>
-                                    </dl>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => {
-                                view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-                            }
-                        })
-                }}
+            <h2>"Getting started"</h2>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || steps.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(s) => {
+                        let done = [s.page_connected, s.lead_answered, s.campaign_sent].iter().filter(|d| **d).count();
+                        view! {
+                            <p data-testid="steps-done">{format!("{done} of 3 done")}</p>
+                            <ol class="checklist" data-testid="checklist">
+                                {step(s.page_connected, "/pages", "Connect a Facebook Page")}
+                                {step(s.lead_answered, "/leads", "Answer a lead")}
+                                {step(s.campaign_sent, "/campaigns", "Send a first campaign")}
+                            </ol>
+                        }.into_any()
+                    }
+                })}
             </Suspense>
+        </section>
+    }
+}
+
+fn step(done: bool, href: &'static str, what: &'static str) -> impl IntoView {
+    if done {
+        view! { <li class="done" data-testid="step-done">{what} " ✓"</li> }.into_any()
+    } else {
+        view! { <li data-testid="step-open"><A href=href>{what}</A></li> }.into_any()
+    }
+}
+
+/// For visitors: what the app does, what it promises, and the first steps.
+#[component]
+fn Introduction() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="introduction">
+            <h2>"What it does"</h2>
+            <ul>
+                <li>"Answer the people who write to your Facebook Pages, in one inbox."</li>
+                <li>"Everyone who writes to you becomes a lead, with signed proof that they started the conversation."</li>
+                <li>"Send campaigns to your leads within Meta's rules: the 24-hour window, and an unsubscribe link in every message."</li>
+            </ul>
+            <h2>"What it promises"</h2>
+            <p>"Personal data is encrypted at rest, nothing is sent to analytics or any other third party, \
+                and every person can export or erase their data. " <A href="/privacy">"See exactly what is stored"</A> "."</p>
+            <h2>"How to start"</h2>
+            <ol data-testid="how-to-start">
+                <li><A href="/register">"Create an account"</A> " and verify your email address."</li>
+                <li>"Connect a Facebook Page you manage."</li>
+                <li>"Answer the people who write to it, then send your first campaign."</li>
+            </ol>
         </section>
     }
 }

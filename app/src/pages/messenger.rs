@@ -8,11 +8,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::account::RequireSignIn;
-use super::components::{outcome, ErrorNote, Why};
+use super::components::{outcome, Confirm, ErrorNote, Why};
 use crate::api;
 use crate::auth::format_time;
-use crate::messaging::{duration, ReplyRule};
-use crate::types::{Direction, LeadFilter, LeadRow, PageStatus, ProofStatus, WindowFilter};
+use crate::messaging::ReplyRule;
+use crate::types::{Direction, PageStatus, ProofStatus};
 
 fn status_text(status: PageStatus) -> &'static str {
     match status {
@@ -180,166 +180,11 @@ pub fn FacebookCallbackPage() -> impl IntoView {
     }
 }
 
-fn window_text(rule: &ReplyRule) -> String {
+/// An open window is good news; only a closing or closed one is a warning.
+fn window_class(rule: &ReplyRule) -> &'static str {
     match rule {
-        ReplyRule::Standard { secs_left } => format!("Open, {} left", duration(*secs_left)),
-        ReplyRule::HumanAgent { secs_left } => format!("Closed; human reply possible for {}", duration(*secs_left)),
-        ReplyRule::Closed => "Closed".to_string(),
-    }
-}
-
-#[component]
-pub fn LeadsPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = RwSignal::new(query.read_untracked().get("page"));
-    let label = RwSignal::new(None::<String>);
-    let subscribed = RwSignal::new(None::<bool>);
-    let window_filter = RwSignal::new(None::<WindowFilter>);
-    let search = RwSignal::new(String::new());
-    let after = RwSignal::new(None::<String>);
-    let filter = move || LeadFilter {
-        page: page.get(),
-        label: label.get(),
-        subscribed: subscribed.get(),
-        window: window_filter.get(),
-        search: search.get(),
-        after: after.get(),
-    };
-    let pages = LocalResource::new(api::pages);
-    let labels = LocalResource::new(api::labels);
-    let leads = LocalResource::new(move || api::leads(filter()));
-    let selected = RwSignal::new(Vec::<String>::new());
-    let new_label = RwSignal::new(String::new());
-    let create = Action::new_local(|name: &String| api::create_label(name.clone()));
-    let assign = Action::new_local(|(ids, label, on): &(Vec<String>, String, bool)| api::assign_label(ids.clone(), label.clone(), *on));
-    let remove_label = Action::new_local(|id: &String| api::delete_label(id.clone()));
-    let rename = Action::new_local(|(id, name): &(String, String)| api::rename_label(id.clone(), name.clone()));
-    Effect::new(move |_| {
-        if create.value().get().is_some_and(|r| r.is_ok()) {
-            new_label.set(String::new());
-            labels.refetch();
-        }
-    });
-    // Assigning changes the leads only; the label list (and its inputs) stays as it is.
-    Effect::new(move |_| {
-        if assign.value().get().is_some_and(|r| r.is_ok()) {
-            leads.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        // Read both, so the effect tracks each of them.
-        let changed = [remove_label.value().get().is_some_and(|r| r.is_ok()), rename.value().get().is_some_and(|r| r.is_ok())];
-        if changed.contains(&true) {
-            labels.refetch();
-            leads.refetch();
-        }
-    });
-    let bulk_label = RwSignal::new(String::new());
-    view! {
-        <RequireSignIn>
-            <section class="card">
-                <h1>"Leads"</h1>
-                <p>"People who wrote to your Pages. Each one started the conversation, and we keep the signed proof."</p>
-                <div class="filters">
-                    <label for="lead_page">"Page"</label>
-                    <select id="lead_page" on:change=move |ev| { after.set(None); page.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty())); }>
-                        {move || pages.get().and_then(|r| r.ok()).map(|o| o.pages.into_iter().map(|p| {
-                            let selected_now = page.get_untracked().as_deref() == Some(p.id.as_str());
-                            view! { <option value=p.id.clone() selected=selected_now>{p.name.clone()}</option> }
-                        }).collect_view())}
-                    </select>
-                    <label for="lead_label">"Label"</label>
-                    <select id="lead_label" on:change=move |ev| { after.set(None); label.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty())); }>
-                        <option value="">"Any"</option>
-                        {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| view! { <option value=l.id.clone()>{l.name.clone()}</option> }).collect_view())}
-                    </select>
-                    <label for="lead_subscribed">"Subscription"</label>
-                    <select id="lead_subscribed" on:change=move |ev| { after.set(None); subscribed.set(match event_target_value(&ev).as_str() { "yes" => Some(true), "no" => Some(false), _ => None }); }>
-                        <option value="">"Any"</option>
-                        <option value="yes">"Subscribed"</option>
-                        <option value="no">"Unsubscribed"</option>
-                    </select>
-                    <label for="lead_window">"24-hour window"</label>
-                    <select id="lead_window" on:change=move |ev| { after.set(None); window_filter.set(match event_target_value(&ev).as_str() { "open" => Some(WindowFilter::Open), "closed" => Some(WindowFilter::Closed), _ => None }); }>
-                        <option value="">"Any"</option>
-                        <option value="open">"Open"</option>
-                        <option value="closed">"Closed"</option>
-                    </select>
-                    <label for="lead_search">"Search names"</label>
-                    <input id="lead_search" type="search" on:change=move |ev| { after.set(None); search.set(event_target_value(&ev)); } />
-                </div>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || leads.get().map(|r| match r {
-                        Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                        Ok(found) => {
-                            let next = found.next.clone();
-                            view! {
-                                <table class="leads" data-testid="leads">
-                                    <thead><tr><th></th><th>"Name"</th><th>"Window"</th><th>"Subscribed"</th><th>"Labels"</th><th>"Opted in"</th></tr></thead>
-                                    <tbody>
-                                        {found.leads.into_iter().map(|l| lead_row(l, selected)).collect_view()}
-                                    </tbody>
-                                </table>
-                                <p class="muted">{format!("Looked at {} leads.", found.scanned)}</p>
-                                {next.map(|n| view! { <button class="link" on:click=move |_| after.set(Some(n.clone()))>"More"</button> })}
-                            }.into_any()
-                        }
-                    })}
-                </Suspense>
-            </section>
-            <section class="card">
-                <h2>"Labels"</h2>
-                <div class="filters">
-                    <label for="bulk_label">"Label for the selected leads"</label>
-                    <select id="bulk_label" on:change=move |ev| bulk_label.set(event_target_value(&ev))>
-                        <option value="">"Choose…"</option>
-                        {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| view! { <option value=l.id.clone()>{l.name.clone()}</option> }).collect_view())}
-                    </select>
-                    <button on:click=move |_| { assign.dispatch_local((selected.get_untracked(), bulk_label.get_untracked(), true)); }>"Add label"</button>
-                    <button on:click=move |_| { assign.dispatch_local((selected.get_untracked(), bulk_label.get_untracked(), false)); }>"Remove label"</button>
-                </div>
-                {outcome(assign.value(), |n| view! { <p class="success" role="status" data-testid="labels-assigned">{format!("{n} leads changed.")}</p> }.into_any())}
-                <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); create.dispatch_local(new_label.get_untracked()); }>
-                    <label for="new_label">"New label"</label>
-                    <input id="new_label" maxlength="50" required bind:value=new_label />
-                    <Why text="labels are your own words for grouping leads, for example for a campaign." />
-                    <button type="submit">"Create label"</button>
-                </form>
-                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
-                <ul class="rows" data-testid="labels">
-                    {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| {
-                        let (id, rename_id) = (l.id.clone(), l.id.clone());
-                        let new_name = RwSignal::new(l.name.clone());
-                        view! {
-                            <li class="choice">
-                                <input aria-label=format!("New name for {}", l.name) maxlength="50" bind:value=new_name />
-                                <button class="link" on:click=move |_| { rename.dispatch_local((rename_id.clone(), new_name.get_untracked())); }>"Rename"</button>
-                                <button class="link" on:click=move |_| { remove_label.dispatch_local(id.clone()); }>"Delete"</button>
-                            </li>
-                        }
-                    }).collect_view())}
-                </ul>
-                {move || rename.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
-            </section>
-        </RequireSignIn>
-    }
-}
-
-fn lead_row(l: LeadRow, selected: RwSignal<Vec<String>>) -> impl IntoView {
-    let id = l.id.clone();
-    let name = l.name.clone().unwrap_or_else(|| "(name not shared)".to_string());
-    view! {
-        <tr data-testid="lead-row">
-            <td><input type="checkbox" aria-label=format!("Select {name}") on:change=move |ev| {
-                let on = event_target_checked(&ev);
-                selected.update(|s| { s.retain(|x| x != &id); if on { s.push(id.clone()); } });
-            } /></td>
-            <td><A href=format!("/inbox/{}", l.id)>{name.clone()}</A>{l.unavailable.then_some(" (unavailable)")}</td>
-            <td data-testid="lead-window">{window_text(&l.reply)}</td>
-            <td>{if l.subscribed { "Yes" } else { "No" }}</td>
-            <td>{l.labels.iter().map(|x| x.name.clone()).collect::<Vec<_>>().join(", ")}</td>
-            <td>{format_time(l.opted_in_at, false)}</td>
-        </tr>
+        ReplyRule::Standard { .. } => "window-open",
+        ReplyRule::HumanAgent { .. } | ReplyRule::Closed => "notice",
     }
 }
 
@@ -389,7 +234,7 @@ pub fn ConversationPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ol>
-                                <p class="notice" data-testid="reply-rule">{rule.explain()}</p>
+                                <p class=window_class(&rule) data-testid="reply-rule">{rule.explain()}</p>
                                 {c.lead.unavailable.then(|| view! { <p class="error">"Facebook says this person isn't available right now: messages to them are not accepted."</p> })}
                                 {c.page_needs_reconnection.then(|| view! { <p class="error">"This Page needs reconnection before you can reply. " <A href="/pages">"Go to your Pages"</A></p> })}
                                 <form on:submit=move |ev: leptos::ev::SubmitEvent| {
@@ -430,8 +275,9 @@ pub fn ConversationPage() -> impl IntoView {
             </section>
             <section class="card">
                 <h2>"Delete this lead"</h2>
-                <p>"Erases the person, the conversation and the proof, for good."</p>
-                <button class="danger" on:click=move |_| { delete.dispatch_local(lead()); }>"Delete lead"</button>
+                <Confirm ask="Delete lead…" confirm="Yes, delete the lead"
+                    consequence="This erases the person, the conversation and the proof that they wrote, for good. It cannot be undone."
+                    on_confirm=move |()| { delete.dispatch_local(lead()); } />
                 {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             </section>
         </RequireSignIn>

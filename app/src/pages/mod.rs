@@ -6,6 +6,7 @@ mod auth;
 mod broadcasts;
 mod components;
 mod home;
+mod leads;
 mod messenger;
 mod not_found;
 pub(crate) mod privacy;
@@ -19,22 +20,75 @@ pub use home::HomePage;
 pub use not_found::NotFoundPage;
 
 use crate::auth::Auth;
+use crate::types::ServerStatus;
+
+/// The server's status, asked once per load and shared by every part that
+/// shows it (the demo banner, the admin overview).
+#[derive(Clone, Copy)]
+pub struct Status(pub LocalResource<Result<ServerStatus, crate::error::AppError>>);
+
+impl Status {
+    fn provide() {
+        provide_context(Status(LocalResource::new(crate::api::server_status)));
+    }
+
+    pub fn get() -> Self {
+        expect_context()
+    }
+}
+
+/// Pages a lead opens from a message: they stand alone, with no app
+/// navigation, since a lead has no account here.
+fn lead_facing(path: &str) -> bool {
+    path.starts_with("/u/")
+}
 
 #[component]
 pub fn App() -> impl IntoView {
-    Auth::provide();
+    let auth = Auth::provide();
+    Status::provide();
+    let filters = leads::LeadFilters::provide();
+    // Whoever signs in next starts with an unfiltered leads list.
+    Effect::new(move |_| {
+        if auth.user.with(Option::is_none) {
+            filters.clear();
+        }
+    });
     view! {
         <Router>
-            <Header />
-            <DemoBanner />
-            <privacy::StorageOffer />
-            <main class="site-main">
-                <Gated />
-            </main>
-            <footer class="site-footer">
-                <p>"Self-hosted. No analytics, no third-party requests. " <A href="/privacy">"Privacy"</A></p>
-            </footer>
+            <Shell />
         </Router>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let for_lead = move || lead_facing(&location.pathname.get());
+    let main = NodeRef::<leptos::html::Main>::new();
+    // Focus is moved by hand: the router would take "#main" for a navigation.
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if let Some(main) = main.get() {
+            let _ = main.focus();
+        }
+    };
+    view! {
+        // The first thing a keyboard reaches: straight to the page's content.
+        <a class="skip-link" href="#main" on:click=skip>"Skip to content"</a>
+        <Show when=move || !for_lead()>
+            <Header />
+        </Show>
+        <DemoBanner />
+        <Show when=move || !for_lead()>
+            <privacy::StorageOffer />
+        </Show>
+        <main class="site-main" id="main" tabindex="-1" node_ref=main>
+            <Gated />
+        </main>
+        <footer class="site-footer">
+            <p>"Self-hosted. No analytics, no third-party requests. " <A href="/privacy">"Privacy"</A></p>
+        </footer>
     }
 }
 
@@ -46,7 +100,8 @@ fn Gated() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let gated = move || {
         let pending = auth.user.with(|u| u.as_ref().is_some_and(|u| !u.pending_policies.is_empty() && !u.must_change_password));
-        pending && location.pathname.get() != "/account/privacy"
+        let path = location.pathname.get();
+        pending && path != "/account/privacy" && !lead_facing(&path)
     };
     view! {
         <Show when=gated fallback=|| view! { <AppRoutes /> }>
@@ -71,11 +126,19 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/account/privacy") view=privacy::PrivacyDashboardPage />
                     <Route path=path!("/goodbye") view=privacy::GoodbyePage />
                     <Route path=path!("/privacy") view=privacy::PublicPrivacyPage />
-                    <Route path=path!("/admin") view=admin::AdminPage />
+                    <Route path=path!("/terms") view=privacy::TermsPage />
+                    <Route path=path!("/admin") view=|| view! { <admin::AdminPage section=admin::Section::Overview /> } />
+                    <Route path=path!("/admin/users") view=|| view! { <admin::AdminPage section=admin::Section::Users /> } />
+                    <Route path=path!("/admin/policies") view=|| view! { <admin::AdminPage section=admin::Section::Policies /> } />
+                    <Route path=path!("/admin/recipients") view=|| view! { <admin::AdminPage section=admin::Section::Recipients /> } />
+                    <Route path=path!("/admin/breaches") view=|| view! { <admin::AdminPage section=admin::Section::Breaches /> } />
+                    <Route path=path!("/admin/retention") view=|| view! { <admin::AdminPage section=admin::Section::Retention /> } />
+                    <Route path=path!("/admin/facebook-app") view=|| view! { <admin::AdminPage section=admin::Section::FacebookApp /> } />
+                    <Route path=path!("/admin/log") view=|| view! { <admin::AdminPage section=admin::Section::Log /> } />
                     <Route path=path!("/admin/processing") view=privacy::ProcessingRecordPage />
                     <Route path=path!("/pages") view=messenger::PagesPage />
                     <Route path=path!("/pages/facebook") view=messenger::FacebookCallbackPage />
-                    <Route path=path!("/leads") view=messenger::LeadsPage />
+                    <Route path=path!("/leads") view=leads::LeadsPage />
                     <Route path=path!("/inbox/:lead") view=messenger::ConversationPage />
                     <Route path=path!("/data-deletion") view=messenger::DeletionStatusPage />
                     <Route path=path!("/campaigns") view=broadcasts::CampaignsPage />
@@ -97,25 +160,34 @@ fn Header() -> impl IntoView {
             navigate("/login", Default::default());
         }
     });
+    // On a phone the navigation folds behind a menu button; any move closes it.
+    let menu_open = RwSignal::new(false);
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <header class="site-header">
             <A href="/" attr:class="brand">"Chat FB Top"</A>
-            <nav>
+            <button class="menu-button" aria-controls="site-nav" aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| menu_open.update(|open| *open = !*open)>"Menu"</button>
+            <nav id="site-nav" class:open=move || menu_open.get()>
                 {move || match auth.user.get() {
                     Some(user) => view! {
-                        <A href="/pages">"Pages"</A>
-                        <A href="/leads">"Leads"</A>
-                        <A href="/campaigns">"Campaigns"</A>
+                        <A href="/pages" exact=true>"Pages"</A>
+                        <A href="/leads" exact=true>"Leads"</A>
+                        <A href="/campaigns" exact=true>"Campaigns"</A>
                         <span class="who" data-testid="signed-in-as">{user.display_name.clone().unwrap_or(user.email.clone())}</span>
-                        <A href="/account/privacy">"Your data"</A>
-                        <A href="/account/security">"Security"</A>
-                        <A href="/account">"Account"</A>
-                        {(user.role == crate::types::Role::Admin).then(|| view! { <A href="/admin">"Admin"</A> })}
+                        <A href="/account/privacy" exact=true>"Your data"</A>
+                        <A href="/account/security" exact=true>"Security"</A>
+                        <A href="/account" exact=true>"Account"</A>
+                        {(user.role == crate::types::Role::Admin).then(|| view! { <A href="/admin" exact=true>"Admin"</A> })}
                         <button class="link" data-testid="sign-out" on:click=move |_| { logout.dispatch_local(()); }>"Sign out"</button>
                     }.into_any(),
                     None => view! {
-                        <A href="/login">"Sign in"</A>
-                        <A href="/register">"Create account"</A>
+                        <A href="/login" exact=true>"Sign in"</A>
+                        <A href="/register" exact=true>"Create account"</A>
                     }.into_any(),
                 }}
             </nav>
@@ -126,7 +198,7 @@ fn Header() -> impl IntoView {
 /// Demo mode is always visible: nothing here reaches Facebook.
 #[component]
 fn DemoBanner() -> impl IntoView {
-    let status = LocalResource::new(crate::api::server_status);
+    let status = Status::get().0;
     move || {
         status.get().and_then(|r| r.ok()).filter(|s| s.demo).map(|_| {
             view! {

@@ -202,6 +202,30 @@ pub fn PublicPrivacyPage() -> impl IntoView {
     }
 }
 
+/// The current terms of use and privacy policy, in full (public): what the
+/// sign-up form's "I accept" refers to.
+#[component]
+pub fn TermsPage() -> impl IntoView {
+    let policies = LocalResource::new(api::current_policies);
+    view! {
+        <section class="card" data-testid="terms">
+            <h1>"Terms of use and privacy policy"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || policies.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(current) => current.into_iter().map(|p| view! {
+                        <article id=p.document.clone()>
+                            <h2>{p.title} " (version " {p.version} ")"</h2>
+                            <p class="policy-body">{p.body}</p>
+                        </article>
+                    }).collect_view().into_any(),
+                })}
+            </Suspense>
+            <p><A href="/privacy">"What we store, why, and for how long"</A></p>
+        </section>
+    }
+}
+
 /// Shown instead of the app while a new policy version waits for a decision.
 #[component]
 pub fn PolicyGate() -> impl IntoView {
@@ -222,18 +246,31 @@ pub fn PolicyGate() -> impl IntoView {
         }
     });
     let changes = move || auth.user.get().map(|u| u.pending_policies).unwrap_or_default();
+    // Someone who never accepted (the first admin) has nothing "changed" to read.
+    let first_reading = move || changes().iter().all(|c| c.summary.trim().is_empty());
     let shown = move || {
         let pending = auth.user.get_untracked().map(|u| u.pending_policies).unwrap_or_default();
         pending.into_iter().map(|c| PolicyVersion { document: c.document, version: c.version }).collect::<Vec<_>>()
     };
     view! {
         <section class="card" data-testid="policy-gate">
-            <h1>"Our policies changed"</h1>
-            <p>"Before you continue, please read what changed. You can accept, download your data, or delete your account."</p>
+            {move || if first_reading() {
+                view! {
+                    <h1>"Please read our policies"</h1>
+                    <p>"Before you start, please read and accept them. You can also download your data or delete your account."</p>
+                }.into_any()
+            } else {
+                view! {
+                    <h1>"Our policies changed"</h1>
+                    <p>"Before you continue, please read what changed. You can accept, download your data, or delete your account."</p>
+                }.into_any()
+            }}
             {move || changes().into_iter().map(|c| view! {
                 <article class="policy-change">
                     <h2>{c.title.clone()} " (version " {c.version} ")"</h2>
-                    <p data-testid="policy-summary"><strong>"What changed: "</strong>{c.summary.clone()}</p>
+                    {(!c.summary.trim().is_empty()).then(|| view! {
+                        <p data-testid="policy-summary"><strong>"What changed: "</strong>{c.summary.clone()}</p>
+                    })}
                     <details><summary>"Read the full text"</summary><p class="policy-body">{c.body.clone()}</p></details>
                 </article>
             }).collect_view()}
@@ -246,12 +283,18 @@ pub fn PolicyGate() -> impl IntoView {
     }
 }
 
-/// Browser storage is offered once per visit, with two equal choices.
+/// Browser storage is offered once per session, with two equal choices, and
+/// never over something that must be settled first (a one-time password, a
+/// policy change). "No thanks" is remembered by the server, for the session.
 #[component]
 pub fn StorageOffer() -> impl IntoView {
     let auth = Auth::get();
     let decided = RwSignal::new(crate::client_storage::enabled());
-    let visible = move || auth.user.with(|u| u.is_some()) && !decided.get();
+    let decline = Action::new_local(|_: &()| api::decline_storage_offer());
+    let visible = move || {
+        let open = auth.user.with(|u| u.as_ref().is_some_and(|u| !u.must_change_password && u.pending_policies.is_empty() && !u.storage_offer_declined));
+        open && !decided.get()
+    };
     view! {
         <Show when=visible>
             <aside class="storage-offer" data-testid="storage-offer" role="dialog" aria-label="Browser storage">
@@ -259,7 +302,7 @@ pub fn StorageOffer() -> impl IntoView {
                     and you can withdraw this at any time in your account settings."</p>
                 <div class="choice">
                     <button on:click=move |_| { crate::client_storage::set_enabled(true); decided.set(true); }>"Allow"</button>
-                    <button on:click=move |_| { crate::client_storage::set_enabled(false); decided.set(true); }>"No thanks"</button>
+                    <button on:click=move |_| { crate::client_storage::set_enabled(false); decided.set(true); decline.dispatch_local(()); }>"No thanks"</button>
                 </div>
             </aside>
         </Show>
@@ -302,19 +345,22 @@ pub fn ProcessingRecordPage() -> impl IntoView {
     }
 }
 
-/// Who receives personal data, as declared by the admins (public).
+/// Who receives personal data (public): those the data inventory names,
+/// then those the admins declared. "No one" only when both lists are empty.
 #[component]
 pub fn RecipientList() -> impl IntoView {
     let list = LocalResource::new(api::recipients);
+    let built_in = crate::inventory::recipients();
     view! {
         <div data-testid="recipients">
             <h2>"Who else receives personal data"</h2>
             <Suspense fallback=|| ()>
-                {move || list.get().and_then(|r| r.ok()).map(|recipients| if recipients.is_empty() {
+                {move || list.get().and_then(|r| r.ok()).map(|recipients| if recipients.is_empty() && built_in.is_empty() {
                     view! { <p>"No one. This installation shares personal data with no processor or third party."</p> }.into_any()
                 } else {
-                    view! {
-                        <table>
+                    let declared = (!recipients.is_empty()).then(|| view! {
+                        <p>"Declared by the administrators of this installation:"</p>
+                        <table data-testid="declared-recipients">
                             <thead><tr><th>"Recipient"</th><th>"Why"</th><th>"Which data"</th><th>"Country"</th><th>"Safeguards"</th></tr></thead>
                             <tbody>
                                 {recipients.into_iter().map(|r| view! {
@@ -322,6 +368,12 @@ pub fn RecipientList() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                    });
+                    view! {
+                        <ul data-testid="built-in-recipients">
+                            {built_in.iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
+                        </ul>
+                        {declared}
                     }.into_any()
                 })}
             </Suspense>

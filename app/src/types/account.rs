@@ -24,6 +24,9 @@ pub struct CurrentUser {
     /// Policy versions published since the user last accepted: nothing but
     /// accepting, exporting or deleting works until they choose.
     pub pending_policies: Vec<PolicyChange>,
+    /// Browser storage was declined in this session: it is not offered again
+    /// until the next sign-in.
+    pub storage_offer_declined: bool,
 }
 
 /// Which version of a policy document: what "Accept" sends back, naming

@@ -151,3 +151,11 @@ pub struct UnsubscribeInfo {
     pub page_name: String,
     pub subscribed: bool,
 }
+
+/// The first steps of a new account, for its home page's checklist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GettingStarted {
+    pub page_connected: bool,
+    pub lead_answered: bool,
+    pub campaign_sent: bool,
+}

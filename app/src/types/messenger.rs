@@ -93,6 +93,9 @@ pub struct LeadPage {
     pub next: Option<String>,
     /// How many leads this request looked at (search decrypts names on the server).
     pub scanned: u64,
+    /// How many leads match the filters in all: on the first page, and only
+    /// without a name search (which would decrypt every name to count).
+    pub total: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

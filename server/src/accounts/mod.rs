@@ -95,6 +95,7 @@ impl Account {
             role: self.row.role.parse()?,
             must_change_password: self.row.must_change_password,
             pending_policies: crate::policies::documents::pending_for(ctx, &self.id).await?,
+            storage_offer_declined: false,
         })
     }
 }

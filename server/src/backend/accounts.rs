@@ -18,8 +18,11 @@ impl AccountsBackend for Services {
         crate::accounts::resend_verification(&self.ctx, &request, &email).await.map_err(user_error("resend verification"))
     }
 
-    async fn verify_email(&self, token: String) -> Result<(), AppError> {
-        crate::accounts::verify_email(&self.ctx, &token).await.map_err(user_error("verify email"))
+    async fn verify_email(&self, token: String) -> Result<CurrentUser, AppError> {
+        let request = request_info();
+        let (token, _, user) = crate::accounts::verify_email(&self.ctx, &token, &request).await.map_err(user_error("verify email"))?;
+        set_session_cookie(&self.ctx, &token, false);
+        Ok(user)
     }
 
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {
@@ -41,6 +44,11 @@ impl AccountsBackend for Services {
         crate::accounts::logout_everywhere(&self.ctx, &caller).await.map_err(user_error("logout everywhere"))?;
         clear_browser_state();
         Ok(())
+    }
+
+    async fn decline_storage_offer(&self) -> Result<(), AppError> {
+        let caller = self.signed_in("decline storage offer").await?;
+        crate::sessions::decline_storage_offer(&self.ctx, &caller.session).await.map_err(user_error("decline storage offer"))
     }
 
     async fn change_password(&self, current_password: String, new_password: String) -> Result<(), AppError> {

@@ -4,6 +4,11 @@ use super::*;
 
 #[async_trait]
 impl BroadcastsBackend for Services {
+    async fn getting_started(&self) -> Result<GettingStarted, AppError> {
+        let caller = self.ready("getting started").await?;
+        crate::broadcasts::getting_started(&self.ctx, &caller).await.map_err(user_error("getting started"))
+    }
+
     async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError> {
         let caller = self.ready("campaigns").await?;
         crate::broadcasts::campaigns(&self.ctx, &caller).await.map_err(user_error("campaigns"))

@@ -3,6 +3,11 @@
 //! unsubscribe link. A durable per-recipient queue in the database makes
 //! sending crash-safe and safe across instances (see `sender`).
 
+mod eta;
+mod preview;
+pub use preview::preview_campaign;
+mod getting_started;
+pub use getting_started::getting_started;
 pub mod gate;
 mod queue;
 pub mod receipts;
@@ -13,7 +18,7 @@ pub mod unsubscribe;
 
 use app::error::AppError;
 use app::messaging::MAX_TEXT_CHARS;
-use app::types::{AudiencePreview, CampaignInput, CampaignState, CampaignSummary, PageStatus, ScheduleInput};
+use app::types::{CampaignInput, CampaignState, CampaignSummary, PageStatus, ScheduleInput};
 use serde::{Deserialize, Serialize};
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -243,36 +248,6 @@ pub fn audience_conditions(include: &[RecordId], exclude: &[RecordId]) -> String
         conditions.push("labels CONTAINSNONE $exclude");
     }
     conditions.join(" AND ")
-}
-
-pub async fn preview_campaign(ctx: &Ctx, caller: &Ready, input: CampaignInput) -> Result<AudiencePreview> {
-    let (session, key) = (&caller.session, &caller.key);
-    let checked = check(ctx, &session.account_id, &input).await?;
-    let conditions = audience_conditions(&checked.include, &checked.exclude);
-    let query = format!(
-        "RETURN count(SELECT id FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND last_interaction_at > $window_start); \
-         RETURN count(SELECT id FROM lead WHERE {conditions} AND subscribed = true AND unavailable = false AND (last_interaction_at IS NONE OR last_interaction_at <= $window_start)); \
-         RETURN count(SELECT id FROM lead WHERE {conditions} AND (subscribed = false OR unavailable = true));"
-    );
-    let mut response = ctx
-        .db
-        .client()
-        .query(query)
-        .bind(("page", checked.page.id.clone()))
-        .bind(("include", checked.include))
-        .bind(("exclude", checked.exclude))
-        .bind(("window_start", ctx.now() - input.margin_hours * 3600))
-        .await?;
-    let reachable: Option<i64> = response.take(0)?;
-    let outside: Option<i64> = response.take(1)?;
-    let excluded: Option<i64> = response.take(2)?;
-    let page_name = checked.page.name(key)?;
-    let mut preview = template::render(&input.text, Some("Ana"), Some("Lopez"), &input.fallback_first_name, &input.fallback_last_name, &page_name);
-    if checked.page.bot_disclosure {
-        preview = format!("{} {preview}", crate::messenger::keywords::BOT_DISCLOSURE);
-    }
-    preview.push_str(&template::unsubscribe_footer(&ctx.link("/u/…")));
-    Ok(AudiencePreview { reachable_now: reachable.unwrap_or(0), outside_window: outside.unwrap_or(0), excluded: excluded.unwrap_or(0), preview })
 }
 
 pub async fn campaigns(ctx: &Ctx, caller: &Ready) -> Result<Vec<CampaignSummary>> {

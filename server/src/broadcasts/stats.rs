@@ -6,7 +6,7 @@ use app::types::{CampaignDetail, CampaignProgress, CampaignState, CampaignSummar
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{owned, CampaignRow};
+use super::{eta, owned, CampaignRow};
 use crate::accounts::Ready;
 use crate::context::Ctx;
 use crate::crypto::SecretKey;
@@ -47,9 +47,32 @@ pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgr
     let sending = campaign.state()? == CampaignState::Sending;
     p.preparing = sending && !campaign.queue_built;
     if sending && !p.preparing {
-        p.eta_secs = Some((p.pending + p.in_flight + campaign.rate_per_sec - 1) / campaign.rate_per_sec.max(1));
+        let (recent, measured_secs) = recent_sends(ctx, campaign).await?;
+        p.eta_secs = Some(eta::eta_secs(p.pending + p.in_flight, recent, measured_secs, campaign.rate_per_sec));
     }
     Ok(p)
+}
+
+/// Messages sent in the last `RATE_WINDOW_SECS`, and the seconds they were
+/// sent over (from the first of them to now, both whole seconds counted):
+/// time before the first send, building the queue, is not sending time.
+async fn recent_sends(ctx: &Ctx, campaign: &CampaignRow) -> Result<(i64, i64)> {
+    let now = ctx.now();
+    let row: Option<Value> = ctx
+        .db
+        .client()
+        .query(
+            "SELECT count() AS n, math::min(sent_at) AS first FROM campaign_recipient \
+               WHERE campaign = $id AND state = 'sent' AND sent_at > $since GROUP ALL",
+        )
+        .bind(("id", campaign.id.clone()))
+        .bind(("since", now - eta::RATE_WINDOW_SECS))
+        .await?
+        .take(0)?;
+    let Some(row) = row else { return Ok((0, 0)) };
+    let recent = row["n"].as_i64().unwrap_or(0);
+    let span = row["first"].as_i64().map_or(0, |first| now - first + 1);
+    Ok((recent, span))
 }
 
 pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<CampaignSummary> {

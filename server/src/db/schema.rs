@@ -25,6 +25,7 @@ const STEPS: &[(u32, &str)] = &[
     (15, include_str!("schema/v015_page_takeover.surql")),
     (16, include_str!("schema/v016_instances.surql")),
     (17, include_str!("schema/v017_pending_erasure.surql")),
+    (18, include_str!("schema/v018_storage_offer.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

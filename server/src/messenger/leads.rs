@@ -57,9 +57,13 @@ impl LeadRecord {
         self.first_name_enc.as_deref().map(|b| open(key, "lead", &self.key(), "first_name", b)).transpose()
     }
 
+    pub fn last_name(&self, key: &SecretKey) -> Result<Option<String>> {
+        self.last_name_enc.as_deref().map(|b| open(key, "lead", &self.key(), "last_name", b)).transpose()
+    }
+
     pub fn name(&self, key: &SecretKey) -> Result<Option<String>> {
         let first = self.first_name(key)?;
-        let last = self.last_name_enc.as_deref().map(|b| open(key, "lead", &self.key(), "last_name", b)).transpose()?;
+        let last = self.last_name(key)?;
         let full = [first, last].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
         Ok((!full.is_empty()).then_some(full))
     }
@@ -151,7 +155,7 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
                 .take(0)?;
             match first.into_iter().next() {
                 Some(p) => p,
-                None => return Ok(LeadPage { leads: Vec::new(), next: None, scanned: 0 }),
+                None => return Ok(LeadPage { leads: Vec::new(), next: None, scanned: 0, total: Some(0) }),
             }
         }
     };
@@ -176,6 +180,23 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
     }
     let query = format!("SELECT {LIST_FIELDS} FROM lead WHERE {} ORDER BY key DESC LIMIT $limit", conditions.join(" AND "));
     let needle = filter.search.trim().to_lowercase();
+    let total = if needle.is_empty() && filter.after.is_none() {
+        // The same filters without the paging cursor, counted for the first page only.
+        let filters: Vec<&str> = conditions.iter().copied().filter(|c| *c != "key < $before").collect();
+        let counted: Option<i64> = ctx
+            .db
+            .client()
+            .query(format!("RETURN count(SELECT id FROM lead WHERE {})", filters.join(" AND ")))
+            .bind(("page", page.id.clone()))
+            .bind(("label", label.clone()))
+            .bind(("subscribed", filter.subscribed.unwrap_or(true)))
+            .bind(("window_start", ctx.now() - STANDARD_WINDOW_SECS))
+            .await?
+            .take(0)?;
+        Some(counted.unwrap_or(0).max(0) as u64)
+    } else {
+        None
+    };
     let mut before = filter.after.clone().filter(|a| valid_key(a)).unwrap_or_else(|| "~".to_string());
     let mut leads = Vec::new();
     let mut scanned = 0u64;
@@ -206,10 +227,10 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
             }
         }
         if exhausted && leads.len() < PAGE_SIZE {
-            return Ok(LeadPage { leads, next: None, scanned });
+            return Ok(LeadPage { leads, next: None, scanned, total });
         }
         if leads.len() == PAGE_SIZE || scanned >= SCAN_LIMIT || needle.is_empty() {
-            return Ok(LeadPage { leads, next: Some(before), scanned });
+            return Ok(LeadPage { leads, next: Some(before), scanned, total });
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct Session {
     pub id: String,
     pub account_id: String,
     pub persistent: bool,
+    /// The person said "No thanks" to browser storage in this session.
+    pub storage_offer_declined: bool,
 }
 
 #[derive(Debug, SurrealValue)]
@@ -31,6 +33,7 @@ struct SessionRow {
     last_used_at: i64,
     expires_at: i64,
     user_agent_enc: String,
+    storage_offer_declined: Option<bool>,
 }
 
 /// Starts a session and returns its token (for the cookie only; never stored).
@@ -54,7 +57,7 @@ pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persis
         .bind(("ua", account_key.seal_str(Field::new("session", &id, "user_agent"), &user_agent_family(user_agent))))
         .await?
         .check()?;
-    Ok((token, Session { id, account_id: account_id.to_string(), persistent }))
+    Ok((token, Session { id, account_id: account_id.to_string(), persistent, storage_offer_declined: false }))
 }
 
 /// The live session for a cookie token, or None. Expired sessions are deleted.
@@ -71,7 +74,18 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>> {
     if now - row.last_used_at >= TOUCH_EVERY_SECS {
         ctx.db.client().query("UPDATE $id SET last_used_at = $now").bind(("id", row.id.clone())).bind(("now", now)).await?.check()?;
     }
-    Ok(Some(Session { id: key_string(&row.id), account_id: key_string(&row.account), persistent: row.persistent }))
+    Ok(Some(Session {
+        id: key_string(&row.id),
+        account_id: key_string(&row.account),
+        persistent: row.persistent,
+        storage_offer_declined: row.storage_offer_declined.unwrap_or(false),
+    }))
+}
+
+/// Remembers, until this session ends, that the browser-storage offer was declined.
+pub async fn decline_storage_offer(ctx: &Ctx, session: &Session) -> Result<()> {
+    ctx.db.client().query("UPDATE $id SET storage_offer_declined = true").bind(("id", RecordId::new("session", session.id.clone()))).await?.check()?;
+    Ok(())
 }
 
 /// Statements with a WHERE on an indexed field (checked by `index_use`).

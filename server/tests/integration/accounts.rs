@@ -18,7 +18,11 @@ async fn register_verify_sign_in_and_sign_out_leaves_nothing_behind() {
     assert_eq!(api.login(email, STRONG_PASSWORD, false).await.error(), &json!("EmailNotVerified"));
 
     let token = link_token(&mail);
-    api.post("auth/verify-email", json!({"token": token})).await.ok();
+    // The link signs this browser in (a browser-session cookie, not kept).
+    let verified = api.post("auth/verify-email", json!({"token": token})).await;
+    assert_eq!(verified.ok()["email"], email);
+    assert!(!verified.set_cookies()[0].contains("Max-Age"), "{:?}", verified.set_cookies());
+    assert_eq!(api.me().await["email"], email);
     assert_eq!(api.post("auth/verify-email", json!({"token": token})).await.error(), &json!("InvalidOrExpiredLink"), "single use");
     wait_for_mail(&server.mail_dir(), email, "verified").await;
 
@@ -332,5 +336,23 @@ async fn verification_links_expire_after_24_hours_and_consents_are_append_only()
     assert!(rewrite.is_err(), "the ledger refuses changes");
     let after: Vec<i64> = db.client().query("SELECT VALUE version FROM consent").await.unwrap().take(0).unwrap();
     assert!(after.iter().all(|v| *v == 1));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn declining_browser_storage_is_remembered_for_the_session_and_asked_again_at_the_next_sign_in() {
+    let server = TestServer::start(&[]).await;
+    let email = "decliner@example.org";
+    let mut api = verified_account(&server, email, STRONG_PASSWORD).await;
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(api.me().await["storage_offer_declined"], false);
+    api.post("auth/decline-storage-offer", json!({})).await.ok();
+    assert_eq!(api.me().await["storage_offer_declined"], true, "remembered by the server for this session");
+    let mut elsewhere = server.client();
+    elsewhere.login(email, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(elsewhere.me().await["storage_offer_declined"], false, "another session is asked");
+    api.login(email, STRONG_PASSWORD, false).await.ok();
+    assert_eq!(api.me().await["storage_offer_declined"], false, "a new sign-in is a new session");
+    assert_eq!(server.client().post("auth/decline-storage-offer", json!({})).await.error(), &json!("NotSignedIn"));
     server.stop().await;
 }

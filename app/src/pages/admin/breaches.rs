@@ -48,7 +48,7 @@ pub(super) fn Breaches() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Breach register"</h2>
+            <h1>"Breach register"</h1>
             <form on:submit=submit>
                 <label for="breach_discovered">"Discovered (your local time)"</label>
                 <input id="breach_discovered" type="datetime-local" required bind:value=discovered />

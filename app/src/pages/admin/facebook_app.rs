@@ -10,7 +10,7 @@ pub(super) fn MessengerApp() -> impl IntoView {
     let current = LocalResource::new(api::messenger_app);
     view! {
         <section class="card">
-            <h2>"Facebook app"</h2>
+            <h1>"Facebook app"</h1>
             <Suspense fallback=|| ()>
                 {move || current.get().map(|r| match r {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),

@@ -11,7 +11,7 @@ pub(super) fn ActionLog() -> impl IntoView {
     let log = LocalResource::new(|| api::admin_actions(None));
     view! {
         <section class="card">
-            <h2>"Admin action log"</h2>
+            <h1>"Admin action log"</h1>
             <button class="link" on:click=move |_| log.refetch()>"Refresh"</button>
             <Suspense fallback=|| ()>
                 {move || log.get().map(|r| match r {

@@ -21,7 +21,7 @@ pub(super) fn PublishPolicy() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Publish a policy version"</h2>
+            <h1>"Publish a policy version"</h1>
             <form on:submit=submit>
                 <label for="policy_document">"Document"</label>
                 <select id="policy_document" on:change=move |ev| document.set(event_target_value(&ev))>

@@ -28,7 +28,7 @@ pub(super) fn Recipients() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Declare a recipient of personal data"</h2>
+            <h1>"Declare a recipient of personal data"</h1>
             <p>"Any sharing must be said in advance: it appears on the privacy page and at registration, and every user is told."</p>
             <form on:submit=submit>
                 <label for="recipient_name">"Recipient"</label>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::auth::format_time;
-use crate::pages::components::{ErrorNote, Why};
+use crate::pages::components::{Confirm, ErrorNote, Why};
 use crate::types::{AdminUserRow, Role};
 
 #[component]
@@ -38,9 +38,15 @@ pub(super) fn Users() -> impl IntoView {
                 <td>{format_time(u.created_at, false)}</td>
                 <td>{u.last_signin_at.map(|t| format_time(t, false)).unwrap_or_else(|| "never".into())}</td>
                 <td>
-                    <button class="link" on:click=move |_| { toggle.dispatch_local((id.clone(), !disabled)); }>
-                        {if disabled { "Enable" } else { "Disable" }}
-                    </button>
+                    {if disabled {
+                        view! { <button class="link" on:click=move |_| { toggle.dispatch_local((id.clone(), false)); }>"Enable"</button> }.into_any()
+                    } else {
+                        view! {
+                            <Confirm ask="Disable…" confirm="Yes, disable this account"
+                                consequence="Disabling signs the person out everywhere, pauses their campaigns and stops their webhook processing until an admin enables the account again."
+                                on_confirm=move |()| { toggle.dispatch_local((id.clone(), true)); } />
+                        }.into_any()
+                    }}
                     " "
                     <button class="link" on:click=move |_| selected.set(Some(id2.clone()))>"Open…"</button>
                 </td>
@@ -49,7 +55,7 @@ pub(super) fn Users() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h2>"Users"</h2>
+            <h1>"Users"</h1>
             <form on:submit=submit class="inline">
                 <label for="user_search">"Find by exact email"</label>
                 <input id="user_search" type="email" bind:value=search />
@@ -91,7 +97,7 @@ fn UserDetail(id: String) -> impl IntoView {
     let role_password = RwSignal::new(String::new());
     view! {
         <div class="card" data-testid="user-detail">
-            <h3>"Account " <code>{id.clone()}</code></h3>
+            <h2>"Account " <code>{id.clone()}</code></h2>
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); open.dispatch_local(reason.get_untracked()); }>
                 <label for="access_reason">"Reason for opening this person's data"</label>
                 <input id="access_reason" type="text" required bind:value=reason />
@@ -109,7 +115,7 @@ fn UserDetail(id: String) -> impl IntoView {
                     </dl>
                 }.into_any(),
             })}
-            <h4>"Role"</h4>
+            <h3>"Role"</h3>
             <label for="role_password">"Your password"</label>
             <input id="role_password" type="password" autocomplete="current-password" bind:value=role_password />
             <div class="choice">
@@ -120,7 +126,7 @@ fn UserDetail(id: String) -> impl IntoView {
                 Err(e) => view! { <ErrorNote error=e /> }.into_any(),
                 Ok(()) => view! { <p class="success" data-testid="role-changed">"Role changed."</p> }.into_any(),
             })}
-            <h4>"Delete this account"</h4>
+            <h3>"Delete this account"</h3>
             <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); delete.dispatch_local((password.get_untracked(), delete_reason.get_untracked())); }>
                 <label for="delete_reason">"Reason"</label>
                 <input id="delete_reason" type="text" required bind:value=delete_reason />
