@@ -209,7 +209,13 @@ pub fn LeadsPage() -> impl IntoView {
                                 <button class="link" on:click=move |_| { rename.dispatch_local((rename_id.clone(), new_name.get_untracked())); }>"Rename"</button>
                                 <Confirm ask=format!("Delete {}…", l.name) confirm=format!("Yes, delete {}", l.name)
                                     consequence=format!("This deletes the label {} and takes it off every lead. The leads themselves stay.", l.name)
-                                    on_confirm=move |()| { remove_label.dispatch_local(id.clone()); } />
+                                    on_confirm=move |()| {
+                                        // A list filtered by this label would find it gone.
+                                        if label.get_untracked().as_deref() == Some(id.as_str()) {
+                                            label.set(None);
+                                        }
+                                        remove_label.dispatch_local(id.clone());
+                                    } />
                             </li>
                         }
                     }).collect_view())}
