@@ -17,6 +17,7 @@ test('no page has a serious or critical accessibility violation, signed out, sig
   const pageId = `4${n}`;
   await standin(request, '/_standin/pages', { id: pageId, name: `Axe Shop ${n}`, token: `tok-axe-${n}` });
   await registerAndVerify(page, email);
+  await signIn(page, email);
   await connectPage(page, pageId, `tok-axe-${n}`);
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `axe-${n}`, first_name: 'Alma', last_name: 'Axe', text: 'hello' });
   await page.goto('/leads');
@@ -78,6 +79,7 @@ test('signing in, replying and sending a campaign work with the keyboard alone',
   const pageId = `3${n}`;
   await standin(request, '/_standin/pages', { id: pageId, name: `Key Shop ${n}`, token: `tok-keys-${n}` });
   await registerAndVerify(page, email);
+  await signIn(page, email);
   await connectPage(page, pageId, `tok-keys-${n}`);
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `keys-${n}`, first_name: 'Kai', last_name: 'Keys', text: 'hello' });
   // Home lists the first steps: the Page is connected, the rest is still to do.

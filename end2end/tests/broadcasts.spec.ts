@@ -151,6 +151,11 @@ test('mid-send, the progress bar shows the share sent and the time left counts i
   expect(mid.text).toMatch(/about \d+ s left/);
   const secondsLeft = Number(mid.text.match(/about (\d+) s left/)![1]);
   expect(secondsLeft).toBeLessThanOrEqual(people);
+  // A confirmation opened mid-send stays open while the page refreshes every second.
+  await page.getByRole('button', { name: 'Cancel campaign…' }).click();
+  await page.waitForTimeout(2000);
+  await expect(page.getByTestId('confirmation')).toContainText('cannot be resumed');
+  await page.getByRole('button', { name: 'Go back' }).click();
 
   await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
   await expect(page.getByTestId('progress')).toHaveAttribute('value', '100');

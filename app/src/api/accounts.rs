@@ -19,9 +19,8 @@ pub async fn register(input: RegisterInput) -> Result<(), AppError> {
     backend()?.register(input).await
 }
 
-/// Verifies the address and signs this browser in.
 #[server(endpoint = "auth/verify-email", input = Json)]
-pub async fn verify_email(token: String) -> Result<CurrentUser, AppError> {
+pub async fn verify_email(token: String) -> Result<(), AppError> {
     backend()?.verify_email(token).await
 }
 

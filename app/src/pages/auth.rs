@@ -152,21 +152,14 @@ fn ResendVerification(email: RwSignal<String>) -> impl IntoView {
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
-    let auth = Auth::get();
     let action = run_with_link_token(api::verify_email);
-    // The link signed this browser in.
-    Effect::new(move |_| {
-        if let Some(Ok(user)) = action.value().get() {
-            auth.user.set(Some(user));
-        }
-    });
     view! {
         <section class="card narrow">
             <h1>"Verify your email"</h1>
             {move || action.pending().get().then(|| view! { <p>"Checking your link…"</p> })}
             {outcome(action.value(), |_| view! {
                 <p class="success" role="status" data-testid="verified">
-                    "Your email address is verified, and you are signed in. " <A href="/">"Get started"</A>
+                    "Your email address is verified. " <A href="/login">"Sign in"</A>
                 </p>
             }.into_any())}
         </section>

@@ -279,6 +279,7 @@ pub fn CampaignPage() -> impl IntoView {
             }
         }
     });
+    let confirms = Confirms { send: RwSignal::new(false), schedule: RwSignal::new(false), cancel: RwSignal::new(false) };
     let when = When { date: RwSignal::new(String::new()), time: RwSignal::new(String::new()), zone: RwSignal::new(browser_time_zone()) };
     let schedule = Action::new_local(|(id, s): &(String, ScheduleInput)| api::schedule_campaign(id.clone(), s.clone()));
     Effect::new(move |_| {
@@ -291,13 +292,22 @@ pub fn CampaignPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || detail.get().map(|r| match r {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                    Ok(d) => campaign_view(d, act, audience, id, when, schedule).into_any(),
+                    Ok(d) => campaign_view(d, act, audience, id, when, schedule, confirms).into_any(),
                 })}
             </Suspense>
             {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             {move || schedule.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
         </RequireSignIn>
     }
+}
+
+/// The open confirmations: they outlive the view, which a live campaign
+/// rebuilds every second.
+#[derive(Clone, Copy)]
+struct Confirms {
+    send: RwSignal<bool>,
+    schedule: RwSignal<bool>,
+    cancel: RwSignal<bool>,
 }
 
 /// The schedule form's fields.
@@ -319,6 +329,7 @@ fn campaign_view(
     id: impl Fn() -> String + Copy + Send + Sync + 'static,
     when: When,
     schedule: ScheduleAction,
+    confirms: Confirms,
 ) -> impl IntoView {
     let s = &d.summary;
     let state = s.state;
@@ -339,7 +350,7 @@ fn campaign_view(
                         {move || audience.get().map(|r| match r {
                             Ok(None) => ().into_any(),
                             Ok(Some(p)) => view! {
-                                <Confirm ask="Send now…" confirm=format!("Yes, send to {}", leads_text(p.reachable_now))
+                                <Confirm ask="Send now…" open=confirms.send confirm=format!("Yes, send to {}", leads_text(p.reachable_now))
                                     consequence=format!("This sends the message now to {}: the leads whose window is open. Sent messages cannot be taken back.", leads_text(p.reachable_now))
                                     on_confirm=move |()| { act.dispatch_local((CampaignCommand::SendNow, id())); } />
                             }.into_any(),
@@ -350,7 +361,7 @@ fn campaign_view(
                 {can_pause.then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Pause, id())); }>"Pause"</button> })}
                 {(state == CampaignState::Paused).then(|| view! { <button on:click=move |_| { act.dispatch_local((CampaignCommand::Resume, id())); }>"Resume"</button> })}
                 {can_cancel.then(|| view! {
-                    <Confirm ask="Cancel campaign…" confirm="Yes, cancel the campaign"
+                    <Confirm ask="Cancel campaign…" open=confirms.cancel confirm="Yes, cancel the campaign"
                         consequence="Cancelling stops this campaign for good: nothing more is sent, and it cannot be resumed."
                         on_confirm=move |()| { act.dispatch_local((CampaignCommand::Cancel, id())); } />
                 })}
@@ -372,7 +383,7 @@ fn campaign_view(
                         <label for="schedule_zone">"Time zone"</label>
                         <input id="schedule_zone" required bind:value=zone />
                         <Why text="the campaign starts at this local time in this zone (for example Europe/Paris)." />
-                        <Confirm ask="Schedule…" confirm="Yes, schedule it" consequence=consequence
+                        <Confirm ask="Schedule…" open=confirms.schedule confirm="Yes, schedule it" consequence=consequence
                             on_confirm=move |()| {
                                 schedule.dispatch_local((id(), ScheduleInput { date: date.get_untracked(), time: time.get_untracked(), time_zone: zone.get_untracked() }));
                             } />

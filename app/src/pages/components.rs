@@ -80,8 +80,12 @@ pub fn Confirm(
     #[prop(into)]
     confirm: String,
     #[prop(into)] on_confirm: Callback<()>,
+    /// Whether the confirmation shows; give one that outlives the button
+    /// where the page around it is rebuilt (a live campaign refreshes).
+    #[prop(optional)]
+    open: Option<RwSignal<bool>>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let open = open.unwrap_or_else(|| RwSignal::new(false));
     move || {
         if open.get() {
             view! {

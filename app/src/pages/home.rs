@@ -24,7 +24,11 @@ pub fn HomePage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
-        <Show when=move || auth.user.with(|u| u.is_some()) fallback=|| view! { <Introduction /> }>
+        <Show when=move || auth.user.with(|u| u.is_none())>
+            <Introduction />
+        </Show>
+        // Not while a one-time password must be changed first.
+        <Show when=move || auth.user.with(|u| u.as_ref().is_some_and(|u| !u.must_change_password))>
             <Checklist />
         </Show>
     }

@@ -48,11 +48,15 @@ pub fn App() -> impl IntoView {
     let auth = Auth::provide();
     Status::provide();
     let filters = leads::LeadFilters::provide();
-    // Whoever signs in next starts with an unfiltered leads list.
-    Effect::new(move |_| {
-        if auth.user.with(Option::is_none) {
+    // Whoever signs in next starts with an unfiltered leads list: cleared
+    // when a signed-in user signs out or another signs in, never at the
+    // first load (a `?page=` link has just chosen its Page then).
+    Effect::new(move |previous: Option<Option<String>>| {
+        let who = auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
+        if previous.is_some_and(|p| p.is_some() && p != who) {
             filters.clear();
         }
+        who
     });
     view! {
         <Router>

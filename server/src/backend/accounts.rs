@@ -18,11 +18,8 @@ impl AccountsBackend for Services {
         crate::accounts::resend_verification(&self.ctx, &request, &email).await.map_err(user_error("resend verification"))
     }
 
-    async fn verify_email(&self, token: String) -> Result<CurrentUser, AppError> {
-        let request = request_info();
-        let (token, _, user) = crate::accounts::verify_email(&self.ctx, &token, &request).await.map_err(user_error("verify email"))?;
-        set_session_cookie(&self.ctx, &token, false);
-        Ok(user)
+    async fn verify_email(&self, token: String) -> Result<(), AppError> {
+        crate::accounts::verify_email(&self.ctx, &token).await.map_err(user_error("verify email"))
     }
 
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {

@@ -6,7 +6,7 @@ use app::types::GettingStarted;
 use crate::accounts::Ready;
 use crate::context::Ctx;
 use crate::db::ids::account_record;
-use crate::messenger::Result;
+use crate::error::Result;
 
 pub async fn getting_started(ctx: &Ctx, caller: &Ready) -> Result<GettingStarted> {
     let mut response = ctx

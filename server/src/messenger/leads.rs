@@ -186,7 +186,7 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
         let counted: Option<i64> = ctx
             .db
             .client()
-            .query(format!("RETURN count(SELECT id FROM lead WHERE {})", filters.join(" AND ")))
+            .query(format!("SELECT VALUE n FROM (SELECT count() AS n FROM lead WHERE {} GROUP ALL)", filters.join(" AND ")))
             .bind(("page", page.id.clone()))
             .bind(("label", label.clone()))
             .bind(("subscribed", filter.subscribed.unwrap_or(true)))

@@ -84,7 +84,11 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>> {
 
 /// Remembers, until this session ends, that the browser-storage offer was declined.
 pub async fn decline_storage_offer(ctx: &Ctx, session: &Session) -> Result<()> {
-    ctx.db.client().query("UPDATE $id SET storage_offer_declined = true").bind(("id", RecordId::new("session", session.id.clone()))).await?.check()?;
+    // The request that touched the session's last use may be writing it too.
+    crate::db::retry_on_conflict("decline the storage offer", || async {
+        ctx.db.client().query("UPDATE $id SET storage_offer_declined = true").bind(("id", RecordId::new("session", session.id.clone()))).await?.check()
+    })
+    .await?;
     Ok(())
 }
 

@@ -18,11 +18,7 @@ async fn register_verify_sign_in_and_sign_out_leaves_nothing_behind() {
     assert_eq!(api.login(email, STRONG_PASSWORD, false).await.error(), &json!("EmailNotVerified"));
 
     let token = link_token(&mail);
-    // The link signs this browser in (a browser-session cookie, not kept).
-    let verified = api.post("auth/verify-email", json!({"token": token})).await;
-    assert_eq!(verified.ok()["email"], email);
-    assert!(!verified.set_cookies()[0].contains("Max-Age"), "{:?}", verified.set_cookies());
-    assert_eq!(api.me().await["email"], email);
+    api.post("auth/verify-email", json!({"token": token})).await.ok();
     assert_eq!(api.post("auth/verify-email", json!({"token": token})).await.error(), &json!("InvalidOrExpiredLink"), "single use");
     wait_for_mail(&server.mail_dir(), email, "verified").await;
 

@@ -216,7 +216,7 @@ pub fn link_token(mail: &str) -> String {
     mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
-/// Registers and verifies an account, returning the client: the link signed it in.
+/// Registers and verifies an account, returning a client that is not signed in.
 pub async fn verified_account(server: &TestServer, email: &str, password: &str) -> Api {
     let mut api = server.client();
     api.register(email, password, None).await.ok();
