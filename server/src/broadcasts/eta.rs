@@ -4,8 +4,10 @@
 /// Seconds of sending looked back over to measure the rate.
 pub const RATE_WINDOW_SECS: i64 = 10;
 
-/// The shortest stretch of sending worth measuring a rate over.
+/// The shortest stretch of sending worth measuring a rate over, and the
+/// fewest sends: times are whole seconds, so one or two sends say little.
 const MIN_MEASURED_SECS: i64 = 2;
+const MIN_MEASURED_SENDS: i64 = 3;
 
 /// Seconds left for `remaining` messages: at the rate of the `recent` sends
 /// made over `measured_secs`, or at the configured rate until there is
@@ -14,7 +16,7 @@ pub fn eta_secs(remaining: i64, recent: i64, measured_secs: i64, configured_rate
     if remaining <= 0 {
         return 0;
     }
-    if measured_secs >= MIN_MEASURED_SECS && recent > 0 {
+    if measured_secs >= MIN_MEASURED_SECS && recent >= MIN_MEASURED_SENDS {
         return div_ceil(remaining * measured_secs, recent);
     }
     div_ceil(remaining, configured_rate.max(1))
@@ -47,6 +49,9 @@ mod tests {
         assert_eq!(eta_secs(600, 10, 2, 300), 120);
         // A rate of zero cannot divide.
         assert_eq!(eta_secs(5, 0, 0, 0), 5);
+        // Two sends over two seconds could be 1/s or 2/s: too few to tell.
+        assert_eq!(eta_secs(7, 2, 2, 1), 7);
+        assert_eq!(eta_secs(6, 3, 3, 300), 6);
     }
 
     #[test]
