@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import {
-  accessibilityViolations, connectPage, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, standin, STRONG_PASSWORD, tabTo, uniqueEmail,
+  accessibilityViolations, accountWithPage, OTHER_STRONG_PASSWORD, signIn, standin, STRONG_PASSWORD, tabTo, waitForLeads,
 } from './support';
 
 test('no page has a serious or critical accessibility violation, signed out, signed in, as a lead or as an admin', async ({ page, browser, request }) => {
@@ -12,19 +12,9 @@ test('no page has a serious or critical accessibility violation, signed out, sig
     problems.push(...await accessibilityViolations(page, path));
   }
 
-  const email = uniqueEmail('axe');
-  const n = Date.now() % 1_000_000_000;
-  const pageId = `4${n}`;
-  await standin(request, '/_standin/pages', { id: pageId, name: `Axe Shop ${n}`, token: `tok-axe-${n}` });
-  await registerAndVerify(page, email);
-  await signIn(page, email);
-  await connectPage(page, pageId, `tok-axe-${n}`);
+  const { n, pageId } = await accountWithPage(page, request, 'axe', 'Axe Shop', '4');
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `axe-${n}`, first_name: 'Alma', last_name: 'Axe', text: 'hello' });
-  await page.goto('/leads');
-  await expect(async () => {
-    await page.reload();
-    await expect(page.getByTestId('lead-row')).toHaveCount(1, { timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
+  await waitForLeads(page, 1);
   problems.push(...await accessibilityViolations(page, '/leads'));
   await page.getByRole('link', { name: 'Alma Axe' }).click();
   await expect(page.getByTestId('conversation')).toContainText('hello');
@@ -74,13 +64,7 @@ test('no page has a serious or critical accessibility violation, signed out, sig
 
 test('signing in, replying and sending a campaign work with the keyboard alone', async ({ page, request }) => {
   test.setTimeout(120_000);
-  const email = uniqueEmail('keys');
-  const n = Date.now() % 1_000_000_000;
-  const pageId = `3${n}`;
-  await standin(request, '/_standin/pages', { id: pageId, name: `Key Shop ${n}`, token: `tok-keys-${n}` });
-  await registerAndVerify(page, email);
-  await signIn(page, email);
-  await connectPage(page, pageId, `tok-keys-${n}`);
+  const { email, n, pageId } = await accountWithPage(page, request, 'keys', 'Key Shop', '3');
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `keys-${n}`, first_name: 'Kai', last_name: 'Keys', text: 'hello' });
   // Home lists the first steps: the Page is connected, the rest is still to do.
   await page.goto('/');

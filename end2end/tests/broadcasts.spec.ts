@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { connectPage, registerAndVerify, signIn, standin, uniqueEmail } from './support';
+import { accountWithPage, connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForLeads } from './support';
 
 async function sendCampaign(page: Page, name: string, label: string, expectReachable: number) {
   await page.goto('/campaigns');
@@ -110,22 +110,12 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
 });
 
 test('mid-send, the progress bar shows the share sent and the time left counts in seconds', async ({ page, request }) => {
-  const email = uniqueEmail('midsend');
-  const n = Date.now() % 1_000_000_000;
-  const pageId = `8${n}`;
-  await standin(request, '/_standin/pages', { id: pageId, name: `Slow Shop ${n}`, token: `tok-slow-${n}` });
-  await registerAndVerify(page, email);
-  await signIn(page, email);
-  await connectPage(page, pageId, `tok-slow-${n}`);
+  const { n, pageId } = await accountWithPage(page, request, 'midsend', 'Slow Shop', '8');
   const people = 8;
   for (let i = 0; i < people; i++) {
     await standin(request, '/_standin/simulate', { page_id: pageId, psid: `slow-${i}-${n}`, first_name: `P${i}`, last_name: 'Slow', text: 'hi' });
   }
-  await page.goto('/leads');
-  await expect(async () => {
-    await page.reload();
-    await expect(page.getByTestId('lead-row')).toHaveCount(people, { timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
+  await waitForLeads(page, people);
 
   // One message a second: the send takes about eight seconds.
   await page.goto('/campaigns');

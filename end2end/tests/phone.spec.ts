@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { connectPage, registerAndVerify, signIn, standin, uniqueEmail } from './support';
+import { accountWithPage, standin } from './support';
 
 test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
 
@@ -28,13 +28,7 @@ test('on a 390-pixel phone every main screen fits without sideways scrolling, an
     await fitsTheScreen(page, path);
   }
 
-  const email = uniqueEmail('phone');
-  const n = Date.now() % 1_000_000_000;
-  const pageId = `9${n}`;
-  await standin(request, '/_standin/pages', { id: pageId, name: `Phone Shop ${n}`, token: `tok-phone-${n}` });
-  await registerAndVerify(page, email);
-  await signIn(page, email);
-  await connectPage(page, pageId, `tok-phone-${n}`);
+  const { n, pageId } = await accountWithPage(page, request, 'phone', 'Phone Shop', '9');
   await fitsTheScreen(page, '/pages');
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `phone-${n}`, first_name: 'Pia', last_name: 'Phone', text: 'a question from a rather long first message that must wrap on a small screen' });
 

@@ -122,3 +122,27 @@ export async function tabTo(page: Page, target: ReturnType<Page['locator']>, mos
   }
   throw new Error(`${target} was not reached within ${most} presses of Tab`);
 }
+
+/**
+ * A new account, verified and signed in, with a new stand-in Page named `${shop} ${n}` connected.
+ * `prefix` starts the Page id, so that each test's Pages differ.
+ */
+export async function accountWithPage(page: Page, request: APIRequestContext, label: string, shop: string, prefix: string) {
+  const email = uniqueEmail(label);
+  const n = Date.now() % 1_000_000_000;
+  const pageId = `${prefix}${n}`;
+  await standin(request, '/_standin/pages', { id: pageId, name: `${shop} ${n}`, token: `tok-${label}-${n}` });
+  await registerAndVerify(page, email);
+  await signIn(page, email);
+  await connectPage(page, pageId, `tok-${label}-${n}`);
+  return { email, n, pageId };
+}
+
+/** Reloads /leads until `count` leads are listed (webhooks arrive a moment after they are sent). */
+export async function waitForLeads(page: Page, count: number) {
+  await page.goto('/leads');
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('lead-row')).toHaveCount(count, { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+}

@@ -30,7 +30,7 @@ pub async fn signed_in(ctx: &Ctx, request: RequestInfo) -> Result<SignedIn> {
     let session = sessions::authenticate(ctx, token).await?.ok_or(AppError::NotSignedIn)?;
     match load_account(ctx, &session.account_id).await? {
         Some(account) if !account.row.disabled => {
-            let user = CurrentUser { storage_offer_declined: session.storage_offer_declined, ..account.current_user(ctx).await? };
+            let user = account.current_user(ctx, &session).await?;
             Ok(SignedIn { request, session, user, key: account.key })
         }
         _ => Err(AppError::NotSignedIn.into()),

@@ -88,14 +88,15 @@ impl Account {
         Ok(())
     }
 
-    async fn current_user(&self, ctx: &Ctx) -> Result<CurrentUser> {
+    /// The user as this session sees them.
+    async fn current_user(&self, ctx: &Ctx, session: &Session) -> Result<CurrentUser> {
         Ok(CurrentUser {
             email: self.email()?,
             display_name: self.display_name()?,
             role: self.row.role.parse()?,
             must_change_password: self.row.must_change_password,
             pending_policies: crate::policies::documents::pending_for(ctx, &self.id).await?,
-            storage_offer_declined: false,
+            storage_offer_declined: session.storage_offer_declined,
         })
     }
 }

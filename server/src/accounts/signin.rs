@@ -29,18 +29,14 @@ pub async fn login(ctx: &Ctx, input: LoginInput, request: &RequestInfo) -> Resul
             .await?
             .check()?;
     }
-    start_session(ctx, &account, request, input.keep_signed_in).await
-}
-
-/// Signs the account in on this browser: a fresh session (the one the
-/// browser had is dropped), recorded in the sign-in history.
-pub(super) async fn start_session(ctx: &Ctx, account: &Account, request: &RequestInfo, persistent: bool) -> Result<(String, Session, CurrentUser)> {
+    // A fresh session id on every sign-in; the one the browser had is dropped.
     if let Some(old) = &request.session_token {
         sessions::revoke_token(ctx, old).await?;
     }
-    let (token, session) = sessions::create(ctx, &account.id, &account.key, persistent, &request.user_agent).await?;
-    record_signin(ctx, account, request).await?;
-    Ok((token, session, account.current_user(ctx).await?))
+    let (token, session) = sessions::create(ctx, &account.id, &account.key, input.keep_signed_in, &request.user_agent).await?;
+    record_signin(ctx, &account, request).await?;
+    let user = account.current_user(ctx, &session).await?;
+    Ok((token, session, user))
 }
 
 /// Records the sign-in, and warns the owner when it comes from a browser

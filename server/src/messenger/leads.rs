@@ -166,23 +166,25 @@ pub async fn list_for(ctx: &Ctx, account_id: &str, key: &SecretKey, filter: Lead
         Some(_) => return Err(AppError::LabelNotFound.into()),
         None => None,
     };
-    let mut conditions = vec!["page = $page", "key < $before"];
+    let mut filters = vec!["page = $page"];
     if label.is_some() {
-        conditions.push("$label IN labels");
+        filters.push("$label IN labels");
     }
     if filter.subscribed.is_some() {
-        conditions.push("subscribed = $subscribed");
+        filters.push("subscribed = $subscribed");
     }
     match filter.window {
-        Some(WindowFilter::Open) => conditions.push("last_interaction_at > $window_start"),
-        Some(WindowFilter::Closed) => conditions.push("(last_interaction_at IS NONE OR last_interaction_at <= $window_start)"),
+        Some(WindowFilter::Open) => filters.push("last_interaction_at > $window_start"),
+        Some(WindowFilter::Closed) => filters.push("(last_interaction_at IS NONE OR last_interaction_at <= $window_start)"),
         None => {}
     }
+    // The paging cursor comes right after the Page, as the (page, key) index reads them.
+    let mut conditions = filters.clone();
+    conditions.insert(1, "key < $before");
     let query = format!("SELECT {LIST_FIELDS} FROM lead WHERE {} ORDER BY key DESC LIMIT $limit", conditions.join(" AND "));
     let needle = filter.search.trim().to_lowercase();
     let total = if needle.is_empty() && filter.after.is_none() {
-        // The same filters without the paging cursor, counted for the first page only.
-        let filters: Vec<&str> = conditions.iter().copied().filter(|c| *c != "key < $before").collect();
+        // Counted for the first page only.
         let counted: Option<i64> = ctx
             .db
             .client()
