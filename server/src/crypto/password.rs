@@ -69,6 +69,13 @@ pub fn running_for(thread: std::thread::ThreadId) -> usize {
     load::running_for(thread)
 }
 
+/// How many hashes and checks tasks on `thread` have had run on the pool
+/// since the process started: on a one-thread runtime, every password
+/// computation its requests needed, unless one ran on the runtime itself.
+pub fn started_for(thread: std::thread::ThreadId) -> usize {
+    load::started_for(thread)
+}
+
 /// A PHC string for the password, computed off the async runtime.
 pub async fn hash(password: &str) -> String {
     let password = zeroize::Zeroizing::new(password.to_string());
@@ -126,10 +133,23 @@ mod load {
     static PEAK: AtomicUsize = AtomicUsize::new(0);
     /// Running computations by the thread that asked: a few entries at most.
     static RUNNING_FOR: Mutex<Vec<(ThreadId, usize)>> = Mutex::new(Vec::new());
+    /// Computations ever started, by the thread that asked: one entry per runtime thread that hashed.
+    static STARTED_FOR: Mutex<Vec<(ThreadId, usize)>> = Mutex::new(Vec::new());
 
     fn running_for_each() -> MutexGuard<'static, Vec<(ThreadId, usize)>> {
         // Each change is one whole step on the list: a panic leaves it consistent.
         RUNNING_FOR.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn started_for_each() -> MutexGuard<'static, Vec<(ThreadId, usize)>> {
+        STARTED_FOR.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count_in(each: &mut Vec<(ThreadId, usize)>, thread: ThreadId) {
+        match each.iter_mut().find(|(t, _)| *t == thread) {
+            Some((_, n)) => *n += 1,
+            None => each.push((thread, 1)),
+        }
     }
 
     pub(super) fn now(slots: usize) -> super::PoolLoad {
@@ -140,6 +160,10 @@ mod load {
         running_for_each().iter().find(|(t, _)| *t == thread).map_or(0, |(_, n)| *n)
     }
 
+    pub(super) fn started_for(thread: ThreadId) -> usize {
+        started_for_each().iter().find(|(t, _)| *t == thread).map_or(0, |(_, n)| *n)
+    }
+
     /// One computation running, counted in all and for the thread that asked for it.
     pub(super) struct Running(ThreadId);
 
@@ -147,11 +171,8 @@ mod load {
         pub(super) fn start(asker: ThreadId) -> Self {
             let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
             PEAK.fetch_max(running, Ordering::SeqCst);
-            let mut each = running_for_each();
-            match each.iter_mut().find(|(t, _)| *t == asker) {
-                Some((_, n)) => *n += 1,
-                None => each.push((asker, 1)),
-            }
+            count_in(&mut running_for_each(), asker);
+            count_in(&mut started_for_each(), asker);
             Running(asker)
         }
     }

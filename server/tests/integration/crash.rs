@@ -95,16 +95,6 @@ struct Acknowledged {
 
 type Shared = Arc<Mutex<Acknowledged>>;
 
-/// A server function call that never panics: None when the server is down or refuses.
-async fn call(http: &reqwest::Client, base: &str, endpoint: &str, args: Value, cookie: Option<&str>) -> Option<reqwest::Response> {
-    let mut request = http.post(format!("{base}/api/{endpoint}")).header("origin", base).json(&args);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let response = request.send().await.ok()?;
-    response.status().is_success().then_some(response)
-}
-
 async fn shown_policies(http: &reqwest::Client, base: &str) -> Option<Value> {
     let current: Value = http.get(format!("{base}/api/privacy/policies")).send().await.ok()?.error_for_status().ok()?.json().await.ok()?;
     Some(current.as_array()?.iter().map(|p| json!({"document": p["document"], "version": p["version"]})).collect())
@@ -197,7 +187,7 @@ async fn registration_writer(base: String, acked: Shared, running: Arc<AtomicBoo
             continue;
         };
         let input = json!({"input": {"email": email, "password": STRONG_PASSWORD, "display_name": null, "accepted": shown}});
-        if call(&http, &base, "auth/register", input, None).await.is_some() {
+        if let Outcome::Answered(_) = call(&http, &base, "auth/register", input, None).await {
             acked.lock().unwrap().registered.insert(email);
             n += 1;
         }
@@ -205,39 +195,89 @@ async fn registration_writer(base: String, acked: Shared, running: Arc<AtomicBoo
     }
 }
 
-/// Signs in, accepts the new policy and, for every other account, deletes it.
-async fn account_writer(base: String, emails: Vec<String>, acked: Shared, running: Arc<AtomicBool>) {
+/// What a server function call got: an answer, a refusal, or no answer (the server is down or was killed mid-call).
+enum Outcome {
+    Answered(reqwest::Response),
+    Refused(reqwest::StatusCode),
+    Cut,
+}
+
+async fn call(http: &reqwest::Client, base: &str, endpoint: &str, args: Value, cookie: Option<&str>) -> Outcome {
+    let mut request = http.post(format!("{base}/api/{endpoint}")).header("origin", base).json(&args);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    match request.send().await {
+        Ok(response) if response.status().is_success() => Outcome::Answered(response),
+        Ok(response) => Outcome::Refused(response.status()),
+        Err(_) => Outcome::Cut,
+    }
+}
+
+/// A session cookie and the policies its sign-in showed; None while the
+/// server is down or refuses. A 401 after a deletion was cut off means the
+/// account is gone (the password is always right here): `Err(())`.
+async fn sign_in(http: &reqwest::Client, base: &str, email: &str, deletion_cut: bool) -> Result<Option<(String, Vec<Value>)>, ()> {
+    let login = json!({"input": {"email": email, "password": STRONG_PASSWORD, "keep_signed_in": false}});
+    let response = match call(http, base, "auth/login", login, None).await {
+        Outcome::Answered(response) => response,
+        Outcome::Refused(reqwest::StatusCode::UNAUTHORIZED) if deletion_cut => return Err(()),
+        Outcome::Refused(_) | Outcome::Cut => return Ok(None),
+    };
+    let cookie = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("__Host-"));
+    let Some(cookie) = cookie.and_then(|c| c.split(';').next()).map(str::to_string) else {
+        return Ok(None);
+    };
+    let Ok(user) = response.json::<Value>().await else { return Ok(None) };
+    let shown = user["pending_policies"].as_array().into_iter().flatten().map(|c| json!({"document": c["document"], "version": c["version"]})).collect();
+    Ok(Some((cookie, shown)))
+}
+
+/// One account's member: signs in, accepts the new policy and, if `delete`,
+/// deletes the account. The session outlives kills, so a cut-off call is
+/// retried with it; only a 401 (the session is gone) signs in again. A
+/// deletion whose answer a kill cut off may have happened: if signing in is
+/// then refused, that refusal is its answer, checked as one afterwards.
+async fn account_writer(base: String, email: String, delete: bool, acked: Shared, running: Arc<AtomicBool>) {
     let http = http_client();
-    for (i, email) in emails.into_iter().enumerate() {
-        let delete = i % 2 == 0;
-        while running.load(Ordering::Relaxed) {
-            let login = json!({"input": {"email": email, "password": STRONG_PASSWORD, "keep_signed_in": false}});
-            let Some(response) = call(&http, &base, "auth/login", login, None).await else {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
-            };
-            let cookie = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("__Host-"));
-            let Some(cookie) = cookie.and_then(|c| c.split(';').next()).map(str::to_string) else {
-                continue;
-            };
-            let Ok(user) = response.json::<Value>().await else { continue };
-            let shown: Vec<Value> =
-                user["pending_policies"].as_array().into_iter().flatten().map(|c| json!({"document": c["document"], "version": c["version"]})).collect();
-            if !acked.lock().unwrap().accepted.contains(&email) {
-                if call(&http, &base, "privacy/accept-policies", json!({"shown": shown}), Some(&cookie)).await.is_none() {
-                    continue;
+    let mut session: Option<(String, Vec<Value>)> = None;
+    let mut deletion_cut = false;
+    while running.load(Ordering::Relaxed) {
+        let Some((cookie, shown)) = session.clone() else {
+            match sign_in(&http, &base, &email, deletion_cut).await {
+                Ok(signed_in) => session = signed_in,
+                Err(()) => {
+                    acked.lock().unwrap().deleted.insert(email.clone());
+                    break;
                 }
+            }
+            if session.is_none() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            continue;
+        };
+        let (endpoint, args) = if !acked.lock().unwrap().accepted.contains(&email) {
+            ("privacy/accept-policies", json!({"shown": shown}))
+        } else if delete {
+            acked.lock().unwrap().deleting.insert(email.clone());
+            ("privacy/delete-account", json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"}))
+        } else {
+            break;
+        };
+        match call(&http, &base, endpoint, args, Some(&cookie)).await {
+            Outcome::Answered(_) if endpoint == "privacy/accept-policies" => {
                 acked.lock().unwrap().accepted.insert(email.clone());
             }
-            if delete {
-                acked.lock().unwrap().deleting.insert(email.clone());
-                let args = json!({"password": STRONG_PASSWORD, "confirmation": "DELETE"});
-                if call(&http, &base, "privacy/delete-account", args, Some(&cookie)).await.is_none() {
-                    continue;
-                }
+            Outcome::Answered(_) => {
                 acked.lock().unwrap().deleted.insert(email.clone());
+                break;
             }
-            break;
+            Outcome::Refused(reqwest::StatusCode::UNAUTHORIZED) => session = None,
+            Outcome::Refused(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Outcome::Cut => {
+                deletion_cut |= endpoint == "privacy/delete-account";
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
     }
 }
@@ -312,7 +352,10 @@ async fn acknowledged_writes_of_every_kind_survive_repeated_sigkills() {
         writers.push(tokio::spawn(link_writer(base.clone(), links, erase, acked.clone(), running.clone())));
     }
     writers.push(tokio::spawn(registration_writer(base.clone(), acked.clone(), running.clone())));
-    writers.push(tokio::spawn(account_writer(base.clone(), seeded.accounts.clone(), acked.clone(), running.clone())));
+    // One writer per account: a deletion that kills keep cutting off holds up no other account.
+    for (i, email) in seeded.accounts.iter().enumerate() {
+        writers.push(tokio::spawn(account_writer(base.clone(), email.clone(), i % 2 == 0, acked.clone(), running.clone())));
+    }
 
     for kill in 0..kills {
         // Uptimes of 2 to 4.5 s: every kill lands mid-load and mid-campaign.
