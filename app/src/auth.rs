@@ -35,6 +35,21 @@ impl Auth {
     }
 }
 
+/// Seconds since the epoch as a time of day (hours, minutes, seconds) in the
+/// browser's zone; UTC outside the browser.
+pub fn format_clock(unix_secs: i64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+        String::from(date.to_locale_time_string("en-GB"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let secs = unix_secs.rem_euclid(86_400);
+        format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    }
+}
+
 /// Seconds since the epoch as a readable date, in the browser's zone or UTC.
 pub fn format_time(unix_secs: i64, utc: bool) -> String {
     #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { accountWithPage, connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForLeads } from './support';
 
-async function sendCampaign(page: Page, name: string, label: string, expectReachable: number) {
+/** Sends a campaign from the composer and returns its page's path. */
+async function sendCampaign(page: Page, name: string, label: string, expectReachable: number): Promise<string> {
   await page.goto('/campaigns');
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}, the spring collection is here!');
@@ -21,6 +22,7 @@ async function sendCampaign(page: Page, name: string, label: string, expectReach
   await expect(page.getByTestId('progress-text')).toContainText('100%', { timeout: 30_000 });
   await expect(page.getByTestId('campaign-state')).toHaveText('Completed');
   await expect(page.getByTestId('progress')).toHaveAttribute('aria-valuenow', '100');
+  return new URL(page.url()).pathname;
 }
 
 test('a campaign to one label: progress to 100%, unsubscribe link, the next campaign skips, erase my data', async ({ page, request, browser }) => {
@@ -53,7 +55,7 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   await page.getByRole('button', { name: 'Add label' }).click();
   await expect(page.getByTestId('labels-assigned')).toContainText('2 leads changed');
 
-  await sendCampaign(page, 'Spring launch', 'Spring', 2);
+  const launch = await sendCampaign(page, 'Spring launch', 'Spring', 2);
   const sent = await standin(request, '/_standin/sent');
   const toAna = sent.find((m: any) => m.psid === `ca-${n}`);
   const toBruno = sent.find((m: any) => m.psid === `cb-${n}`);
@@ -107,6 +109,35 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
   await page.goto('/leads');
   await expect(page.getByTestId('lead-row')).toHaveCount(2);
   await expect(page.getByTestId('leads')).not.toContainText('Bruno');
+
+  // The first campaign's report: Ana's unsubscribe counts for it (the last
+  // campaign she was sent), and Bruno's erasure changed none of its counts.
+  await page.goto(launch);
+  const tile = (name: string) => page.getByTestId(`tile-${name}`);
+  await expect(tile('audience')).toHaveText('2');
+  await expect(tile('sent')).toHaveText('2');
+  await expect(tile('unsubscribed')).toHaveText('1');
+  await expect(tile('failed')).toHaveText('0');
+  await expect(tile('delivered')).toHaveText(/^(\d+%|–)$/);
+  await expect(tile('started')).not.toHaveText('Not started');
+  await expect(tile('finished')).not.toHaveText(/Still under way|–/);
+  await expect(page.getByTestId('no-failures')).toBeVisible();
+  // The chart has its scales, times and a legend in the lines' own colours.
+  // Two messages: the scale ends at 1 (one per interval) or 2 (both in one).
+  await expect(page.getByTestId('scale-sent').first()).toHaveText('0');
+  await expect(page.getByTestId('scale-sent').last()).toHaveText(/^(1|2)$/);
+  await expect(page.getByTestId('scale-share')).toHaveText(['0%', '50%', '100%']);
+  await expect(page.getByTestId('scale-time').first()).toHaveText(/^\d\d:\d\d:\d\d$/);
+  for (const series of ['bar', 'delivered', 'read']) {
+    const colours = await page.evaluate((name) => {
+      const mark = document.querySelector(`[data-testid=chart] .${name}`);
+      const swatch = document.querySelector(`[data-testid=legend] .swatch.${name}`);
+      const drawn = mark ? getComputedStyle(mark)[name === 'bar' ? 'fill' : 'stroke'] : 'none';
+      return { drawn, swatch: swatch ? getComputedStyle(swatch).backgroundColor : 'none' };
+    }, series);
+    expect(colours.drawn, `${series} is drawn`).not.toBe('none');
+    expect(colours.swatch, `the legend's ${series} swatch`).toBe(colours.drawn);
+  }
 });
 
 test('mid-send, the progress bar shows the share sent and the time left counts in seconds', async ({ page, request }) => {

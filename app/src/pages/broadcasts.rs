@@ -7,12 +7,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::account::RequireSignIn;
+use super::campaign_report::{chart, report_tiles};
 use super::components::{outcome, Confirm, ErrorNote, Why};
 use super::leads::leads_text;
 use crate::api;
 use crate::auth::format_time;
 use crate::messaging::time_left;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ChartBucket, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ScheduleInput, UnsubscribeInfo};
 
 /// What the campaign page's buttons ask for; each maps to exactly one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,34 +212,6 @@ fn progress_bar(p: &CampaignProgress) -> impl IntoView {
     }
 }
 
-/// Sends per bucket as bars, with delivery and read rates as lines; plain SVG.
-fn chart(buckets: &[ChartBucket]) -> impl IntoView {
-    let (w, h) = (480.0, 160.0);
-    let max = buckets.iter().map(|b| b.sent).max().unwrap_or(0).max(1) as f64;
-    let n = buckets.len().max(1) as f64;
-    let bar = w / n;
-    let rate_line = |f: fn(&ChartBucket) -> i64| {
-        buckets
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.sent > 0)
-            .map(|(i, b)| format!("{:.1},{:.1}", i as f64 * bar + bar / 2.0, h - h * f(b) as f64 / b.sent as f64))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    view! {
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Sends over time, with delivery and read rates" data-testid="chart">
-            {buckets.iter().enumerate().map(|(i, b)| {
-                let height = h * b.sent as f64 / max;
-                view! { <rect x=format!("{:.1}", i as f64 * bar + 1.0) y=format!("{:.1}", h - height) width=format!("{:.1}", (bar - 2.0).max(1.0)) height=format!("{:.1}", height) class="bar"><title>{format!("{} sent", b.sent)}</title></rect> }
-            }).collect_view()}
-            <polyline points=rate_line(|b| b.delivered) class="delivered" />
-            <polyline points=rate_line(|b| b.read) class="read" />
-        </svg>
-        <p class="muted">"Bars: messages sent. Lines: share delivered (green) and read (blue)."</p>
-    }
-}
-
 #[component]
 pub fn CampaignPage() -> impl IntoView {
     let params = use_params_map();
@@ -337,6 +310,8 @@ fn campaign_view(
     let can_pause = matches!(state, CampaignState::Sending | CampaignState::Scheduled);
     let can_cancel = !matches!(state, CampaignState::Completed | CampaignState::Cancelled);
     let raw_text = d.input.text.clone();
+    // Only erased leads' failures: their reasons are counted, their rows are gone.
+    let no_rows = d.report.is_empty();
     view! {
         <section class="card">
             <h1>{s.name.clone()}</h1>
@@ -400,17 +375,19 @@ fn campaign_view(
             </Suspense>
         </section>
         <section class="card">
+            <h2>"Report"</h2>
+            {report_tiles(s)}
             <h2>"Sends over time"</h2>
             {chart(&d.chart)}
             <h2>"Failures and skips"</h2>
-            {if d.report.is_empty() {
+            {if d.reasons.is_empty() {
                 view! { <p data-testid="no-failures">"No failures: nothing failed or was skipped."</p> }.into_any()
             } else {
                 view! {
                     <ul data-testid="reasons">
                         {d.reasons.into_iter().map(|(reason, n)| view! { <li>{format!("{reason}: {n}")}</li> }).collect_view()}
                     </ul>
-                    <table data-testid="report">
+                    <table data-testid="report" class:hidden=no_rows>
                         <thead><tr><th>"Lead"</th><th>"Outcome"</th><th>"Reason"</th></tr></thead>
                         <tbody>
                             {d.report.into_iter().map(|r| view! {

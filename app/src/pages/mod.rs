@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod auth;
 mod broadcasts;
+mod campaign_report;
 mod components;
 mod home;
 mod leads;

@@ -87,6 +87,8 @@ pub struct CampaignProgress {
     pub skipped: i64,
     pub delivered: i64,
     pub read: i64,
+    /// Leads who unsubscribed (link or STOP) with this as the last campaign they were sent.
+    pub unsubscribed: i64,
     /// Seconds left at the campaign's rate, while sending.
     pub eta_secs: Option<i64>,
     /// The queue is still being built (sending has started): `total` is what is queued so far.
@@ -102,6 +104,8 @@ pub struct CampaignSummary {
     pub scheduled_at: Option<i64>,
     pub schedule_label: Option<String>,
     pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
     pub progress: CampaignProgress,
     pub pause_reason: Option<String>,
 }

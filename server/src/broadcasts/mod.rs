@@ -13,6 +13,7 @@ mod queue;
 pub mod receipts;
 pub mod sender;
 pub mod stats;
+mod tally;
 pub mod template;
 pub mod unsubscribe;
 
@@ -410,7 +411,8 @@ pub(crate) const ERASE_CAMPAIGN_ECHOES: &str = "DELETE campaign_echo WHERE campa
 
 /// What of a lead's or a Page's data is the campaigns': erased with them
 /// (`messenger::leads` runs these, in one guarded deletion per lead).
-pub const DEPENDENTS: Dependents = Dependents { of_lead: &[ERASE_LEAD_ECHOES, ERASE_LEAD_DELIVERIES], of_page: erase_page_campaigns_boxed };
+pub const DEPENDENTS: Dependents =
+    Dependents { of_lead: &[tally::FOLD_LEAD_DELIVERIES, ERASE_LEAD_ECHOES, ERASE_LEAD_DELIVERIES], of_page: erase_page_campaigns_boxed };
 
 fn erase_page_campaigns_boxed<'a>(ctx: &'a Ctx, page: &'a RecordId) -> futures::future::BoxFuture<'a, Result<()>> {
     Box::pin(erase_page_campaigns(ctx, page))
@@ -433,6 +435,7 @@ async fn erase_page_campaigns(ctx: &Ctx, page: &RecordId) -> Result<()> {
         }
         pages::delete_guarded(ctx.db.client(), page, &campaign, ERASE_CAMPAIGN_QUEUE).await?;
         ctx.db.client().query(ERASE_CAMPAIGN_ECHOES).bind(("id", campaign.clone())).await?.check()?;
+        ctx.db.client().query(tally::ERASE_CAMPAIGN_TALLY).bind(("id", campaign.clone())).await?.check()?;
     }
     Ok(())
 }

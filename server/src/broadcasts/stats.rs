@@ -1,12 +1,14 @@
 //! Progress and statistics: counts per state (live while sending, with an
-//! ETA), delivered and read counts from the webhooks, sends over time for
-//! the chart, and the report of failures and skips with their reasons.
+//! ETA), delivered and read counts from the webhooks, unsubscribes after
+//! the campaign, sends over time for the chart, and the report of failures
+//! and skips with their reasons. Each adds what erased leads counted
+//! (`tally`), so the report stays as it was.
 
 use app::types::{CampaignDetail, CampaignProgress, CampaignState, CampaignSummary, ChartBucket, ReportRow};
 use serde_json::Value;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{eta, owned, CampaignRow};
+use super::{eta, owned, tally, CampaignRow};
 use crate::accounts::Ready;
 use crate::context::Ctx;
 use crate::crypto::SecretKey;
@@ -24,22 +26,34 @@ pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgr
         .query(
             "SELECT state, count() AS n FROM campaign_recipient WHERE campaign = $id GROUP BY state; \
              RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND delivered = true); \
-             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND read = true);",
+             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND read = true); \
+             RETURN count(SELECT id FROM campaign_recipient WHERE campaign = $id AND unsubscribed = true);",
         )
         .bind(("id", campaign.id.clone()))
         .await?;
     let by_state: Vec<Value> = response.take(0)?;
     let delivered: Option<i64> = response.take(1)?;
     let read: Option<i64> = response.take(2)?;
-    let mut p = CampaignProgress { delivered: delivered.unwrap_or(0), read: read.unwrap_or(0), ..Default::default() };
+    let unsubscribed: Option<i64> = response.take(3)?;
+    // Erased leads count as they were counted before their erasure.
+    let erased = tally::load(ctx, &campaign.id).await?;
+    let mut p = CampaignProgress {
+        delivered: delivered.unwrap_or(0) + erased.delivered,
+        read: read.unwrap_or(0) + erased.read,
+        unsubscribed: unsubscribed.unwrap_or(0) + erased.unsubscribed,
+        sent: erased.sent,
+        failed: erased.failed,
+        skipped: erased.skipped,
+        ..Default::default()
+    };
     for row in by_state {
         let n = row["n"].as_i64().unwrap_or(0);
         match row["state"].as_str() {
             Some("pending") => p.pending = n,
             Some("in_flight") => p.in_flight = n,
-            Some("sent") => p.sent = n,
-            Some("failed") => p.failed = n,
-            Some("skipped") => p.skipped = n,
+            Some("sent") => p.sent += n,
+            Some("failed") => p.failed += n,
+            Some("skipped") => p.skipped += n,
             _ => {}
         }
     }
@@ -85,6 +99,8 @@ pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<Ca
         scheduled_at: row.scheduled_at,
         schedule_label: row.schedule_label.clone(),
         created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
         progress: progress(ctx, row).await?,
         pause_reason: row.pause_reason.clone(),
     })
@@ -101,17 +117,18 @@ pub async fn campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<CampaignDet
     let (session, key) = (&caller.session, &caller.key);
     let row = owned(ctx, &session.account_id, id).await?;
     let summary = summary(ctx, &row, key).await?;
+    let erased = tally::load(ctx, &row.id).await?;
     Ok(CampaignDetail {
         input: row.input(key)?,
-        chart: chart(ctx, &row).await?,
-        reasons: reasons(ctx, &row).await?,
+        chart: chart(ctx, &row, &erased).await?,
+        reasons: reasons(ctx, &row, &erased).await?,
         report: report(ctx, &row, key).await?,
         summary,
     })
 }
 
 /// Sends over time in up to 24 buckets, with their delivered and read counts.
-async fn chart(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<ChartBucket>> {
+async fn chart(ctx: &Ctx, row: &CampaignRow, erased: &tally::Tally) -> Result<Vec<ChartBucket>> {
     let Some(start) = row.started_at else { return Ok(Vec::new()) };
     let end = row.finished_at.unwrap_or_else(|| ctx.now()).max(start + 1);
     let width = ((end - start) / CHART_BUCKETS).max(1);
@@ -145,13 +162,14 @@ async fn chart(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<ChartBucket>> {
             }
         }
     }
+    erased.add_to_chart(&mut buckets, start, width);
     while buckets.last().is_some_and(|b| b.sent == 0) && buckets.len() > 1 {
         buckets.pop();
     }
     Ok(buckets)
 }
 
-async fn reasons(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<(String, i64)>> {
+async fn reasons(ctx: &Ctx, row: &CampaignRow, erased: &tally::Tally) -> Result<Vec<(String, i64)>> {
     let rows: Vec<Value> = ctx
         .db
         .client()
@@ -160,6 +178,9 @@ async fn reasons(ctx: &Ctx, row: &CampaignRow) -> Result<Vec<(String, i64)>> {
         .await?
         .take(0)?;
     let mut out: Vec<(String, i64)> = rows.iter().map(|r| (r["reason"].as_str().unwrap_or("unknown").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
+    if erased.failed + erased.skipped > 0 {
+        out.push(("the lead has since erased their data (the reason went with it)".into(), erased.failed + erased.skipped));
+    }
     out.sort_by_key(|r| std::cmp::Reverse(r.1));
     Ok(out)
 }

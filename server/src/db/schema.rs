@@ -26,6 +26,7 @@ const STEPS: &[(u32, &str)] = &[
     (16, include_str!("schema/v016_instances.surql")),
     (17, include_str!("schema/v017_pending_erasure.surql")),
     (18, include_str!("schema/v018_storage_offer.surql")),
+    (19, include_str!("schema/v019_campaign_tally.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

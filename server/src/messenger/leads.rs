@@ -251,16 +251,23 @@ pub async fn set_subscribed(ctx: &Ctx, lead: &LeadRecord, page_id: &str, psid: &
     } else {
         "UPDATE $lead SET subscribed = false; UPSERT $suppression SET account = $account, page = $page, at = $now"
     };
-    ctx.db
-        .client()
-        .query(statement)
-        .bind(("lead", lead.id.clone()))
-        .bind(("suppression", suppression))
-        .bind(("account", lead.account.clone()))
-        .bind(("page", lead.page.clone()))
-        .bind(("now", ctx.now()))
-        .await?
-        .check()?;
+    // Unsubscribing also marks the lead's last campaign delivery (a schema
+    // event), which a delivery or read receipt may be updating: both
+    // statements are idempotent, so they run again after a conflict.
+    crate::db::retry_on_conflict("subscription change", || async {
+        ctx.db
+            .client()
+            .query(statement)
+            .bind(("lead", lead.id.clone()))
+            .bind(("suppression", suppression.clone()))
+            .bind(("account", lead.account.clone()))
+            .bind(("page", lead.page.clone()))
+            .bind(("now", ctx.now()))
+            .await?
+            .check()
+            .map(drop)
+    })
+    .await?;
     Ok(())
 }
 

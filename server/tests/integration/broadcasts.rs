@@ -57,6 +57,20 @@ pub async fn wait_for_state(w: &mut World, id: &str, state: &str, step: i64) -> 
     }
 }
 
+/// The detail once `delivered` messages are delivered and at least `read` are read.
+pub async fn detail_once_receipted(w: &mut World, id: &str, delivered: i64, read: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
+        let p = &detail["summary"]["progress"];
+        if p["delivered"].as_i64() == Some(delivered) && p["read"].as_i64() >= Some(read) {
+            return detail;
+        }
+        assert!(Instant::now() < deadline, "receipts were not counted: {detail}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn token_in(text: &str) -> String {
     text.split("/u/").nth(1).expect("an unsubscribe link").trim().to_string()
 }
@@ -317,18 +331,9 @@ async fn delivered_and_read_counts_come_from_the_receipts() {
     w.api.post("broadcasts/send-now", json!({"id": id})).await.ok();
     wait_for_state(&mut w, &id, "completed", 0).await;
     // The stand-in delivers every message and reads every second one.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let detail = w.api.post("broadcasts/detail", json!({"id": id})).await.ok().clone();
-        let p = &detail["summary"]["progress"];
-        if p["delivered"].as_i64() == Some(4) && p["read"].as_i64() >= Some(2) {
-            let read_in_chart: i64 = detail["chart"].as_array().unwrap().iter().map(|b| b["read"].as_i64().unwrap()).sum();
-            assert_eq!(read_in_chart, p["read"].as_i64().unwrap(), "{detail}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "receipts were not counted: {detail}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let detail = detail_once_receipted(&mut w, &id, 4, 2).await;
+    let read_in_chart: i64 = detail["chart"].as_array().unwrap().iter().map(|b| b["read"].as_i64().unwrap()).sum();
+    assert_eq!(read_in_chart, detail["summary"]["progress"]["read"].as_i64().unwrap(), "{detail}");
     // Erasing a lead removes its echoes too (they are keyed by the lead).
     let ctx = w.ctx().clone();
     let echoes_of = |lead: String| {

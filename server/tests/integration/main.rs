@@ -14,6 +14,7 @@ mod accounts;
 mod admin;
 mod at_rest;
 mod broadcasts;
+mod campaign_report;
 mod crash;
 mod deliveries;
 mod disabled;
