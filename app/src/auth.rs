@@ -50,6 +50,34 @@ pub fn format_clock(unix_secs: i64) -> String {
     }
 }
 
+/// Minutes the browser's time zone is east of UTC now (60 in Paris in winter); 0 outside the browser.
+pub fn browser_utc_offset_minutes() -> i32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
+/// Seconds since the epoch as a short day ("4 Dec") in the browser's zone; the day number outside the browser.
+pub fn format_day(unix_secs: i64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"day".into(), &"numeric".into());
+        let _ = js_sys::Reflect::set(&options, &"month".into(), &"short".into());
+        String::from(date.to_locale_date_string("en-GB", &options))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        (unix_secs.div_euclid(86_400)).to_string()
+    }
+}
+
 /// Seconds since the epoch as a readable date, in the browser's zone or UTC.
 pub fn format_time(unix_secs: i64, utc: bool) -> String {
     #[cfg(target_arch = "wasm32")]

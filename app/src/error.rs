@@ -109,6 +109,8 @@ pub enum AppError {
     CampaignStateConflict,
     #[error("Please give a date (YYYY-MM-DD), a time (HH:MM) in the future, and a time zone such as Europe/Paris.")]
     InvalidSchedule,
+    #[error("Your browser's time zone could not be read. Please reload the page.")]
+    InvalidTimeZone,
     #[error("This unsubscribe link is not valid, or the person's data was already erased.")]
     InvalidUnsubscribeLink,
     #[error("A policy changed while you were reading it. Please read the new version, then accept.")]

@@ -138,6 +138,17 @@ test('a campaign to one label: progress to 100%, unsubscribe link, the next camp
     expect(colours.drawn, `${series} is drawn`).not.toBe('none');
     expect(colours.swatch, `the legend's ${series} swatch`).toBe(colours.drawn);
   }
+
+  // The home page now shows the account's day: Bruno's erasure took his
+  // lead away, and his unsubscribe (kept after erasure) stays counted.
+  await page.goto('/');
+  await expect(page.getByTestId('steps-done')).toHaveText('2 of 3 done');
+  await expect(page.getByTestId('today')).toHaveText('Today: 2 new leads, 2 unsubscribes.');
+  await expect(page.getByTestId('open-conversations')).toContainText('2 conversations');
+  await expect(page.getByTestId('recent-campaigns').getByRole('link')).toHaveText(['Spring reminder', 'Spring launch']);
+  await expect(page.getByTestId('days-chart').locator('rect.new-leads')).toHaveCount(14);
+  await page.getByTestId('recent-campaigns').getByRole('link', { name: 'Spring launch' }).click();
+  await expect(page).toHaveURL(new RegExp(`${launch}$`));
 });
 
 test('mid-send, the progress bar shows the share sent and the time left counts in seconds', async ({ page, request }) => {

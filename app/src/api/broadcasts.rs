@@ -4,15 +4,16 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, GettingStarted, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, Dashboard, ScheduleInput, UnsubscribeInfo};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
 
-/// Which first steps the account has taken (connect, answer, send).
-#[server(name = GettingStartedCall, endpoint = "broadcasts/getting-started", input = GetUrl)]
-pub async fn getting_started() -> Result<GettingStarted, AppError> {
-    backend()?.getting_started().await
+/// The signed-in home: the first steps taken (connect, answer, send), and
+/// the last 14 days counted from local midnight (`utc_offset_minutes` east of UTC).
+#[server(name = DashboardCall, endpoint = "broadcasts/dashboard", input = GetUrl)]
+pub async fn dashboard(utc_offset_minutes: i32) -> Result<Dashboard, AppError> {
+    backend()?.dashboard(utc_offset_minutes).await
 }
 
 #[server(endpoint = "broadcasts/campaigns", input = GetUrl)]

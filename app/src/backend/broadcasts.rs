@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, GettingStarted, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignSummary, Dashboard, ScheduleInput, UnsubscribeInfo};
 
 #[async_trait]
 pub trait BroadcastsBackend: Send + Sync {
-    async fn getting_started(&self) -> Result<GettingStarted, AppError>;
+    async fn dashboard(&self, utc_offset_minutes: i32) -> Result<Dashboard, AppError>;
     async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError>;
     async fn save_campaign(&self, input: CampaignInput) -> Result<String, AppError>;
     async fn preview_campaign(&self, input: CampaignInput) -> Result<AudiencePreview, AppError>;

@@ -24,7 +24,7 @@ enum CampaignCommand {
     Cancel,
 }
 
-fn state_text(state: CampaignState) -> &'static str {
+pub(super) fn state_text(state: CampaignState) -> &'static str {
     match state {
         CampaignState::Draft => "Draft",
         CampaignState::Scheduled => "Scheduled",

@@ -29,8 +29,8 @@ pub fn scale_top(max: i64) -> i64 {
     }
 }
 
-/// Where the sends scale is marked: its ends, and its middle when that is a whole number.
-pub fn sent_ticks(top: i64) -> Vec<i64> {
+/// Where a count scale is marked: its ends, and its middle when that is a whole number.
+pub fn scale_ticks(top: i64) -> Vec<i64> {
     if top >= 2 && top % 2 == 0 {
         vec![0, top / 2, top]
     } else {
@@ -98,7 +98,7 @@ pub fn chart(buckets: &[ChartBucket]) -> impl IntoView {
         <figure class="chart-figure">
             <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" data-testid="chart"
                 aria-label=format!("Messages sent over time (up to {top} per interval), with the share delivered and read")>
-                {sent_ticks(top).into_iter().map(|tick| {
+                {scale_ticks(top).into_iter().map(|tick| {
                     let at = y(tick as f64 / top as f64);
                     view! {
                         <line class="grid" x1=LEFT.to_string() x2=(WIDTH - RIGHT).to_string() y1=format!("{at:.1}") y2=format!("{at:.1}") />
@@ -173,11 +173,11 @@ mod tests {
     }
 
     #[test]
-    fn the_sends_scale_is_marked_at_whole_numbers_only() {
-        assert_eq!(sent_ticks(1), [0, 1]);
-        assert_eq!(sent_ticks(2), [0, 1, 2]);
-        assert_eq!(sent_ticks(5), [0, 5]);
-        assert_eq!(sent_ticks(50), [0, 25, 50]);
-        assert_eq!(sent_ticks(1000), [0, 500, 1000]);
+    fn a_count_scale_is_marked_at_whole_numbers_only() {
+        assert_eq!(scale_ticks(1), [0, 1]);
+        assert_eq!(scale_ticks(2), [0, 1, 2]);
+        assert_eq!(scale_ticks(5), [0, 5]);
+        assert_eq!(scale_ticks(50), [0, 25, 50]);
+        assert_eq!(scale_ticks(1000), [0, 500, 1000]);
     }
 }

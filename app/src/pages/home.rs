@@ -1,11 +1,10 @@
 //! The home page: what the product is and how to start, for visitors; a
-//! greeting for the signed-in.
+//! greeting and the dashboard for the signed-in.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::components::ErrorNote;
-use crate::api;
+use super::dashboard::Dashboard;
 use crate::auth::Auth;
 
 #[component]
@@ -29,43 +28,8 @@ pub fn HomePage() -> impl IntoView {
         </Show>
         // Not while a one-time password must be changed first.
         <Show when=move || auth.user.with(|u| u.as_ref().is_some_and(|u| !u.must_change_password))>
-            <Checklist />
+            <Dashboard />
         </Show>
-    }
-}
-
-/// For the signed-in: the first steps, each ticked once done.
-#[component]
-fn Checklist() -> impl IntoView {
-    let steps = LocalResource::new(api::getting_started);
-    view! {
-        <section class="card" aria-live="polite">
-            <h2>"Getting started"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || steps.get().map(|r| match r {
-                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                    Ok(s) => {
-                        let done = [s.page_connected, s.lead_answered, s.campaign_sent].iter().filter(|d| **d).count();
-                        view! {
-                            <p data-testid="steps-done">{format!("{done} of 3 done")}</p>
-                            <ol class="checklist" data-testid="checklist">
-                                {step(s.page_connected, "/pages", "Connect a Facebook Page")}
-                                {step(s.lead_answered, "/leads", "Answer a lead")}
-                                {step(s.campaign_sent, "/campaigns", "Send a first campaign")}
-                            </ol>
-                        }.into_any()
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
-fn step(done: bool, href: &'static str, what: &'static str) -> impl IntoView {
-    if done {
-        view! { <li class="done" data-testid="step-done">{what} " ✓"</li> }.into_any()
-    } else {
-        view! { <li data-testid="step-open"><A href=href>{what}</A></li> }.into_any()
     }
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod broadcasts;
 mod campaign_report;
 mod components;
+mod dashboard;
 mod home;
 mod leads;
 mod messenger;

@@ -163,3 +163,21 @@ pub struct GettingStarted {
     pub lead_answered: bool,
     pub campaign_sent: bool,
 }
+
+/// New leads and unsubscribes on one day (from local midnight, in UTC seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub day_start: i64,
+    pub new_leads: i64,
+    pub unsubscribes: i64,
+}
+
+/// The signed-in home: the first steps, then the last 14 days, the open
+/// conversations and the newest campaigns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub steps: GettingStarted,
+    pub days: Vec<DayCount>,
+    pub open_conversations: i64,
+    pub recent_campaigns: Vec<CampaignSummary>,
+}

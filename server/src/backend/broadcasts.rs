@@ -4,14 +4,14 @@ use super::*;
 
 #[async_trait]
 impl BroadcastsBackend for Services {
-    async fn getting_started(&self) -> Result<GettingStarted, AppError> {
-        let caller = self.ready("getting started").await?;
-        crate::broadcasts::getting_started(&self.ctx, &caller).await.map_err(user_error("getting started"))
+    async fn dashboard(&self, utc_offset_minutes: i32) -> Result<Dashboard, AppError> {
+        let caller = self.ready("dashboard").await?;
+        crate::broadcasts::dashboard(&self.ctx, &caller, utc_offset_minutes).await.map_err(user_error("dashboard"))
     }
 
     async fn campaigns(&self) -> Result<Vec<CampaignSummary>, AppError> {
         let caller = self.ready("campaigns").await?;
-        crate::broadcasts::campaigns(&self.ctx, &caller).await.map_err(user_error("campaigns"))
+        crate::broadcasts::campaigns(&self.ctx, &caller, crate::broadcasts::LISTED_CAMPAIGNS).await.map_err(user_error("campaigns"))
     }
 
     async fn save_campaign(&self, input: CampaignInput) -> Result<String, AppError> {

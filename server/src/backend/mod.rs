@@ -17,7 +17,7 @@ use app::backend::{AccountsBackend, AdminBackend, Backend, BroadcastsBackend, Me
 use app::error::AppError;
 use app::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
-    CurrentUser, DatabaseState, DeletionStatus, ExportStatus, GettingStarted, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput,
+    CurrentUser, Dashboard, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput,
     MessengerAppView, NotificationSettings, PagesOverview, PersonalDataView, PolicyChange, PolicyVersion, PrivacyOverview, ProofCheck, Recipient,
     RegisterInput, ReplyOutcome, RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };

@@ -6,8 +6,8 @@
 mod eta;
 mod preview;
 pub use preview::preview_campaign;
-mod getting_started;
-pub use getting_started::getting_started;
+mod dashboard;
+pub use dashboard::dashboard;
 pub mod gate;
 mod queue;
 pub mod receipts;
@@ -251,13 +251,18 @@ pub fn audience_conditions(include: &[RecordId], exclude: &[RecordId]) -> String
     conditions.join(" AND ")
 }
 
-pub async fn campaigns(ctx: &Ctx, caller: &Ready) -> Result<Vec<CampaignSummary>> {
+/// How many campaigns the campaigns page lists, newest first.
+pub const LISTED_CAMPAIGNS: i64 = 200;
+
+/// The account's newest `limit` campaigns.
+pub async fn campaigns(ctx: &Ctx, caller: &Ready, limit: i64) -> Result<Vec<CampaignSummary>> {
     let (session, key) = (&caller.session, &caller.key);
     let rows: Vec<CampaignRow> = ctx
         .db
         .client()
-        .query("SELECT * FROM campaign WHERE account = $account ORDER BY created_at DESC LIMIT 200")
+        .query("SELECT * FROM campaign WHERE account = $account ORDER BY created_at DESC LIMIT $limit")
         .bind(("account", account_record(&session.account_id)))
+        .bind(("limit", limit))
         .await?
         .take(0)?;
     let mut out = Vec::with_capacity(rows.len());

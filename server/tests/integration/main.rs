@@ -16,6 +16,7 @@ mod at_rest;
 mod broadcasts;
 mod campaign_report;
 mod crash;
+mod dashboard;
 mod deliveries;
 mod disabled;
 mod echoes;
