@@ -15,6 +15,14 @@ function watch(page: Page, origin: string) {
   return { consoleErrors, foreignRequests };
 }
 
+test('the app is sent precompressed and its loading shell goes once it runs', async ({ page }) => {
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  await page.goto('/');
+  expect((await (await wasm).allHeaders())['content-encoding']).toBe('br');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Chat FB Top');
+  await expect(page.locator('#loading-shell')).toHaveCount(0);
+});
+
 test('the home page tells a visitor what the app is and how to start, asks for the server status once, and talks to no one else', async ({ page, baseURL }) => {
   const origin = new URL(baseURL!).origin;
   const seen = watch(page, origin);

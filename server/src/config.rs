@@ -42,6 +42,16 @@ pub enum Command {
     /// The terms of use and the privacy policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The built frontend (--site-dir).
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Write a brotli 11 and a gzip 9 copy beside each file worth compressing, which the
+    /// server then sends as they are; prints the first load's size beside its budget.
+    Precompress,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::config::{AdminCommand, Cli, Command, ConsentCommand, DbCommand, KeysCommand, PolicyCommand};
+use server::config::{AdminCommand, Cli, Command, ConsentCommand, DbCommand, KeysCommand, PolicyCommand, SiteCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -38,6 +38,19 @@ fn main() -> ExitCode {
                 copied.rows, copied.tables, ledger.entries
             );
         }),
+        Command::Site(SiteCommand::Precompress) => {
+            let site = &config.site_dir;
+            match server::http::precompress::precompress(site).and_then(|done| server::http::precompress::describe(site, &done)) {
+                Ok(lines) => {
+                    println!("Compressed {}:\n{}", site.display(), lines.join("\n"));
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("error: the built frontend in {} could not be compressed ({e})", site.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         Command::Consent(ConsentCommand::Verify) => match runtime.block_on(server::verify_consents(&config)) {
             Ok(report) if report.problems.is_empty() => {
                 println!("Consent ledger intact: {} entries across {} accounts.", report.entries, report.accounts);

@@ -178,8 +178,9 @@ fn Compose() -> impl IntoView {
                 <input id="rate" type="number" min="1" max="300" prop:value=move || input.get().rate_per_sec.to_string()
                     on:input=move |ev| input.update(|i| i.rate_per_sec = event_target_value(&ev).parse().unwrap_or(250)) />
                 <div class="choice">
-                    <button type="button" on:click=move |_| { preview.dispatch_local(with_quick()); }>"Preview audience"</button>
-                    // Not before the Pages are known: the campaign would go out without one.
+                    // Neither before the Pages are known: the campaign would have none
+                    // (the browser suite once clicked Preview first and read "That Page was not found").
+                    <button type="button" disabled=move || !has_active_page() on:click=move |_| { preview.dispatch_local(with_quick()); }>"Preview audience"</button>
                     <button type="submit" disabled=move || save.pending().get() || !has_active_page()>"Save draft"</button>
                 </div>
             </form>

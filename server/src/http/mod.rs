@@ -4,6 +4,7 @@
 mod client_ip;
 mod headers;
 mod origin;
+pub mod precompress;
 mod redirect;
 mod spa;
 

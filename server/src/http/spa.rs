@@ -58,7 +58,8 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 
 pub fn router(site_dir: &Path, shell: &SpaShell) -> Router {
     let html = shell.html.clone();
-    let serve_dir = ServeDir::new(site_dir).append_index_html_on_directories(false);
+    // The copies `precompress` wrote at build time, when the browser takes them.
+    let serve_dir = ServeDir::new(site_dir).append_index_html_on_directories(false).precompressed_br().precompressed_gzip();
     Router::new().fallback(move |request: Request<Body>| {
         let html = html.clone();
         let serve_dir = serve_dir.clone();

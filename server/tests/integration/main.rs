@@ -59,6 +59,31 @@ fn site_dir(root: &Path) -> PathBuf {
     site
 }
 
+/// A file's `.br` copy, written at build time, is sent as it is to a
+/// browser that takes brotli; one that does not gets the file itself.
+#[tokio::test]
+async fn precompressed_copies_are_served_as_they_are() {
+    let root = tempfile::tempdir().unwrap();
+    let site = site_dir(root.path());
+    let data = root.path().join("data");
+    let done = server::http::precompress::precompress(&site).unwrap();
+    assert_eq!(done.len(), 2, "the page and its script: {done:?}");
+    // A marker copy: what the server would compress by itself could never equal it.
+    let marker = b"not what compressing the script gives".to_vec();
+    std::fs::write(site.join("frontend-0123456789abcdef.js.br"), &marker).unwrap();
+    let cfg = config(&["--db", "mem://", "--port", "0", "--no-http-redirect", "--data-dir", data.to_str().unwrap(), "--site-dir", site.to_str().unwrap()]);
+    let running = server::start(&cfg).await.expect("server starts");
+    let url = format!("https://127.0.0.1:{}/frontend-0123456789abcdef.js", running.app_addr.port());
+    let r = client().get(&url).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["content-encoding"].to_str().unwrap()), (200, "br"));
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("javascript"), "{:?}", r.headers());
+    assert_eq!(r.bytes().await.unwrap().to_vec(), marker);
+    let r = client().get(&url).header("accept-encoding", "identity").send().await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.text().await.unwrap().starts_with("export default async function init()"));
+    running.shutdown(Duration::from_secs(5)).await.expect("clean shutdown");
+}
+
 #[tokio::test]
 async fn https_server_answers_with_headers_health_and_server_functions() {
     let root = tempfile::tempdir().unwrap();
