@@ -305,7 +305,11 @@ impl Transition {
         match self {
             Transition::SendNow => "UPDATE $id SET state = $to, started_at = $now, scheduled_at = NONE WHERE state IN $from RETURN id",
             Transition::Pause => "UPDATE $id SET state = $to, pause_reason = 'Paused by you.' WHERE state IN $from RETURN id",
-            Transition::Resume => "UPDATE $id SET state = $to, pause_reason = NONE, started_at = started_at ?? $now WHERE state IN $from RETURN id",
+            // A campaign paused while scheduled, resumed before its time, waits for its time again.
+            Transition::Resume => {
+                "UPDATE $id SET state = IF started_at IS NONE AND scheduled_at > $now THEN 'scheduled' ELSE $to END, pause_reason = NONE, \
+                 started_at = IF started_at IS NONE AND scheduled_at > $now THEN NONE ELSE started_at ?? $now END WHERE state IN $from RETURN id"
+            }
             Transition::Cancel => "UPDATE $id SET state = $to, finished_at = $now WHERE state IN $from RETURN id",
         }
     }

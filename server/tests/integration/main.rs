@@ -23,6 +23,7 @@ mod echoes;
 mod erasure_paths;
 mod graph_settings;
 mod instances;
+mod lifecycle;
 mod limits;
 mod messenger;
 mod notices;
