@@ -20,6 +20,11 @@ const CHART_BUCKETS: i64 = 24;
 const REPORT_ROWS: i64 = 100;
 
 pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgress> {
+    progress_with(ctx, campaign, &tally::load(ctx, &campaign.id).await?).await
+}
+
+/// Counts per state and receipts, plus what erased leads counted (`erased`).
+async fn progress_with(ctx: &Ctx, campaign: &CampaignRow, erased: &tally::Tally) -> Result<CampaignProgress> {
     let mut response = ctx
         .db
         .client()
@@ -35,8 +40,6 @@ pub async fn progress(ctx: &Ctx, campaign: &CampaignRow) -> Result<CampaignProgr
     let delivered: Option<i64> = response.take(1)?;
     let read: Option<i64> = response.take(2)?;
     let unsubscribed: Option<i64> = response.take(3)?;
-    // Erased leads count as they were counted before their erasure.
-    let erased = tally::load(ctx, &campaign.id).await?;
     let mut p = CampaignProgress {
         delivered: delivered.unwrap_or(0) + erased.delivered,
         read: read.unwrap_or(0) + erased.read,
@@ -90,6 +93,11 @@ async fn recent_sends(ctx: &Ctx, campaign: &CampaignRow) -> Result<(i64, i64)> {
 }
 
 pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<CampaignSummary> {
+    summary_with(ctx, row, key, &tally::load(ctx, &row.id).await?).await
+}
+
+/// The summary, with the erased leads' tally already read (the detail page uses it again).
+async fn summary_with(ctx: &Ctx, row: &CampaignRow, key: &SecretKey, erased: &tally::Tally) -> Result<CampaignSummary> {
     let page = pages::load(ctx, &key_string(&row.page)).await?;
     Ok(CampaignSummary {
         id: row.key(),
@@ -101,7 +109,7 @@ pub async fn summary(ctx: &Ctx, row: &CampaignRow, key: &SecretKey) -> Result<Ca
         created_at: row.created_at,
         started_at: row.started_at,
         finished_at: row.finished_at,
-        progress: progress(ctx, row).await?,
+        progress: progress_with(ctx, row, erased).await?,
         pause_reason: row.pause_reason.clone(),
     })
 }
@@ -116,8 +124,9 @@ struct ReportEntry {
 pub async fn campaign(ctx: &Ctx, caller: &Ready, id: &str) -> Result<CampaignDetail> {
     let (session, key) = (&caller.session, &caller.key);
     let row = owned(ctx, &session.account_id, id).await?;
-    let summary = summary(ctx, &row, key).await?;
+    // Erased leads count as they were counted before their erasure: read once for all three.
     let erased = tally::load(ctx, &row.id).await?;
+    let summary = summary_with(ctx, &row, key, &erased).await?;
     Ok(CampaignDetail {
         input: row.input(key)?,
         chart: chart(ctx, &row, &erased).await?,
