@@ -115,6 +115,8 @@ pub enum AppError {
     InvalidUnsubscribeLink,
     #[error("A policy changed while you were reading it. Please read the new version, then accept.")]
     PolicyChangedMeanwhile,
+    #[error("The inbox is already open live in several tabs of this browser. Close one, then reload this page.")]
+    TooManyLiveConnections,
 }
 
 impl AppError {
@@ -130,7 +132,7 @@ impl AppError {
             AppError::CampaignStateConflict => 409,
             AppError::PageAlreadyConnected | AppError::PolicyChangedMeanwhile => 409,
             AppError::FacebookUnavailable => 502,
-            AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::ExportTooSoon { .. } | AppError::TooManyLiveConnections => 429,
             AppError::DatabaseUnavailable => 503,
             AppError::Internal | AppError::Network => 500,
             _ => 400,

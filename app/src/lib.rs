@@ -8,11 +8,14 @@ pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod campaign_rules;
 pub mod client_storage;
 pub mod error;
 pub mod inventory;
+pub mod live;
 pub mod messaging;
 pub mod pages;
+pub mod template;
 pub mod text;
 pub mod types;
 

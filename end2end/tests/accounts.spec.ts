@@ -32,7 +32,8 @@ test('register, verify by mail, sign in without keep-me-signed-in, sign out leav
   expect(await browserState(page)).toEqual({ local: [], session: [], cookie: '' }); // remember-me is off
 
   await page.getByRole('link', { name: 'Security' }).click();
-  await expect(page.getByTestId('signin-history').locator('tbody tr')).toHaveCount(1);
+  // The verification link signed in, then this sign-in: two entries.
+  await expect(page.getByTestId('signin-history').locator('tbody tr')).toHaveCount(2);
   await expect(page.getByTestId('retention')).toContainText('30 days');
 
   await page.getByTestId('sign-out').click();
@@ -111,7 +112,9 @@ test('names with HTML or script are shown as text, never run', async ({ page }) 
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('register-done')).toBeVisible();
   await page.goto(linkIn(await waitForMail(email, 'verify your email')));
-  await expect(page.getByTestId('verified')).toBeVisible();
+  await expect(page.getByTestId('verified')).toContainText('you are signed in');
+  // The link signed the browser that registered in.
+  await expect(page.getByTestId('signed-in-as')).toHaveText(name);
   await signIn(page, email);
   await expect(page.getByTestId('signed-in-as')).toHaveText(name);
   await expect(page.getByTestId('welcome')).toContainText(name);

@@ -1,13 +1,14 @@
 import { expect, test, type Page } from '@playwright/test';
-import { accountWithPage, connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForLeads } from './support';
+import { accountWithPage, composeCampaign, connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForLeads } from './support';
 
 /** Sends a campaign from the composer and returns its page's path. */
 async function sendCampaign(page: Page, name: string, label: string, expectReachable: number): Promise<string> {
   await page.goto('/campaigns');
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}, the spring collection is here!');
+  await page.getByRole('button', { name: 'Next: audience' }).click();
   await page.getByLabel(`Include ${label}`).check();
-  await page.getByRole('button', { name: 'Preview audience' }).click();
+  await page.getByRole('button', { name: 'Next: review' }).click();
   await expect(page.getByTestId('audience-count')).toContainText(`Reachable now: ${expectReachable}`);
   await expect(page.getByTestId('audience-preview')).toContainText('Unsubscribe: https://');
   await page.getByRole('button', { name: 'Save draft' }).click();
@@ -161,11 +162,7 @@ test('mid-send, the progress bar shows the share sent and the time left counts i
 
   // One message a second: the send takes about eight seconds.
   await page.goto('/campaigns');
-  await page.getByLabel('Name', { exact: true }).fill('Slow news');
-  await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}!');
-  await page.getByLabel('Messages per second').fill('1');
-  await page.getByRole('button', { name: 'Save draft' }).click();
-  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await composeCampaign(page, { name: 'Slow news', text: 'Hi {{first_name}}!', rate: '1' });
   await page.getByRole('button', { name: 'Send now…' }).click();
   await page.getByRole('button', { name: `Yes, send to ${people} leads` }).click();
 
@@ -197,12 +194,78 @@ test('mid-send, the progress bar shows the share sent and the time left counts i
 
   // Cancelling a draft says first that it is for good.
   await page.goto('/campaigns');
-  await page.getByLabel('Name', { exact: true }).fill('Never sent');
-  await page.getByLabel('Message', { exact: true }).fill('Hello');
-  await page.getByRole('button', { name: 'Save draft' }).click();
-  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await composeCampaign(page, { name: 'Never sent', text: 'Hello' });
   await page.getByRole('button', { name: 'Cancel campaign…' }).click();
   await expect(page.getByTestId('confirmation')).toContainText('cannot be resumed');
   await page.getByRole('button', { name: 'Yes, cancel the campaign' }).click();
   await expect(page.getByTestId('campaign-state')).toHaveText('Cancelled');
+});
+
+test('the composer: three steps, errors at the field as you type, quick replies or a button, a real lead in the preview', async ({ page, request }) => {
+  const { n, pageId } = await accountWithPage(page, request, 'composer', 'Compose Shop', '1');
+  await standin(request, '/_standin/simulate', { page_id: pageId, psid: `cmp-${n}`, first_name: 'Cora', last_name: 'Compose', text: 'hello' });
+  await waitForLeads(page, 1);
+  await page.goto('/campaigns');
+  await expect(page.locator('.steps [aria-current="step"]')).toHaveText('Message');
+
+  // An error shows at its field while typing, and goes once mended.
+  const message = page.getByLabel('Message', { exact: true });
+  await message.fill('Hi {{email}}');
+  await expect(message).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('error-text')).toContainText('unknown variable {{email}}');
+  await expect(message).toHaveAttribute('aria-describedby', 'campaign_text-error');
+  await message.fill('Hi {{first_name}}!');
+  await expect(message).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByTestId('error-text')).toHaveCount(0);
+  // The preview is the message as a real lead of the audience reads it.
+  await expect(page.getByTestId('live-preview')).toContainText('Hi Cora!');
+
+  // Going on with a field missing says so at the field, and stays.
+  const name = page.getByLabel('Name', { exact: true });
+  await expect(name).toHaveAttribute('aria-invalid', 'false');
+  await page.getByRole('button', { name: 'Next: audience' }).click();
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('error-name')).toContainText('give it a name');
+  await expect(page.locator('.steps [aria-current="step"]')).toHaveText('Message');
+  await name.fill('Composer news');
+
+  // Quick replies or a button: one choice, each with its own fields.
+  await expect(page.getByLabel('Button title')).toHaveCount(0);
+  await page.getByLabel('A button').check();
+  await page.getByLabel('Button title').fill('Shop');
+  await page.getByLabel('Button link (https://…)').fill('http://shop.example');
+  await expect(page.getByTestId('error-button-url')).toContainText('https://');
+  await page.getByLabel('Button link (https://…)').fill('https://shop.example');
+  await expect(page.getByTestId('error-button-url')).toHaveCount(0);
+  await page.getByLabel('Quick replies', { exact: true }).check();
+  await expect(page.getByLabel('Button title')).toHaveCount(0);
+  await page.getByLabel('Quick replies (separated by commas)').fill('Yes, a reply far longer than twenty');
+  await expect(page.getByTestId('error-quick')).toContainText('each 1 to 20 characters');
+  await page.getByLabel('Quick replies (separated by commas)').fill('Yes, Later');
+  await expect(page.getByTestId('error-quick')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Next: audience' }).click();
+
+  // The window margin and the rate wait under Advanced.
+  await expect(page.locator('.steps [aria-current="step"]')).toHaveText('Audience');
+  await expect(page.getByLabel('Messages per second')).toBeHidden();
+  await page.getByText('Advanced', { exact: true }).click();
+  await page.getByLabel('Messages per second').fill('301');
+  await expect(page.getByTestId('error-rate')).toContainText('1 to 300');
+  await page.getByRole('button', { name: 'Next: review' }).click();
+  await expect(page.locator('.steps [aria-current="step"]')).toHaveText('Audience');
+  // Folded away, a wrong setting is still named beside the button.
+  await page.getByText('Advanced', { exact: true }).click();
+  await expect(page.getByTestId('advanced-error')).toContainText('under Advanced');
+  await page.getByText('Advanced', { exact: true }).click();
+  await page.getByLabel('Messages per second').fill('5');
+  await expect(page.getByTestId('advanced-error')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Next: review' }).click();
+
+  await expect(page.locator('.steps [aria-current="step"]')).toHaveText('Review & save');
+  await expect(page.getByTestId('review')).toContainText('Composer news');
+  await expect(page.getByTestId('audience-count')).toContainText('Reachable now: 1');
+  await expect(page.getByTestId('review-preview')).toContainText('Hi Cora!');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await expect(page.getByTestId('message-as-seen')).toContainText('Hi Cora!');
 });

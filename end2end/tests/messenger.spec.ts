@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForMail } from './support';
+import { accountWithPage, connectPage, registerAndVerify, signIn, standin, uniqueEmail, waitForMail } from './support';
 
 /** Reloads until `check` passes: the lead's name arrives with a background profile fetch. */
 async function eventually(page: Page, check: () => Promise<void>) {
@@ -152,7 +152,11 @@ test('labels, filters and deleting a lead', async ({ page, request }) => {
   await page.getByRole('button', { name: 'Delete lead…' }).click();
   await expect(page.getByTestId('confirmation')).toContainText('cannot be undone');
   await page.getByRole('button', { name: 'Yes, delete the lead' }).click();
-  await expect(page).toHaveURL(/\/leads$/);
+  // Back to the inbox, where the conversation is gone, as it is from the leads.
+  await expect(page).toHaveURL(/\/inbox$/);
+  await expect(page.getByTestId('thread')).toHaveCount(1);
+  await expect(page.getByTestId('threads')).not.toContainText('Bruno');
+  await page.getByRole('link', { name: 'Leads', exact: true }).click();
   await expect(page.getByTestId('lead-row')).toHaveCount(1);
   await expect(page.getByTestId('leads')).not.toContainText('Bruno');
 });
@@ -191,4 +195,44 @@ test('a Page another account holds is refused while its access works, then taken
   await page.goto('/pages');
   await expect(page.getByTestId('pages')).toContainText(`Handover Shop ${n}`);
   await expect(page.getByTestId('pages')).toContainText(/disconnected/i);
+});
+
+test('the inbox shows new messages live, unread until opened, beside the open conversation', async ({ page, request }) => {
+  const { n, pageId } = await accountWithPage(page, request, 'inbox', 'Live Shop', '2');
+  await page.getByRole('link', { name: 'Inbox', exact: true }).click();
+  await expect(page.getByTestId('no-conversations')).toBeVisible();
+  await expect(page.getByTestId('live-state')).toContainText('Live');
+
+  // A person writes: the conversation appears without a reload, unread.
+  const psid = `live-${n}`;
+  await standin(request, '/_standin/simulate', { page_id: pageId, psid, first_name: 'Lina', last_name: 'Live', text: 'Is the shop open today?' });
+  const thread = page.getByTestId('thread').first();
+  await expect(thread.getByTestId('thread-preview')).toHaveText('Is the shop open today?');
+  await expect(thread.getByTestId('unread')).toHaveText('1');
+  await expect(thread.getByTestId('thread-name')).toHaveText('Lina Live');
+
+  // Opened, it is read; the next message appears in it by itself.
+  await thread.getByRole('link').click();
+  await expect(page).toHaveURL(/\/inbox\/[0-9a-z]+$/);
+  await expect(thread.getByRole('link')).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('conversation')).toContainText('Is the shop open today?');
+  await expect(thread.getByTestId('unread')).toHaveCount(0);
+  await standin(request, '/_standin/simulate', { page_id: pageId, psid, text: 'Until what time?' });
+  await expect(page.getByTestId('conversation')).toContainText('Until what time?');
+  await expect(thread.getByTestId('thread-preview')).toHaveText('Until what time?');
+  await expect(thread.getByTestId('unread')).toHaveCount(0);
+
+  // A reply shows as the preview, from "You".
+  await page.getByLabel('Your reply').fill('Until seven.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(thread.getByTestId('thread-preview')).toHaveText('You: Until seven.');
+
+  // On a phone, one pane at a time, and nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId('threads')).toBeHidden();
+  await expect(page.getByTestId('conversation')).toBeVisible();
+  await page.getByRole('link', { name: '← All conversations' }).click();
+  await expect(page.getByTestId('threads')).toBeVisible();
+  await expect(page.getByTestId('conversation')).toHaveCount(0);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

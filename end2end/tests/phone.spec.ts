@@ -52,6 +52,11 @@ test('on a 390-pixel phone every main screen fits without sideways scrolling, an
   await page.getByLabel('Name', { exact: true }).fill('Phone news');
   await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}!');
   await fitsTheScreen(page, '/campaigns');
+  await page.getByRole('button', { name: 'Next: audience' }).click();
+  await page.getByText('Advanced', { exact: true }).click();
+  await fitsTheScreen(page, 'the audience step');
+  await page.getByRole('button', { name: 'Next: review' }).click();
+  await fitsTheScreen(page, 'the review step');
   await page.getByRole('button', { name: 'Save draft' }).click();
   await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
   await page.getByRole('button', { name: 'Send now…' }).click();

@@ -6,6 +6,9 @@ test('a published policy is mailed, and the next sign-in requires a decision', a
   const userPage = await (await browser.newContext()).newPage();
   const email = uniqueEmail('reader');
   await registerAndVerify(userPage, email);
+  // The link signed this browser in; the decision comes at the next sign-in.
+  await userPage.getByTestId('sign-out').click();
+  await expect(userPage).toHaveURL(/\/login$/);
 
   // The admin: one-time password, then their own, then the policies (never accepted yet).
   const adminContext = await browser.newContext();

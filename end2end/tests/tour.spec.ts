@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { connectPage, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, standin, uniqueEmail } from './support';
+import { composeCampaign, connectPage, OTHER_STRONG_PASSWORD, registerAndVerify, signIn, standin, uniqueEmail } from './support';
 
 /** Every path any tab of the tour has shown. */
 const visited = new Set<string>();
@@ -52,7 +52,7 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   // No Page yet: a campaign cannot be saved, and the page says why.
   await page.goto('/campaigns');
   await expect(page.getByTestId('no-active-page')).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Save draft' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Next: audience' })).toBeDisabled();
   await connectPage(page, pageId, `tok-tour-${n}`);
   await standin(request, '/_standin/simulate', { page_id: pageId, psid: `tour-${n}`, first_name: 'Tess', last_name: 'Tourist', text: 'hello' });
 
@@ -63,14 +63,11 @@ test('a tour of every signed-in page and the admin panel makes no request to ano
   }).toPass({ timeout: 20_000 });
   await page.getByRole('link', { name: 'Tess Tourist' }).click();
   await expect(page).toHaveURL(/\/inbox\/[0-9a-z]+$/);
-  await expect(page.getByText('hello')).toBeVisible();
+  await expect(page.getByTestId('conversation').getByText('hello')).toBeVisible();
 
   // A campaign, sent, with its chart.
   await page.goto('/campaigns');
-  await page.getByLabel('Name', { exact: true }).fill('Tour news');
-  await page.getByLabel('Message', { exact: true }).fill('Hi {{first_name}}, welcome to the tour!');
-  await page.getByRole('button', { name: 'Save draft' }).click();
-  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f]+$/);
+  await composeCampaign(page, { name: 'Tour news', text: 'Hi {{first_name}}, welcome to the tour!' });
   await expect(page.getByTestId('message-as-seen')).toContainText('Hi Tess, welcome to the tour!');
   await page.getByRole('button', { name: 'Send now…' }).click();
   await page.getByRole('button', { name: 'Yes, send to 1 lead' }).click();

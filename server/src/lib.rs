@@ -153,6 +153,7 @@ async fn context_on(config: &ServeConfig, data_dir: &DataDir, db: Database, cloc
         instance: data_dir.instance_id()?.into(),
         account_requests: Arc::new(Notify::new()),
         send_gate: Arc::default(),
+        inbox_feed: Arc::default(),
     })
 }
 
@@ -182,6 +183,7 @@ pub async fn start_with_clock(config: &ServeConfig, clock: Arc<dyn Clock>) -> Re
         tokio::spawn(jobs::run_retention(ctx.clone(), background_stop.clone())),
         tokio::spawn(accounts::run_worker(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::inbox::run_retries(ctx.clone(), background_stop.clone())),
+        tokio::spawn(messenger::live::run(ctx.clone(), background_stop.clone())),
         tokio::spawn(messenger::deliveries::run(ctx.clone(), background_stop.clone(), broadcasts::receipts::apply)),
         tokio::spawn(broadcasts::sender::run(ctx.clone(), background_stop)),
     ];

@@ -20,7 +20,8 @@ pub async fn register(input: RegisterInput) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "auth/verify-email", input = Json)]
-pub async fn verify_email(token: String) -> Result<(), AppError> {
+/// Verifies the address; signs in the browser that registered it (`Some`).
+pub async fn verify_email(token: String) -> Result<Option<CurrentUser>, AppError> {
     backend()?.verify_email(token).await
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 use crate::error::AppError;
-use crate::types::{Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome};
+use crate::types::{Conversation, ConversationList, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome};
 
 #[cfg(feature = "ssr")]
 use crate::backend::backend;
@@ -86,6 +86,12 @@ pub async fn delete_label(label: String) -> Result<(), AppError> {
 #[server(endpoint = "messenger/assign-label", input = Json)]
 pub async fn assign_label(leads: Vec<String>, label: String, assign: bool) -> Result<usize, AppError> {
     backend()?.assign_label(leads, label, assign).await
+}
+
+/// The inbox's list, the most recently active conversation first.
+#[server(name = ConversationsCall, endpoint = "messenger/conversations", input = Json)]
+pub async fn conversations(after: Option<String>) -> Result<ConversationList, AppError> {
+    backend()?.conversations(after).await
 }
 
 #[server(name = ConversationCall, endpoint = "messenger/conversation", input = Json)]

@@ -9,7 +9,7 @@ use crate::types::{CurrentUser, LoginInput, NotificationSettings, RegisterInput,
 pub trait AccountsBackend: Send + Sync {
     async fn current_user(&self) -> Result<Option<CurrentUser>, AppError>;
     async fn register(&self, input: RegisterInput) -> Result<(), AppError>;
-    async fn verify_email(&self, token: String) -> Result<(), AppError>;
+    async fn verify_email(&self, token: String) -> Result<Option<CurrentUser>, AppError>;
     async fn resend_verification(&self, email: String) -> Result<(), AppError>;
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError>;
     async fn logout(&self) -> Result<(), AppError>;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::error::AppError;
-use crate::types::{Conversation, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome};
+use crate::types::{Conversation, ConversationList, DeletionStatus, LabelView, LeadFilter, LeadPage, LoginPage, PagesOverview, ProofCheck, ReplyOutcome};
 
 #[async_trait]
 pub trait MessengerBackend: Send + Sync {
@@ -22,6 +22,7 @@ pub trait MessengerBackend: Send + Sync {
     async fn rename_label(&self, label: String, name: String) -> Result<(), AppError>;
     async fn delete_label(&self, label: String) -> Result<(), AppError>;
     async fn assign_label(&self, leads: Vec<String>, label: String, assign: bool) -> Result<usize, AppError>;
+    async fn conversations(&self, after: Option<String>) -> Result<ConversationList, AppError>;
     async fn conversation(&self, lead: String) -> Result<Conversation, AppError>;
     async fn reply(&self, lead: String, text: String) -> Result<ReplyOutcome, AppError>;
     async fn deletion_status(&self, code: String) -> Result<Option<DeletionStatus>, AppError>;

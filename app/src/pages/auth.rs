@@ -152,16 +152,30 @@ fn ResendVerification(email: RwSignal<String>) -> impl IntoView {
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
+    let auth = Auth::get();
     let action = run_with_link_token(api::verify_email);
+    // The browser that registered is signed in by its link.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(user))) = action.value().get() {
+            auth.user.set(Some(user));
+        }
+    });
     view! {
         <section class="card narrow">
             <h1>"Verify your email"</h1>
             {move || action.pending().get().then(|| view! { <p>"Checking your link…"</p> })}
-            {outcome(action.value(), |_| view! {
-                <p class="success" role="status" data-testid="verified">
-                    "Your email address is verified. " <A href="/login">"Sign in"</A>
-                </p>
-            }.into_any())}
+            {outcome(action.value(), |signed_in| match signed_in {
+                Some(_) => view! {
+                    <p class="success" role="status" data-testid="verified">
+                        "Your email address is verified, and you are signed in. " <A href="/">"Get started"</A>
+                    </p>
+                }.into_any(),
+                None => view! {
+                    <p class="success" role="status" data-testid="verified">
+                        "Your email address is verified. " <A href="/login">"Sign in"</A>
+                    </p>
+                }.into_any(),
+            })}
         </section>
     }
 }

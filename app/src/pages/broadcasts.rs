@@ -1,19 +1,19 @@
-//! Campaigns: compose (with a live audience count and a preview), schedule,
-//! send, pause, resume, cancel; live progress, an SVG chart and the report.
+//! Campaigns: the list (the composer is `composer`), schedule, send,
+//! pause, resume, cancel; live progress, an SVG chart and the report.
 //! And the public unsubscribe page behind every message's link.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use super::account::RequireSignIn;
 use super::campaign_report::{chart, report_tiles};
-use super::components::{outcome, Confirm, ErrorNote, Why};
+use super::components::{Confirm, ErrorNote, Why};
 use super::leads::leads_text;
 use crate::api;
 use crate::auth::format_time;
 use crate::messaging::time_left;
-use crate::types::{AudiencePreview, CampaignDetail, CampaignInput, CampaignProgress, CampaignState, ScheduleInput, UnsubscribeInfo};
+use crate::types::{AudiencePreview, CampaignDetail, CampaignProgress, CampaignState, ScheduleInput, UnsubscribeInfo};
 
 /// What the campaign page's buttons ask for; each maps to exactly one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,121 +78,8 @@ pub fn CampaignsPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
-            <Compose />
+            <super::composer::Compose />
         </RequireSignIn>
-    }
-}
-
-#[component]
-fn Compose() -> impl IntoView {
-    let pages = LocalResource::new(api::pages);
-    let labels = LocalResource::new(api::labels);
-    let input = RwSignal::new(CampaignInput::default());
-    let quick = RwSignal::new(String::new());
-    let with_quick = move || {
-        let mut i = input.get_untracked();
-        if i.page.is_empty() {
-            if let Some(Ok(o)) = pages.get_untracked() {
-                i.page = o.pages.iter().find(|p| p.status == crate::types::PageStatus::Active).map(|p| p.id.clone()).unwrap_or_default();
-            }
-        }
-        i.quick_replies = quick.get_untracked().split(',').map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
-        i
-    };
-    let has_active_page = move || pages.get().and_then(|r| r.ok()).is_some_and(|o| o.pages.iter().any(|p| p.status == crate::types::PageStatus::Active));
-    let preview = Action::new_local(|i: &CampaignInput| api::preview_campaign(i.clone()));
-    let save = Action::new_local(|i: &CampaignInput| api::save_campaign(i.clone()));
-    // The audience count stays live: it is recounted whenever the audience rules change.
-    let audience = Memo::new(move |_| input.with(|i| (i.include_labels.clone(), i.exclude_labels.clone(), i.margin_hours, i.page.clone())));
-    Effect::new(move |_| {
-        audience.track();
-        if input.with_untracked(|i| !i.name.trim().is_empty() && !i.text.trim().is_empty()) {
-            preview.dispatch_local(with_quick());
-        }
-    });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = save.value().get() {
-            navigate(&format!("/campaigns/{id}"), Default::default());
-        }
-    });
-    let toggle_label = move |include: bool, id: String| {
-        move |ev: leptos::ev::Event| {
-            let on = event_target_checked(&ev);
-            input.update(|i| {
-                let list = if include { &mut i.include_labels } else { &mut i.exclude_labels };
-                list.retain(|x| x != &id);
-                if on {
-                    list.push(id.clone());
-                }
-            });
-        }
-    };
-    view! {
-        <section class="card">
-            <h2>"New campaign"</h2>
-            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); save.dispatch_local(with_quick()); }>
-                <label for="campaign_name">"Name"</label>
-                <input id="campaign_name" required maxlength="100" on:input=move |ev| input.update(|i| i.name = event_target_value(&ev)) />
-                <Why text="only you see it, to find the campaign again." />
-                <label for="campaign_page">"Page"</label>
-                <select id="campaign_page" on:change=move |ev| input.update(|i| i.page = event_target_value(&ev))>
-                    {move || pages.get().and_then(|r| r.ok()).map(|o| o.pages.into_iter().filter(|p| p.status == crate::types::PageStatus::Active).map(|p| {
-                        view! { <option value=p.id.clone()>{p.name.clone()}</option> }
-                    }).collect_view())}
-                </select>
-                {move || (pages.get().is_some() && !has_active_page()).then(|| view! {
-                    <p class="error" data-testid="no-active-page">"Connect a Page first: a campaign goes out through one of your Pages."</p>
-                })}
-                <label for="campaign_text">"Message"</label>
-                <textarea id="campaign_text" required rows="4" on:input=move |ev| input.update(|i| i.text = event_target_value(&ev))></textarea>
-                <small class="why">"Variables: {{first_name}}, {{last_name}}, {{page_name}}. An unsubscribe link is always added at the end; it cannot be removed."</small>
-                <label for="fallback_first">"If the first name is unknown, write"</label>
-                <input id="fallback_first" prop:value=move || input.get().fallback_first_name on:input=move |ev| input.update(|i| i.fallback_first_name = event_target_value(&ev)) />
-                <label for="fallback_last">"If the last name is unknown, write"</label>
-                <input id="fallback_last" on:input=move |ev| input.update(|i| i.fallback_last_name = event_target_value(&ev)) />
-                <label for="campaign_quick">"Quick replies (optional, separated by commas)"</label>
-                <input id="campaign_quick" bind:value=quick />
-                <label for="button_title">"Button title (optional)"</label>
-                <input id="button_title" maxlength="20" on:input=move |ev| { let v = event_target_value(&ev); input.update(|i| i.button_title = (!v.trim().is_empty()).then_some(v)); } />
-                <label for="button_url">"Button link (https://…)"</label>
-                <input id="button_url" type="url" on:input=move |ev| { let v = event_target_value(&ev); input.update(|i| i.button_url = (!v.trim().is_empty()).then_some(v)); } />
-                <fieldset>
-                    <legend>"Audience"</legend>
-                    <p class="muted">"Only subscribed leads; the suppression list always applies."</p>
-                    {move || labels.get().and_then(|r| r.ok()).map(|ls| ls.into_iter().map(|l| {
-                        let (a, b) = (l.id.clone(), l.id.clone());
-                        view! {
-                            <div class="choice">
-                                <label class="check"><input type="checkbox" on:change=toggle_label(true, a) /> {format!("Include {}", l.name)}</label>
-                                <label class="check"><input type="checkbox" on:change=toggle_label(false, b) /> {format!("Exclude {}", l.name)}</label>
-                            </div>
-                        }
-                    }).collect_view())}
-                </fieldset>
-                <label for="margin_hours">"Treat the window as open for (hours)"</label>
-                <input id="margin_hours" type="number" min="1" max="24" prop:value=move || input.get().margin_hours.to_string()
-                    on:input=move |ev| input.update(|i| i.margin_hours = event_target_value(&ev).parse().unwrap_or(23)) />
-                <Why text="Meta allows campaign messages only within 24 hours of the lead's last message; 23 keeps a safety margin." />
-                <label for="rate">"Messages per second"</label>
-                <input id="rate" type="number" min="1" max="300" prop:value=move || input.get().rate_per_sec.to_string()
-                    on:input=move |ev| input.update(|i| i.rate_per_sec = event_target_value(&ev).parse().unwrap_or(250)) />
-                <div class="choice">
-                    // Neither before the Pages are known: the campaign would have none
-                    // (the browser suite once clicked Preview first and read "That Page was not found").
-                    <button type="button" disabled=move || !has_active_page() on:click=move |_| { preview.dispatch_local(with_quick()); }>"Preview audience"</button>
-                    <button type="submit" disabled=move || save.pending().get() || !has_active_page()>"Save draft"</button>
-                </div>
-            </form>
-            {outcome(preview.value(), |p| view! {
-                <div data-testid="audience-preview">
-                    <p data-testid="audience-count">{format!("Reachable now: {} · outside the window: {} · unsubscribed or unavailable: {}", p.reachable_now, p.outside_window, p.excluded)}</p>
-                    <p class="muted">"As the lead will see it:"</p>
-                    <blockquote class="preview">{p.preview}</blockquote>
-                </div>
-            }.into_any())}
-            {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
-        </section>
     }
 }
 

@@ -50,9 +50,9 @@ pub fn query_token() -> Memo<String> {
 
 /// For pages opened from a mailed link: runs `run` with the link's token as
 /// soon as it is known, and returns the action to render its outcome.
-pub fn run_with_link_token<Fut>(run: fn(String) -> Fut) -> Action<String, Result<(), AppError>>
+pub fn run_with_link_token<T: 'static, Fut>(run: fn(String) -> Fut) -> Action<String, Result<T, AppError>>
 where
-    Fut: std::future::Future<Output = Result<(), AppError>> + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
 {
     let token = query_token();
     let action = Action::new_local(move |token: &String| run(token.clone()));

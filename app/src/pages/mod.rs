@@ -6,8 +6,11 @@ mod auth;
 mod broadcasts;
 mod campaign_report;
 mod components;
+mod composer;
+mod conversation;
 mod dashboard;
 mod home;
+mod inbox;
 mod leads;
 mod messenger;
 mod not_found;
@@ -145,7 +148,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/pages") view=messenger::PagesPage />
                     <Route path=path!("/pages/facebook") view=messenger::FacebookCallbackPage />
                     <Route path=path!("/leads") view=leads::LeadsPage />
-                    <Route path=path!("/inbox/:lead") view=messenger::ConversationPage />
+                    <Route path=path!("/inbox/:lead?") view=inbox::InboxPage />
                     <Route path=path!("/data-deletion") view=messenger::DeletionStatusPage />
                     <Route path=path!("/campaigns") view=broadcasts::CampaignsPage />
                     <Route path=path!("/campaigns/:id") view=broadcasts::CampaignPage />
@@ -181,6 +184,7 @@ fn Header() -> impl IntoView {
             <nav id="site-nav" class:open=move || menu_open.get()>
                 {move || match auth.user.get() {
                     Some(user) => view! {
+                        <A href="/inbox">"Inbox"</A>
                         <A href="/pages" exact=true>"Pages"</A>
                         <A href="/leads" exact=true>"Leads"</A>
                         <A href="/campaigns" exact=true>"Campaigns"</A>

@@ -119,11 +119,13 @@ pub enum MessageKind {
     Echo,
     /// A keyword reply we sent inside the window.
     Automated,
+    /// A broadcast the lead received, shown in their thread as they read it.
+    Campaign,
 }
 
 stored_names!(MessageKind, "message kind", {
     Text => "text", QuickReply => "quick_reply", Attachment => "attachment", Postback => "postback", Optin => "optin",
-    Echo => "echo", Automated => "automated",
+    Echo => "echo", Automated => "automated", Campaign => "campaign",
 });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +162,33 @@ pub struct Conversation {
     pub lead: LeadRow,
     pub messages: Vec<MessageView>,
     pub page_needs_reconnection: bool,
+}
+
+/// One conversation in the inbox's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub lead: String,
+    pub name: Option<String>,
+    pub page_name: String,
+    /// The start of the last message, if it is still kept.
+    pub preview: Option<String>,
+    /// The last message came from the lead (not from the Page).
+    pub last_from_lead: bool,
+    pub last_at: i64,
+    /// Messages from the lead this user has not opened yet (at most `UNREAD_CAP`).
+    pub unread: u32,
+    pub reply: crate::messaging::ReplyRule,
+}
+
+/// Where the unread count stops counting ("99+").
+pub const UNREAD_CAP: u32 = 99;
+
+/// The inbox's conversations, the most recently active first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationSummary>,
+    /// More conversations after this cursor.
+    pub next: Option<String>,
 }
 
 /// The outcome of a reply.

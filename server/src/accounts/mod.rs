@@ -32,7 +32,7 @@ use crate::db::ids::{account_record, key_string};
 use crate::mail::{self, templates};
 use crate::sessions::{self, Session};
 
-const VERIFY_EMAIL_SECS: i64 = 24 * 3600;
+pub const VERIFY_EMAIL_SECS: i64 = 24 * 3600;
 const RESET_PASSWORD_SECS: i64 = 3600;
 const CHANGE_EMAIL_SECS: i64 = 24 * 3600;
 const MAX_DISPLAY_NAME_CHARS: usize = 100;

@@ -5,8 +5,9 @@ use app::types::PolicyVersion;
 
 /// Registration. The answer is the same whether or not the address already
 /// has an account, and so is the work before it (`requests`); the worker
-/// then creates the account, or mails the address's owner instead.
-pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) -> Result<()> {
+/// then creates the account, or mails the address's owner instead. Returns
+/// the sign-up nonce for the registering browser's cookie.
+pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) -> Result<String> {
     let email = input.email.trim().to_string();
     validate_email(&email)?;
     let display_name = input.display_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
@@ -27,11 +28,22 @@ pub async fn register(ctx: &Ctx, request: &RequestInfo, input: RegisterInput) ->
     password_policy::check(&input.password, &email, display_name.as_deref()).await?;
     limit_requests(ctx, "register", request, &email).await?;
     let password_hash = password::hash(&input.password).await;
-    enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash, accepted: input.accepted }).await
+    let nonce = random_token();
+    let signup_nonce_hash = Some(token_hash(&nonce));
+    enqueue(ctx, &AccountRequest::Register { email, display_name, password_hash, accepted: input.accepted, signup_nonce_hash }).await?;
+    Ok(nonce)
+}
+
+/// Who registers, as the worker receives it.
+pub(super) struct NewAccount<'a> {
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+    pub password_hash: &'a str,
 }
 
 /// The worker's half of a registration.
-pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>, password_hash: &str, accepted: &[PolicyVersion]) -> Result<()> {
+pub(super) async fn complete(ctx: &Ctx, new: &NewAccount<'_>, accepted: &[PolicyVersion], signup_nonce_hash: Option<&str>) -> Result<()> {
+    let NewAccount { email, display_name, password_hash } = *new;
     if let Some(existing) = find_by_email(ctx, email).await? {
         mail::enqueue(ctx, templates::registration_attempt(email, &ctx.link("/login")).for_account(&existing.id)).await?;
         return Ok(());
@@ -42,6 +54,19 @@ pub(super) async fn complete(ctx: &Ctx, email: &str, display_name: Option<&str>,
         // A concurrent registration of the same address won the unique index.
         Err(Error::Database(_)) if find_by_email(ctx, email).await?.is_some() => return Ok(()),
         Err(e) => return Err(e),
+    }
+    // Best effort: without it, the link only verifies (and the retry of a
+    // failed request would find the account and mail "already registered").
+    let kept = ctx
+        .db
+        .client()
+        .query("UPDATE $id SET signup_nonce_hash = $hash")
+        .bind(("id", account_record(&id)))
+        .bind(("hash", signup_nonce_hash.map(str::to_string)))
+        .await
+        .and_then(|r| r.check());
+    if let Err(e) = kept {
+        tracing::warn!(account = %id, error = %e, "the sign-up cookie's hash was not kept: its link will only verify");
     }
     // Versions published after the form was shown stay pending, and are
     // asked for at the first sign-in.
@@ -118,13 +143,47 @@ pub(super) async fn create_account(
     Ok(())
 }
 
-pub async fn verify_email(ctx: &Ctx, token: &str) -> Result<()> {
+/// Verifies the address. The browser that registered it, and no other, is
+/// signed in too, for its browser session only: the link proves control of
+/// the address, the sign-up cookie (whose hash the account keeps until now)
+/// that this browser chose the password. A copied or forwarded link, or one
+/// opened elsewhere, only verifies; so does a disabled account's.
+pub async fn verify_email(ctx: &Ctx, token: &str, signup_nonce: Option<&str>, request: &RequestInfo) -> Result<Option<(String, Session, CurrentUser)>> {
     let id = consume_token(ctx, token, "verify_email").await?;
-    ctx.db.client().query("UPDATE $id SET email_verified = true").bind(("id", account_record(&id))).await?.check()?;
-    if let Some(account) = load_account(ctx, &id).await? {
-        mail::enqueue(ctx, templates::email_verified(&account.email()?).for_account(&id)).await?;
+    let kept: Option<String> = ctx
+        .db
+        .client()
+        .query("SELECT VALUE signup_nonce_hash FROM ONLY $id; UPDATE $id SET email_verified = true, signup_nonce_hash = NONE;")
+        .bind(("id", account_record(&id)))
+        .await?
+        .check()?
+        .take(0)?;
+    let Some(account) = load_account(ctx, &id).await? else { return Ok(None) };
+    mail::enqueue(ctx, templates::email_verified(&account.email()?).for_account(&id)).await?;
+    let same_browser = matches!((signup_nonce, kept), (Some(nonce), Some(hash)) if token_hash(nonce) == hash);
+    if !same_browser || account.row.disabled {
+        return Ok(None);
     }
-    Ok(())
+    // The address is verified whatever happens now: a failure to sign in
+    // leaves the person to sign in themselves, not an error.
+    match sign_in_after_verification(ctx, &account, request).await {
+        Ok(signed_in) => Ok(Some(signed_in)),
+        Err(e) => {
+            tracing::warn!(account = %id, error = %e, "verified, but the registering browser could not be signed in");
+            Ok(None)
+        }
+    }
+}
+
+async fn sign_in_after_verification(ctx: &Ctx, account: &Account, request: &RequestInfo) -> Result<(String, Session, CurrentUser)> {
+    if let Some(old) = &request.session_token {
+        sessions::revoke_token(ctx, old).await?;
+    }
+    let (token, session) = sessions::create(ctx, &account.id, &account.key, false, &request.user_agent).await?;
+    super::signin::record_signin(ctx, account, request).await?;
+    let user = account.current_user(ctx, &session).await?;
+    tracing::info!(account = %account.id, "verified and signed in by the registering browser");
+    Ok((token, session, user))
 }
 
 /// `server admin create`: an admin with a one-time password, which must be

@@ -25,6 +25,9 @@ pub(super) enum AccountRequest {
         /// they were sent along has none, and records the current ones.
         #[serde(default)]
         accepted: Vec<app::types::PolicyVersion>,
+        /// The hash of the registering browser's sign-up cookie.
+        #[serde(default)]
+        signup_nonce_hash: Option<String>,
     },
     ResetPassword {
         email: String,
@@ -147,8 +150,9 @@ async fn complete_one(ctx: &Ctx, row: &Due) -> Result<()> {
     let json = ctx.crypto.system_key().open_string(Field::new(TABLE, &key, "request"), &row.request_enc)?;
     let request: AccountRequest = serde_json::from_str(&json).map_err(|e| Error::json("an account request could not be read or written", e))?;
     match request {
-        AccountRequest::Register { email, display_name, password_hash, accepted } => {
-            super::registration::complete(ctx, &email, display_name.as_deref(), &password_hash, &accepted).await
+        AccountRequest::Register { email, display_name, password_hash, accepted, signup_nonce_hash } => {
+            let new = super::registration::NewAccount { email: &email, display_name: display_name.as_deref(), password_hash: &password_hash };
+            super::registration::complete(ctx, &new, &accepted, signup_nonce_hash.as_deref()).await
         }
         AccountRequest::ResetPassword { email } => super::credentials::mail_reset_link(ctx, &email).await,
         AccountRequest::ResendVerification { email } => super::registration::mail_verification_again(ctx, &email).await,

@@ -10,7 +10,9 @@ impl AccountsBackend for Services {
 
     async fn register(&self, input: RegisterInput) -> Result<(), AppError> {
         let request = request_info();
-        crate::accounts::register(&self.ctx, &request, input).await.map_err(user_error("register"))
+        let nonce = crate::accounts::register(&self.ctx, &request, input).await.map_err(user_error("register"))?;
+        set_header(SET_COOKIE, &sessions::set_signup_cookie(&nonce, crate::accounts::VERIFY_EMAIL_SECS));
+        Ok(())
     }
 
     async fn resend_verification(&self, email: String) -> Result<(), AppError> {
@@ -18,8 +20,18 @@ impl AccountsBackend for Services {
         crate::accounts::resend_verification(&self.ctx, &request, &email).await.map_err(user_error("resend verification"))
     }
 
-    async fn verify_email(&self, token: String) -> Result<(), AppError> {
-        crate::accounts::verify_email(&self.ctx, &token).await.map_err(user_error("verify email"))
+    async fn verify_email(&self, token: String) -> Result<Option<CurrentUser>, AppError> {
+        let request = request_info();
+        let nonce = use_context::<http::request::Parts>().and_then(|p| sessions::signup_nonce_from_headers(&p.headers));
+        let verified = crate::accounts::verify_email(&self.ctx, &token, nonce.as_deref(), &request).await;
+        // Whatever the link did, the cookie has served.
+        if nonce.is_some() {
+            set_header(SET_COOKIE, &sessions::clear_signup_cookie());
+        }
+        Ok(verified.map_err(user_error("verify email"))?.map(|(token, _, user)| {
+            set_session_cookie(&self.ctx, &token, false);
+            user
+        }))
     }
 
     async fn login(&self, input: LoginInput) -> Result<CurrentUser, AppError> {

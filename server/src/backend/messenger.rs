@@ -81,7 +81,12 @@ impl MessengerBackend for Services {
 
     async fn conversation(&self, lead: String) -> Result<Conversation, AppError> {
         let caller = self.ready("conversation").await?;
-        crate::messenger::inbox::conversation(&self.ctx, &caller, &lead).await.map_err(user_error("conversation"))
+        crate::broadcasts::conversation(&self.ctx, &caller, &lead).await.map_err(user_error("conversation"))
+    }
+
+    async fn conversations(&self, after: Option<String>) -> Result<ConversationList, AppError> {
+        let caller = self.ready("conversations").await?;
+        crate::messenger::conversations::conversations(&self.ctx, &caller, after).await.map_err(user_error("conversations"))
     }
 
     async fn reply(&self, lead: String, text: String) -> Result<ReplyOutcome, AppError> {

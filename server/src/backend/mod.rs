@@ -11,25 +11,22 @@ mod broadcasts;
 mod messenger;
 mod privacy;
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use app::backend::{AccountsBackend, AdminBackend, Backend, BroadcastsBackend, MessengerBackend, PrivacyBackend};
 use app::error::AppError;
 use app::types::{
     AdminActionRow, AdminOverview, AdminUserPage, AudiencePreview, Breach, BreachInput, CampaignDetail, CampaignInput, CampaignSummary, Conversation,
-    CurrentUser, Dashboard, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage, MessengerAppInput,
-    MessengerAppView, NotificationSettings, PagesOverview, PersonalDataView, PolicyChange, PolicyVersion, PrivacyOverview, ProofCheck, Recipient,
-    RegisterInput, ReplyOutcome, RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
+    ConversationList, CurrentUser, Dashboard, DatabaseState, DeletionStatus, ExportStatus, LabelView, LeadFilter, LeadPage, LoginInput, LoginPage,
+    MessengerAppInput, MessengerAppView, NotificationSettings, PagesOverview, PersonalDataView, PolicyChange, PolicyVersion, PrivacyOverview, ProofCheck,
+    Recipient, RegisterInput, ReplyOutcome, RetentionSettings, Role, ScheduleInput, SecurityOverview, ServerStatus, UnsubscribeInfo,
 };
 use async_trait::async_trait;
-use http::header::{HeaderName, HeaderValue, SET_COOKIE, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, SET_COOKIE};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use crate::accounts::{Admin, Ready, SignedIn};
 use crate::context::{Ctx, RequestInfo};
 use crate::error::Error;
-use crate::http::ClientIp;
 use crate::sessions;
 
 pub struct Services {
@@ -38,12 +35,9 @@ pub struct Services {
 
 /// The request behind the running server function.
 fn request_info() -> RequestInfo {
-    let parts = use_context::<http::request::Parts>();
-    let headers = parts.as_ref().map(|p| &p.headers);
-    RequestInfo {
-        session_token: headers.and_then(sessions::token_from_headers),
-        ip: parts.as_ref().and_then(|p| p.extensions.get::<ClientIp>()).map(|ClientIp(ip)| *ip).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        user_agent: headers.and_then(|h| h.get(USER_AGENT)).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect(),
+    match use_context::<http::request::Parts>() {
+        Some(parts) => crate::http::request_info(&parts.headers, &parts.extensions),
+        None => crate::http::request_info(&http::HeaderMap::new(), &http::Extensions::new()),
     }
 }
 

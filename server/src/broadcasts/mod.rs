@@ -14,11 +14,12 @@ pub mod receipts;
 pub mod sender;
 pub mod stats;
 mod tally;
-pub mod template;
+pub use app::template;
+mod thread;
+pub use thread::conversation;
 pub mod unsubscribe;
 
 use app::error::AppError;
-use app::messaging::MAX_TEXT_CHARS;
 use app::types::{CampaignInput, CampaignState, CampaignSummary, PageStatus, ScheduleInput};
 use serde::{Deserialize, Serialize};
 use surrealdb::types::{RecordId, SurrealValue};
@@ -34,9 +35,7 @@ use crate::messenger::pages::{self, PageRow};
 
 pub const DEFAULT_MARGIN_HOURS: i64 = 23;
 pub const DEFAULT_RATE: i64 = 250;
-pub const MAX_RATE: i64 = 300;
-/// A button template's text is limited to 640 characters by Meta.
-const MAX_BUTTON_TEXT: usize = 640;
+pub use app::campaign_rules::MAX_RATE;
 
 /// What a campaign says, sealed under the account's key as one blob
 /// (`content_enc`): a campaign text can name people ("Hi Maria, your
@@ -149,39 +148,10 @@ fn is_https_link(link: &str) -> bool {
 }
 
 async fn check(ctx: &Ctx, account_id: &str, input: &CampaignInput) -> Result<Checked> {
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("give it a name of at most 100 characters."));
-    }
-    let one_line =
-        [Some(&input.name), input.button_title.as_ref(), input.button_url.as_ref(), Some(&input.fallback_first_name), Some(&input.fallback_last_name)];
-    if !one_line.into_iter().flatten().chain(&input.quick_replies).all(|f| app::text::is_single_line(f)) {
-        return Err(invalid("the name, the fallback names, the quick replies and the button's title and link must each be a single line."));
+    if let Some(first) = app::campaign_rules::field_errors(input, is_https_link).into_iter().next() {
+        return Err(invalid(&first.reason));
     }
     let page = pages::owned(ctx, account_id, &input.page).await?;
-    template::validate(&input.text).map_err(|e| invalid(&e))?;
-    let limit = if input.button_title.is_some() { MAX_BUTTON_TEXT } else { MAX_TEXT_CHARS };
-    let longest = template::render(&input.text, Some(&"W".repeat(40)), Some(&"W".repeat(40)), "", "", &"W".repeat(60));
-    if longest.chars().count() + template::UNSUBSCRIBE_RESERVE > limit {
-        return Err(invalid(&format!("the message is too long: at most {} characters with the unsubscribe link.", limit - template::UNSUBSCRIBE_RESERVE)));
-    }
-    if input.quick_replies.len() > 13 || input.quick_replies.iter().any(|q| q.trim().is_empty() || q.chars().count() > 20) {
-        return Err(invalid("quick replies: at most 13, each 1 to 20 characters."));
-    }
-    if input.button_title.is_some() && !input.quick_replies.is_empty() {
-        return Err(invalid("choose quick replies or a button, not both."));
-    }
-    match (&input.button_title, &input.button_url) {
-        (Some(t), Some(u)) if !t.trim().is_empty() && t.chars().count() <= 20 && is_https_link(u) => {}
-        (None, None) => {}
-        _ => return Err(invalid("a button needs a title of at most 20 characters and an https:// link.")),
-    }
-    if !(1..=24).contains(&input.margin_hours) {
-        return Err(invalid("the window margin is 1 to 24 hours (Meta's window is 24 hours)."));
-    }
-    if !(1..=MAX_RATE).contains(&input.rate_per_sec) {
-        return Err(invalid("the sending rate is 1 to 300 messages per second (Meta's limit per Page)."));
-    }
     let labels: Vec<String> = crate::messenger::labels::labels_of(ctx, account_id).await?.into_iter().map(|l| l.id).collect();
     let as_records = |ids: &[String]| -> Result<Vec<RecordId>> {
         ids.iter().map(|id| if labels.contains(id) { Ok(record("label", id)) } else { Err(AppError::LabelNotFound.into()) }).collect()

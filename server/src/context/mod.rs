@@ -5,6 +5,7 @@
 
 pub mod attempts;
 pub mod group_write;
+pub mod inbox_feed;
 pub mod leases;
 pub mod send_gate;
 
@@ -66,6 +67,8 @@ pub struct Ctx {
     pub account_requests: Arc<tokio::sync::Notify>,
     /// Closed for disabled accounts: every Send API call passes it.
     pub send_gate: Arc<send_gate::SendGate>,
+    /// Changed conversations, for the browsers connected to this instance.
+    pub inbox_feed: Arc<inbox_feed::InboxFeed>,
 }
 
 /// Values a hot path would otherwise read from the database on every

@@ -27,6 +27,8 @@ const STEPS: &[(u32, &str)] = &[
     (17, include_str!("schema/v017_pending_erasure.surql")),
     (18, include_str!("schema/v018_storage_offer.surql")),
     (19, include_str!("schema/v019_campaign_tally.surql")),
+    (20, include_str!("schema/v020_live_inbox.surql")),
+    (21, include_str!("schema/v021_signup_cookie.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = STEPS[STEPS.len() - 1].0;

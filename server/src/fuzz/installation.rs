@@ -154,5 +154,6 @@ async fn context(keys: &std::path::Path) -> Ctx {
         instance: "fuzz".into(),
         account_requests: Arc::default(),
         send_gate: Arc::default(),
+        inbox_feed: Arc::default(),
     }
 }

@@ -13,6 +13,16 @@ use http::HeaderMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// Who is calling, as a request says it: the session cookie, the client IP
+/// the middleware resolved, and the user agent (cut to 512 characters).
+pub fn request_info(headers: &HeaderMap, extensions: &http::Extensions) -> crate::context::RequestInfo {
+    crate::context::RequestInfo {
+        session_token: crate::sessions::token_from_headers(headers),
+        ip: extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect(),
+    }
+}
+
 pub fn client_ip(headers: &HeaderMap, peer: IpAddr, behind_proxy: bool) -> IpAddr {
     if !behind_proxy {
         return peer;

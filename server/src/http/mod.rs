@@ -2,6 +2,7 @@
 //! middleware every response passes through.
 
 mod client_ip;
+mod events;
 mod headers;
 mod origin;
 pub mod precompress;
@@ -22,7 +23,7 @@ use http::StatusCode;
 use leptos::prelude::provide_context;
 use tower_http::compression::CompressionLayer;
 
-pub use client_ip::ClientIp;
+pub use client_ip::{request_info, ClientIp};
 pub use headers::SecurityHeaders;
 
 use crate::context::Ctx;
@@ -47,6 +48,7 @@ pub fn app_router(site_dir: &Path, ctx: Ctx, backend: SharedBackend, behind_prox
         .with_state(backend)
         .route("/healthz", get(healthz).with_state(ctx.db.clone()))
         .route("/exports/{id}", get(export_download).with_state(ctx.clone()))
+        .route("/events/inbox", get(events::inbox).with_state(ctx.clone()))
         .route(
             "/webhooks/messenger",
             get(crate::messenger::webhook::verify)

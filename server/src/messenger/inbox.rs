@@ -20,7 +20,8 @@ use crate::crypto::SecretKey;
 use crate::db::ids::key_string;
 use crate::db::ids::record;
 
-const HISTORY: i64 = 200;
+/// Messages of a conversation shown, the newest.
+pub const HISTORY: i64 = 200;
 const RETRY_BASE_SECS: i64 = 5;
 const MAX_ATTEMPTS: i64 = 6;
 
@@ -32,11 +33,13 @@ struct MessageRow {
     body_enc: String,
     at: i64,
     status: String,
+    key: String,
 }
 
-pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conversation> {
+/// The conversation of a lead already checked to be the caller's
+/// (`leads::owned`); campaign messages are added by `broadcasts::conversation`.
+pub async fn conversation(ctx: &Ctx, caller: &Ready, row: &LeadRecord) -> Result<Conversation> {
     let (session, key) = (&caller.session, &caller.key);
-    let row = leads::owned(ctx, &session.account_id, lead).await?;
     let page = pages::load(ctx, &key_string(&row.page)).await?;
     let mut rows: Vec<MessageRow> = ctx
         .db
@@ -47,6 +50,9 @@ pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conve
         .await?
         .take(0)?;
     rows.reverse();
+    if let Some(last) = rows.last() {
+        super::conversations::mark_read(ctx, &session.account_id, &row.id, &last.key).await?;
+    }
     let mut messages = Vec::with_capacity(rows.len());
     for m in rows {
         let id = key_string(&m.id);
@@ -60,7 +66,7 @@ pub async fn conversation(ctx: &Ctx, caller: &Ready, lead: &str) -> Result<Conve
         });
     }
     Ok(Conversation {
-        lead: leads::view(ctx, &row, key).await?,
+        lead: leads::view(ctx, row, key).await?,
         messages,
         page_needs_reconnection: page.as_ref().map(|p| p.status()).transpose()?.is_some_and(|s| s != PageStatus::Active),
     })
@@ -125,25 +131,32 @@ async fn send(
 ) -> Result<ReplyOutcome> {
     let now = ctx.now();
     let message_key = time_key(now);
-    ctx.db
-        .client()
-        .query(
-            "CREATE $id SET account = $account, page = $page, lead = $lead, key = $key, direction = 'outbound', kind = $kind, \
+    let body = seal(key, "message", &message_key, "body", text);
+    // The schema event writes the lead too, which a delivery may be writing:
+    // again after a conflict (the CREATE did not happen then).
+    crate::db::retry_on_conflict("store a reply", || async {
+        ctx.db
+            .client()
+            .query(
+                "CREATE $id SET account = $account, page = $page, lead = $lead, key = $key, direction = 'outbound', kind = $kind, \
              body_enc = $body, at = $now, at_ms = $now_ms, status = $status, tag = $tag, attempts = 1",
-        )
-        .bind(("id", record("message", &message_key)))
-        .bind(("account", page.account.clone()))
-        .bind(("page", page.id.clone()))
-        .bind(("lead", lead.id.clone()))
-        .bind(("key", message_key.clone()))
-        .bind(("kind", kind.as_str()))
-        .bind(("status", MessageStatus::Sending.as_str()))
-        .bind(("body", seal(key, "message", &message_key, "body", text)))
-        .bind(("now", now))
-        .bind(("now_ms", now * 1000))
-        .bind(("tag", tag.map(str::to_string)))
-        .await?
-        .check()?;
+            )
+            .bind(("id", record("message", &message_key)))
+            .bind(("account", page.account.clone()))
+            .bind(("page", page.id.clone()))
+            .bind(("lead", lead.id.clone()))
+            .bind(("key", message_key.clone()))
+            .bind(("kind", kind.as_str()))
+            .bind(("status", MessageStatus::Sending.as_str()))
+            .bind(("body", body.clone()))
+            .bind(("now", now))
+            .bind(("now_ms", now * 1000))
+            .bind(("tag", tag.map(str::to_string)))
+            .await?
+            .check()
+            .map(drop)
+    })
+    .await?;
     let result = deliver(ctx, page, key, lead, text, messaging_type, tag).await;
     settle(ctx, page, lead, &record("message", &message_key), result, 1).await
 }

@@ -3,6 +3,7 @@
 //! opt-in proof, labels, the inbox, STOP keywords and Meta's data-deletion
 //! callback.
 
+pub mod conversations;
 pub mod deletion;
 pub mod deliveries;
 pub mod graph;
@@ -11,6 +12,7 @@ pub mod ingest;
 pub mod keywords;
 pub mod labels;
 pub mod leads;
+pub mod live;
 pub mod pages;
 pub mod proof_upgrade;
 pub mod proofs;

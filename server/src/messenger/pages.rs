@@ -139,6 +139,13 @@ pub async fn pages(ctx: &Ctx, caller: &Ready, demo: bool) -> Result<PagesOvervie
     Ok(PagesOverview { pages, app_configured: settings::load(ctx).await?.is_some(), demo })
 }
 
+/// The account's Page names by Page key.
+pub async fn names(ctx: &Ctx, account_id: &str, key: &SecretKey) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<PageRow> =
+        ctx.db.client().query("SELECT * FROM page WHERE account = $account").bind(("account", account_record(account_id))).await?.take(0)?;
+    rows.iter().map(|p| Ok((p.key(), p.name(key)?))).collect()
+}
+
 /// How often a connection runs again after another transaction wrote the Page first.
 const CONNECT_ATTEMPTS: u32 = 6;
 

@@ -36,6 +36,13 @@ struct SessionRow {
     storage_offer_declined: Option<bool>,
 }
 
+impl SessionRow {
+    /// Neither past its absolute end nor idle too long (unless kept).
+    fn open_at(&self, now: i64, idle_secs: i64) -> bool {
+        self.expires_at > now && (self.persistent || self.last_used_at + idle_secs > now)
+    }
+}
+
 /// Starts a session and returns its token (for the cookie only; never stored).
 pub async fn create(ctx: &Ctx, account_id: &str, account_key: &SecretKey, persistent: bool, user_agent: &str) -> Result<(String, Session)> {
     let token = random_token();
@@ -66,8 +73,7 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>> {
         ctx.db.client().query("SELECT * FROM ONLY session WHERE token_hash = $hash LIMIT 1").bind(("hash", token_hash(token))).await?.take(0)?;
     let Some(row) = row else { return Ok(None) };
     let now = ctx.now();
-    let idle_expired = !row.persistent && row.last_used_at + ctx.settings.session_idle_secs <= now;
-    if row.expires_at <= now || idle_expired {
+    if !row.open_at(now, ctx.settings.session_idle_secs) {
         ctx.db.client().query("DELETE $id").bind(("id", row.id)).await?.check()?;
         return Ok(None);
     }
@@ -80,6 +86,14 @@ pub async fn authenticate(ctx: &Ctx, token: &str) -> Result<Option<Session>> {
         persistent: row.persistent,
         storage_offer_declined: row.storage_offer_declined.unwrap_or(false),
     }))
+}
+
+/// Whether a session is still open, without counting as its use: a live
+/// connection must not keep an idle session alive.
+pub async fn still_open(ctx: &Ctx, session_id: &str) -> Result<bool> {
+    let row: Option<SessionRow> =
+        ctx.db.client().query("SELECT * FROM ONLY $id").bind(("id", RecordId::new("session", session_id.to_string()))).await?.take(0)?;
+    Ok(row.is_some_and(|row| row.open_at(ctx.now(), ctx.settings.session_idle_secs)))
 }
 
 /// Remembers, until this session ends, that the browser-storage offer was declined.
@@ -151,23 +165,49 @@ pub async fn list(ctx: &Ctx, account_id: &str, key: &SecretKey, current: &str) -
 
 /// The session cookie. Without "keep me signed in" it has no Max-Age, so the
 /// browser drops it when it closes.
-pub fn set_cookie(token: &str, max_age_secs: Option<i64>) -> String {
+/// A `Set-Cookie` value for one of our cookies: host-only, HTTPS-only,
+/// never readable by scripts, never sent from another site.
+fn cookie_header(name: &str, value: &str, max_age_secs: Option<i64>) -> String {
     let max_age = max_age_secs.map(|secs| format!("; Max-Age={secs}")).unwrap_or_default();
-    format!("{COOKIE_NAME}={token}; Secure; HttpOnly; SameSite=Strict; Path=/{max_age}")
+    format!("{name}={value}; Secure; HttpOnly; SameSite=Strict; Path=/{max_age}")
+}
+
+pub fn set_cookie(token: &str, max_age_secs: Option<i64>) -> String {
+    cookie_header(COOKIE_NAME, token, max_age_secs)
 }
 
 pub fn clear_cookie() -> String {
-    format!("{COOKIE_NAME}=; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+    cookie_header(COOKIE_NAME, "", Some(0))
 }
 
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE_NAME)
+}
+
+/// Set by registration on the registering browser: its verification link
+/// signs that browser in (`accounts::verify_email`). Lives as long as the link.
+pub const SIGNUP_COOKIE_NAME: &str = "__Host-chatfbtop_signup";
+
+pub fn set_signup_cookie(nonce: &str, max_age_secs: i64) -> String {
+    cookie_header(SIGNUP_COOKIE_NAME, nonce, Some(max_age_secs))
+}
+
+pub fn clear_signup_cookie() -> String {
+    cookie_header(SIGNUP_COOKIE_NAME, "", Some(0))
+}
+
+pub fn signup_nonce_from_headers(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SIGNUP_COOKIE_NAME)
+}
+
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty() && v.len() <= 100)
 }

@@ -352,3 +352,71 @@ async fn declining_browser_storage_is_remembered_for_the_session_and_asked_again
     assert_eq!(server.client().post("auth/decline-storage-offer", json!({})).await.error(), &json!("NotSignedIn"));
     server.stop().await;
 }
+
+/// The sign-up cookie from a registration's answer, as `name=value`.
+fn signup_cookie(reply: &Reply) -> String {
+    let set = reply.set_cookies().into_iter().find(|c| c.starts_with(server::sessions::SIGNUP_COOKIE_NAME)).expect("registration sets the sign-up cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=86400"] {
+        assert!(set.contains(attribute), "{attribute} missing in {set}");
+    }
+    set.split(';').next().unwrap().to_string()
+}
+
+/// Opens a verification link from a browser that holds `cookie` (or nothing).
+async fn open_link(server: &TestServer, token: &str, cookie: Option<&str>) -> Reply {
+    let mut browser = server.client();
+    browser.cookie = cookie.map(str::to_string);
+    browser.post("auth/verify-email", json!({"token": token})).await
+}
+
+#[tokio::test]
+async fn the_verification_link_signs_in_the_browser_that_registered_and_no_other() {
+    let server = TestServer::start(&[]).await;
+    let (first, second) = ("same.browser@example.org", "other.browser@example.org");
+    let mut api = server.client();
+    let registering = signup_cookie(&api.register(first, STRONG_PASSWORD, None).await);
+    let mail = wait_for_mail(&server.mail_dir(), first, "verify").await;
+
+    // Opened where the address was registered: verified and signed in, for this browser session only.
+    let reply = open_link(&server, &link_token(&mail), Some(&registering)).await;
+    assert_eq!(reply.ok()["email"], first);
+    let cookies = reply.set_cookies();
+    let session = cookies.iter().find(|c| c.starts_with(server::sessions::COOKIE_NAME)).expect("a session cookie");
+    assert!(!session.contains("Max-Age"), "not kept after the browser closes: {session}");
+    assert!(cookies.iter().any(|c| c.starts_with(server::sessions::SIGNUP_COOKIE_NAME) && c.contains("Max-Age=0")), "the sign-up cookie is spent: {cookies:?}");
+    let mut signed_in = server.client();
+    signed_in.cookie = Some(session.split(';').next().unwrap().to_string());
+    assert_eq!(signed_in.me().await["email"], first);
+    let history = signed_in.get("account/security").await.ok()["signins"].as_array().unwrap().len();
+    assert_eq!(history, 1, "the sign-in is in the history");
+
+    // Opened anywhere else (a forwarded link, another device), or with another
+    // registration's cookie: verified, not signed in.
+    let mut api = server.client();
+    signup_cookie(&api.register(second, STRONG_PASSWORD, None).await);
+    let mail = wait_for_mail(&server.mail_dir(), second, "verify").await;
+    let reply = open_link(&server, &link_token(&mail), Some(&registering)).await;
+    assert_eq!(reply.ok(), &json!(null), "another registration's cookie signs nothing in");
+    assert!(!reply.set_cookies().iter().any(|c| c.starts_with(server::sessions::COOKIE_NAME)), "{:?}", reply.set_cookies());
+    let mut verified = server.client();
+    assert_eq!(verified.login(second, STRONG_PASSWORD, false).await.ok()["email"], second, "but the address is verified");
+
+    // The kept hash goes at verification, whichever browser opened the link.
+    let db = server.running.as_ref().unwrap().db.clone();
+    let kept: Vec<Option<String>> = db.client().query("SELECT VALUE signup_nonce_hash FROM account").await.unwrap().take(0).unwrap();
+    assert!(kept.iter().all(Option::is_none), "{kept:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_verification_link_opened_without_the_sign_up_cookie_only_verifies() {
+    let server = TestServer::start(&[]).await;
+    let email = "forwarded.link@example.org";
+    let mut api = server.client();
+    signup_cookie(&api.register(email, STRONG_PASSWORD, None).await);
+    let mail = wait_for_mail(&server.mail_dir(), email, "verify").await;
+    let reply = open_link(&server, &link_token(&mail), None).await;
+    assert_eq!(reply.ok(), &json!(null));
+    assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
+    server.stop().await;
+}

@@ -357,6 +357,8 @@ const PLAIN_TEXT_FIELDS: &[(&str, &str, &str)] = &[
     ("lead", "archived_ident", "a keyed hash of (Page, PSID)"),
     ("lead", "ident", "a keyed hash of (Page, PSID)"),
     ("lead", "key", "the time-ordered random record key, repeated for paging"),
+    ("lead", "last_message_key", "its last message's time-ordered random record key, for the inbox's order"),
+    ("conversation_read", "read_key", "the time-ordered random record key of the last message read"),
     ("message", "direction", "a word"),
     ("message", "ident", "a keyed hash of Meta's message id"),
     ("message", "key", "the time-ordered random record key, repeated for paging"),

@@ -199,7 +199,7 @@ async fn ask(ctx: &Ctx, what: Ask, email: &str, at: IpAddr) -> Result<(), AppErr
         Ask::SignUp => {
             let accepted = server::policies::current_versions(ctx).await.expect("the current policies");
             let input = app::types::RegisterInput { email: email.into(), password: STRONG_PASSWORD.into(), display_name: None, accepted };
-            server::accounts::register(ctx, &request, input).await
+            server::accounts::register(ctx, &request, input).await.map(drop)
         }
         Ask::PasswordReset => server::accounts::request_password_reset(ctx, &request, email).await,
         Ask::VerificationAgain => server::accounts::resend_verification(ctx, &request, email).await,

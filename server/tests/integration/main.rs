@@ -22,6 +22,7 @@ mod disabled;
 mod echoes;
 mod erasure_paths;
 mod graph_settings;
+mod inbox;
 mod instances;
 mod lifecycle;
 mod limits;

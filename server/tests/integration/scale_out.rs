@@ -15,7 +15,7 @@ use serde_json::json;
 use super::crash::{wait_healthy, ServerProcess};
 use super::support::{http_client, verified_account, Api, TestServer, World, STRONG_PASSWORD};
 
-const SECRET: &str = "scale-out-app-secret";
+pub const SECRET: &str = "scale-out-app-secret";
 const PAGE: &str = "707070";
 const DB_USER: &str = "root";
 const DB_PASSWORD: &str = "scale-out-only";
@@ -130,7 +130,7 @@ impl Cluster {
 }
 
 /// A stand-in that counts 300 calls per second per Page and sends echoes to `webhook_port`.
-async fn standin_for(webhook_port: u16) -> standin::Standin {
+pub async fn standin_for(webhook_port: u16) -> standin::Standin {
     let standin = standin::Standin::start(
         "127.0.0.1:0".parse().unwrap(),
         standin::StandinConfig {
@@ -189,7 +189,7 @@ fn assert_each_lead_got_it_once(sent: &[standin::SentMessage], leads: usize) {
     assert!(missing.is_empty(), "{} reachable leads never got it, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
 }
 
-fn ports(count: usize) -> Vec<u16> {
+pub fn ports(count: usize) -> Vec<u16> {
     (0..count).map(|_| super::free_port()).collect()
 }
 
@@ -246,9 +246,14 @@ async fn a_killed_instances_recipients_are_taken_over_with_nothing_lost_or_sent_
 
 /// A signed delivery of one message, as Meta sends it.
 async fn deliver(http: &reqwest::Client, port: u16, psid: &str, mid: &str) -> bool {
+    deliver_to(http, port, PAGE, psid, mid).await
+}
+
+/// As `deliver`, to another Page.
+pub async fn deliver_to(http: &reqwest::Client, port: u16, page: &str, psid: &str, mid: &str) -> bool {
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": PAGE, "time": now_ms, "messaging": [{
-        "sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": now_ms,
+    let body = standin::meta_serialise(&json!({"object": "page", "entry": [{"id": page, "time": now_ms, "messaging": [{
+        "sender": {"id": psid}, "recipient": {"id": page}, "timestamp": now_ms,
         "message": {"mid": mid, "text": format!("hello {mid}")}}]}]}));
     let signature = standin::sign(SECRET.as_bytes(), body.as_bytes());
     let sent = http.post(format!("https://127.0.0.1:{port}/webhooks/messenger")).header("x-hub-signature-256", signature).body(body).send().await;

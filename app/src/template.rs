@@ -1,5 +1,6 @@
 //! Campaign text: `{{first_name}}`, `{{last_name}}` and `{{page_name}}`,
-//! each name with a fallback, and the unsubscribe footer every message carries.
+//! each name with a fallback, and the unsubscribe footer every message
+//! carries. Pure: the server sends with it, the composer checks as you type.
 
 const VARIABLES: &[&str] = &["first_name", "last_name", "page_name"];
 /// Room kept for the footer ("\n\nUnsubscribe: https://host/u/<token>").
